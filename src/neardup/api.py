@@ -1,0 +1,138 @@
+"""The library API the CLI is a thin layer over.
+
+>>> import neardup
+>>> result = neardup.scan(["~/Pictures"], index="bktree", threshold=10)  # doctest: +SKIP
+>>> [[result.records[m].path for m in g.members] for g in result.groups]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from neardup import index as index_registry
+from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.errors import UsageError
+from neardup.files import discover, natural_key
+from neardup.grouping import Group, build_groups
+from neardup.hashing import HashArray, HashSpec, hash_files
+from neardup.index.base import PairBlock
+from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.result import ScanResult, ScanSettings
+
+#: Default options of :func:`scan` (and of the CLI).
+DEFAULT_INDEX = "bktree"
+DEFAULT_THRESHOLD = 10
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def keeper_order(records: Sequence[ImageRecord]) -> Callable[[int], Any]:
+    """Default proposed-keeper order: most pixels, then most bytes, then natural path order."""
+
+    def key(row: int) -> Any:
+        r = records[row]
+        return (-r.pixels, -r.size, natural_key(r.path))
+
+    return key
+
+
+def find_pairs(
+    hashes: HashArray,
+    threshold: int,
+    index: str = DEFAULT_INDEX,
+    index_options: Mapping[str, Any] | None = None,
+) -> Iterator[PairBlock]:
+    """All pairs of rows of ``hashes`` within ``threshold``, found with backend ``index``."""
+    built = index_registry.build(index, hashes, **dict(index_options or {}))
+    return built.pairs(threshold)
+
+
+def group(
+    records: Sequence[ImageRecord],
+    hashes: HashArray,
+    threshold: int = DEFAULT_THRESHOLD,
+    index: str = DEFAULT_INDEX,
+    index_options: Mapping[str, Any] | None = None,
+) -> list[Group]:
+    """Find near-duplicate groups among already hashed ``records``."""
+    if len(records) < 2:
+        return []
+    blocks = find_pairs(hashes, threshold, index, index_options)
+    return build_groups(hashes, blocks, threshold, keeper_order(records))
+
+
+def scan(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    index: str = DEFAULT_INDEX,
+    hash: str = "phash",
+    hash_size: int = 8,
+    threshold: int = DEFAULT_THRESHOLD,
+    recursive: bool = True,
+    exclude: Sequence[str] = (),
+    hidden: bool = False,
+    index_options: Mapping[str, Any] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: ProgressCallback | None = None,
+) -> ScanResult:
+    """Walk ``paths``, hash every image, and group near-duplicates.
+
+    Args:
+        paths: files and folders to scan.
+        index: backend name from the ``neardup.indexes`` entry-point group.
+        hash: ``phash``, ``dhash``, ``ahash`` or ``whash``.
+        hash_size: 8 (64-bit hashes) or 16 (256-bit).
+        threshold: largest Hamming distance that counts as a near-duplicate (inclusive).
+        recursive: descend into sub-folders.
+        exclude: glob patterns of names or relative paths to leave out.
+        hidden: include hidden files and folders.
+        index_options: backend options.
+        max_pixels: images with more pixels are skipped as ``too-large``.
+        progress: called as ``progress(done, total)`` while hashing.
+
+    Returns:
+        A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
+
+    Raises:
+        UsageError: bad option values or a path that does not exist.
+        UnknownIndexError, IndexUnavailable: the backend cannot be used.
+    """
+    spec = HashSpec(hash, hash_size)
+    if threshold < 0 or threshold > spec.bits:
+        raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
+    opts = dict(index_options or {})
+    backend = index_registry.load(index)  # fail fast, before hashing anything
+    if hasattr(backend, "resolve_options"):
+        backend.resolve_options(opts)
+    started = time.perf_counter()
+    path_list = [os.fspath(p) for p in paths]
+    found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
+    records: list[ImageRecord] = []
+    skipped: list[Skipped] = list(found.skipped)
+    total = len(found.images)
+    outcome: HashOutcome
+    for done, outcome in enumerate(hash_files(found.images, spec, max_pixels=max_pixels), 1):
+        if isinstance(outcome, ImageRecord):
+            records.append(outcome)
+        else:
+            skipped.append(outcome)
+        if progress is not None:
+            progress(done, total)
+    settings = ScanSettings(
+        paths=tuple(os.path.abspath(p) for p in path_list),
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        index=index,
+        index_options=tuple(sorted(opts.items())),
+        recursive=recursive,
+        exclude=tuple(exclude),
+        hidden=hidden,
+    )
+    result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
+    result.groups = group(records, result.hashes, threshold, index, opts)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,160 @@
+"""Shared pieces of the CLI: consoles, output formats, error printing, shared options."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
+from neardup.errors import UsageError
+from neardup.hashing import ALGORITHMS
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_DUPLICATES = 3
+EXIT_INTERRUPTED = 130
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    """One line on stderr (plus an optional hint line), never a traceback."""
+    err_console.print(f"neardup: error: {message}", markup=False, soft_wrap=True)
+    if hint:
+        err_console.print(f"hint: {hint}", markup=False, soft_wrap=True)
+
+
+def parse_index_options(items: list[str] | None) -> dict[str, str]:
+    """``["k=v", ...]`` → ``{"k": "v"}``; a malformed item is a usage error."""
+    opts: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--index-opt takes key=value, got {item!r}")
+        opts[key.strip()] = value.strip()
+    return opts
+
+
+@contextlib.contextmanager
+def output_stream(output: Path | None) -> Iterator[Any]:
+    """Yield a text stream: the ``--output`` file (written atomically enough) or stdout."""
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        fh = output.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    with fh:
+        yield fh
+
+
+def progress_bar(
+    enabled: bool, label: str
+) -> contextlib.AbstractContextManager[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr (files/s, ETA) or ``None`` when disabled or not a TTY."""
+    if not enabled or not err_console.is_terminal:
+        return contextlib.nullcontext(None)
+    return _rich_progress(label)
+
+
+@contextlib.contextmanager
+def _rich_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    class _Rate(TextColumn):
+        def render(self, task: Any) -> Any:
+            speed = task.finished_speed or task.speed
+            self.text_format = f"{speed:,.0f} files/s" if speed else "– files/s"
+            return super().render(task)
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        _Rate(""),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# Options shared by every command that scans (scan, delete PATH..., show PATH...).
+IndexOpt = Annotated[
+    str,
+    typer.Option(
+        "--index", "-i", help="Search backend (see 'neardup backends').", show_default=True
+    ),
+]
+IndexOptOpt = Annotated[
+    list[str] | None,
+    typer.Option("--index-opt", help="Backend option key=value (repeatable).", show_default=False),
+]
+HashOpt = Annotated[
+    str,
+    typer.Option("--hash", help=f"Hash algorithm: {', '.join(ALGORITHMS)}.", show_default=True),
+]
+HashSizeOpt = Annotated[
+    int, typer.Option("--hash-size", help="Hash grid side: 8 (64 bits) or 16 (256 bits).")
+]
+ThresholdOpt = Annotated[
+    int,
+    typer.Option(
+        "--threshold", "-t", min=0, help="Largest Hamming distance that counts as a near-duplicate."
+    ),
+]
+RecursiveOpt = Annotated[
+    bool, typer.Option("--recursive/--no-recursive", help="Descend into sub-folders.")
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", help="Glob of names or relative paths to skip (repeatable)."),
+]
+HiddenOpt = Annotated[
+    bool,
+    typer.Option("--hidden", help="Include hidden files and folders (names starting with '.')."),
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the output to FILE instead of stdout.", dir_okay=False
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="List every skipped file with its reason.")
+]
+
+DEFAULTS = {"index": DEFAULT_INDEX, "threshold": DEFAULT_THRESHOLD, "hash": "phash", "hash_size": 8}

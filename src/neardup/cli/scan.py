@@ -1,0 +1,119 @@
+"""``neardup scan``: find near-duplicate images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
+from neardup.cli import app
+from neardup.cli.common import (
+    EXIT_DUPLICATES,
+    ExcludeOpt,
+    FormatOpt,
+    HashOpt,
+    HashSizeOpt,
+    HiddenOpt,
+    IndexOpt,
+    IndexOptOpt,
+    OutputFormat,
+    OutputOpt,
+    QuietOpt,
+    RecursiveOpt,
+    ThresholdOpt,
+    VerboseOpt,
+    console,
+    err_console,
+    output_stream,
+    parse_index_options,
+    progress_bar,
+)
+from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
+from neardup.result import ScanResult
+from neardup.state import save_last_scan
+
+
+@app.command("scan")
+def scan_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files and folders to scan.", show_default=False)
+    ],
+    index: IndexOpt = DEFAULT_INDEX,
+    index_opt: IndexOptOpt = None,
+    hash: HashOpt = "phash",
+    hash_size: HashSizeOpt = 8,
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    recursive: RecursiveOpt = True,
+    exclude: ExcludeOpt = None,
+    hidden: HiddenOpt = False,
+    format: FormatOpt = OutputFormat.table,
+    output: OutputOpt = None,
+    fail_on_duplicates: Annotated[
+        bool,
+        typer.Option("--fail-on-duplicates", help="Exit with code 3 when any group is found."),
+    ] = False,
+    save: Annotated[
+        bool, typer.Option("--save/--no-save", help="Save the result as the last scan.")
+    ] = True,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Scan PATHS for near-duplicate images and print the groups.
+
+    Images are hashed with a perceptual hash; pairs within --threshold bits are joined
+    into groups (connected components: a member may be further than the threshold from
+    the keeper through a chain, and is then marked 'chained'). The result is saved as the
+    last scan for 'delete' and 'show'.
+    """
+    with progress_bar(not quiet, "hashing") as progress:
+        result = scan(
+            paths,
+            index=index,
+            hash=hash,
+            hash_size=hash_size,
+            threshold=threshold,
+            recursive=recursive,
+            exclude=exclude or (),
+            hidden=hidden,
+            index_options=parse_index_options(index_opt),
+            progress=progress,
+        )
+    if save:
+        save_last_scan(result)
+    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    if fail_on_duplicates and result.groups:
+        raise typer.Exit(EXIT_DUPLICATES)
+
+
+def emit_scan(
+    result: ScanResult,
+    format: OutputFormat,
+    output: Path | None,
+    *,
+    quiet: bool = False,
+    verbose: bool = False,
+) -> None:
+    """Print a scan result in the chosen format; the summary goes to stderr for JSON/CSV."""
+    if format is OutputFormat.table and output is None:
+        if result.groups:
+            console.print(render_groups(result))
+        if verbose and result.skipped:
+            console.print(render_skipped(result))
+        if not quiet:
+            console.print(summary_line(result), markup=False)
+        return
+    with output_stream(output) as stream:
+        if format is OutputFormat.json:
+            write_json(result.to_dict(), stream)
+        elif format is OutputFormat.csv:
+            write_csv(result, stream)
+        else:
+            from rich.console import Console
+
+            Console(file=stream, width=160, no_color=True).print(render_groups(result))
+    if verbose and result.skipped:
+        err_console.print(render_skipped(result))
+    if not quiet:
+        err_console.print(summary_line(result), markup=False)

@@ -1,0 +1,41 @@
+"""The one exception tree of neardup. The library raises; only the CLI prints."""
+
+from __future__ import annotations
+
+
+class NeardupError(Exception):
+    """Base class of every error neardup raises on purpose; the CLI prints it as one line."""
+
+    exit_code: int = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class UsageError(NeardupError):
+    """The caller asked for something that cannot be: a bad option value or name (exit 2)."""
+
+    exit_code = 2
+
+
+class UnknownIndexError(UsageError):
+    """No installed backend in the ``neardup.indexes`` entry-point group has that name."""
+
+
+class IndexUnavailable(NeardupError):
+    """The backend exists but cannot run here, usually because an optional dependency is missing."""
+
+
+class IndexOptionError(UsageError):
+    """A backend option (``--index-opt key=value``) is unknown or has a bad value."""
+
+
+class NoSavedScanError(NeardupError):
+    """A command needs the last scan, but none has been saved yet."""
+
+
+class StateError(NeardupError):
+    """The saved state (last scan) could not be read or written."""

@@ -1,0 +1,190 @@
+"""Perceptual hashes as unsigned integers and ``uint64`` arrays.
+
+Representation (documented in ``docs/usage.md``):
+
+* one hash is a Python ``int`` of ``bits = hash_size**2`` bits; bit ``bits-1`` (the most
+  significant) is the first element of ImageHash's flattened boolean array, so the hex form
+  equals ``str(imagehash.phash(img))``;
+* many hashes are a C-contiguous ``numpy`` array of shape ``(n, words)`` and dtype
+  ``uint64`` with ``words = bits // 64``; word 0 holds the most significant 64 bits.
+  A 64-bit hash is one word, a 256-bit hash (``hash_size=16``) four.
+
+Hamming distance (XOR + popcount) is the metric everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import imagehash
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image
+from neardup.errors import UsageError
+from neardup.model import HashOutcome, ImageRecord, Skipped
+
+HashArray = NDArray[np.uint64]
+
+_FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
+    "phash": imagehash.phash,
+    "dhash": imagehash.dhash,
+    "ahash": imagehash.average_hash,
+    "whash": imagehash.whash,
+}
+#: Hash algorithms, default first.
+ALGORITHMS: Final[tuple[str, ...]] = tuple(_FUNCTIONS)
+#: Supported ``hash_size`` values (8 → 64 bits, 16 → 256 bits).
+HASH_SIZES: Final[tuple[int, ...]] = (8, 16)
+
+
+@dataclass(frozen=True, slots=True)
+class HashSpec:
+    """Which hash to compute: algorithm name and ``hash_size`` (side of the bit grid)."""
+
+    algorithm: str = "phash"
+    size: int = 8
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in _FUNCTIONS:
+            raise UsageError(
+                f"unknown hash {self.algorithm!r}; choose one of: {', '.join(ALGORITHMS)}"
+            )
+        if self.size not in HASH_SIZES:
+            raise UsageError(
+                f"unsupported hash size {self.size}; choose one of: "
+                + ", ".join(map(str, HASH_SIZES))
+            )
+
+    @property
+    def bits(self) -> int:
+        return self.size * self.size
+
+    @property
+    def words(self) -> int:
+        return self.bits // 64
+
+    def hex(self, value: int) -> str:
+        """Zero-padded hex form of a hash, as ImageHash prints it."""
+        return f"{value:0{self.bits // 4}x}"
+
+
+def bits_to_int(bits: NDArray[np.bool_]) -> int:
+    """Pack a boolean bit array (first element most significant) into an ``int``.
+
+    >>> bits_to_int(np.array([True, False, True]))
+    5
+    """
+    flat = np.asarray(bits, dtype=bool).ravel()
+    packed = np.packbits(flat)
+    value = int.from_bytes(packed.tobytes(), "big")
+    return value >> (packed.size * 8 - flat.size)
+
+
+def hash_image(image: Image.Image, spec: HashSpec = HashSpec()) -> int:
+    """Hash an already opened image exactly as ImageHash does."""
+    result = _FUNCTIONS[spec.algorithm](image, hash_size=spec.size)
+    return bits_to_int(result.hash)
+
+
+def hash_file(
+    path: str | os.PathLike[str],
+    spec: HashSpec = HashSpec(),
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> HashOutcome:
+    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead."""
+    p = Path(path)
+    name = str(p)
+    try:
+        st = p.stat()
+        image = open_image(p, max_pixels=max_pixels)
+    except DecodeError as exc:
+        return Skipped(name, exc.reason, exc.detail)
+    except FileNotFoundError:
+        return Skipped(name, "unreadable", "file vanished during the scan")
+    except OSError as exc:
+        return Skipped(name, "unreadable", exc.strerror or str(exc))
+    try:
+        value = hash_image(image, spec)
+    except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
+        return Skipped(name, "corrupt", f"cannot hash: {exc}")
+    return ImageRecord(name, value, image.width, image.height, st.st_size, st.st_mtime_ns)
+
+
+def hash_files(
+    paths: Iterable[str | os.PathLike[str]],
+    spec: HashSpec = HashSpec(),
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Iterator[HashOutcome]:
+    """Hash many files in order, yielding one outcome per path."""
+    for path in paths:
+        yield hash_file(path, spec, max_pixels=max_pixels)
+
+
+def to_array(values: Sequence[int] | Iterable[int], words: int) -> HashArray:
+    """Pack integer hashes into an ``(n, words)`` ``uint64`` array (word 0 most significant).
+
+    >>> to_array([1, 2**64 + 3], 2).tolist()
+    [[0, 1], [1, 3]]
+    """
+    vals = list(values)
+    out = np.empty((len(vals), words), dtype=np.uint64)
+    mask = (1 << 64) - 1
+    for w in range(words):
+        shift = 64 * (words - 1 - w)
+        out[:, w] = [(v >> shift) & mask for v in vals]
+    return out
+
+
+def from_array(array: HashArray) -> list[int]:
+    """Inverse of :func:`to_array`.
+
+    >>> from_array(to_array([5, 2**70], 2))
+    [5, 1180591620717411303424]
+    """
+    arr = np.asarray(array, dtype=np.uint64)
+    result = [0] * arr.shape[0]
+    for w in range(arr.shape[1]):
+        col = arr[:, w].tolist()
+        result = [(r << 64) | c for r, c in zip(result, col, strict=True)]
+    return result
+
+
+def hamming(a: int, b: int) -> int:
+    """Hamming distance of two integer hashes.
+
+    >>> hamming(0b1011, 0b0001)
+    2
+    """
+    return (a ^ b).bit_count()
+
+
+def distances_to(array: HashArray, h: HashArray) -> NDArray[np.int64]:
+    """Hamming distances from every row of ``array`` to one hash row ``h`` (shape ``(words,)``)."""
+    arr = np.asarray(array, dtype=np.uint64)
+    row = np.asarray(h, dtype=np.uint64).reshape(1, -1)
+    out: NDArray[np.int64] = np.bitwise_count(arr ^ row).sum(axis=1, dtype=np.int64)
+    return out
+
+
+def as_hash_array(hashes: HashArray | Sequence[int], words: int | None = None) -> HashArray:
+    """Accept an ``(n, words)`` or ``(n,)`` ``uint64`` array or a list of ints; return 2-D."""
+    if isinstance(hashes, np.ndarray):
+        arr = np.ascontiguousarray(hashes, dtype=np.uint64)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2:
+            raise ValueError(f"hash array must be 2-D (n, words), got shape {arr.shape}")
+        return arr
+    vals = list(hashes)
+    if words is None:
+        top = max((v.bit_length() for v in vals), default=64)
+        words = max(1, -(-top // 64))
+    return to_array(vals, words)

@@ -1,0 +1,89 @@
+"""Backend registry: every index is found through the ``neardup.indexes`` entry-point group.
+
+neardup's own backends are registered there exactly like a third-party package's, so
+:func:`available` lists names without importing anything and :func:`load` imports one.
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import Mapping
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, cast
+
+from neardup.errors import IndexUnavailable, UnknownIndexError
+from neardup.index.base import BaseIndex, Index, IndexOption, Match, PairBlock
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BaseIndex",
+    "Index",
+    "IndexOption",
+    "Match",
+    "PairBlock",
+    "available",
+    "build",
+    "entry_point",
+    "load",
+]
+
+ENTRY_POINT_GROUP = "neardup.indexes"
+log = logging.getLogger(__name__)
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)
+    return dict(sorted(found.items()))
+
+
+def available() -> Mapping[str, EntryPoint]:
+    """Installed backends by name (read-only), without importing them."""
+    return types.MappingProxyType(_entry_points())
+
+
+def entry_point(name: str) -> EntryPoint:
+    """The entry point registered under ``name``; :class:`UnknownIndexError` otherwise."""
+    eps = _entry_points()
+    if name not in eps:
+        installed = ", ".join(eps) or "none"
+        raise UnknownIndexError(f"unknown index {name!r}; installed: {installed}")
+    return eps[name]
+
+
+def load(name: str) -> type[Index]:
+    """Import and return the backend class registered as ``name``.
+
+    Raises:
+        UnknownIndexError: nothing is registered under ``name``.
+        IndexUnavailable: it is registered but cannot be imported or is not viable here.
+    """
+    ep = entry_point(name)
+    try:
+        cls = ep.load()
+    except ImportError as exc:
+        raise IndexUnavailable(
+            f"index {name!r} cannot be imported: {exc}",
+            hint=f"install what it needs (package {_dist_name(ep)})",
+        ) from None
+    except Exception as exc:  # a broken plugin must not take neardup down
+        log.warning("index plugin %r failed to load: %s", name, exc)
+        raise IndexUnavailable(f"index {name!r} failed to load: {exc}") from None
+    if not isinstance(cls, type) or not hasattr(cls, "pairs") or not hasattr(cls, "build"):
+        raise IndexUnavailable(f"index {name!r} ({ep.value}) does not implement the Index protocol")
+    backend = cast("type[Index]", cls)
+    if not backend.viable():
+        raise IndexUnavailable(f"index {name!r} is installed but not usable here")
+    return backend
+
+
+def build(name: str, hashes: Any, **options: Any) -> Index:
+    """Load the backend ``name`` and build it over ``hashes``."""
+    return load(name).build(hashes, **options)
+
+
+def _dist_name(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return getattr(dist, "name", None) or "unknown"

@@ -1,0 +1,193 @@
+"""The contract every ``neardup.indexes`` backend must pass.
+
+Exact backends (``exact = True``) must return exactly what brute force returns; approximate
+ones must return a subset (never a wrong pair or distance) with recall at least
+``recall_floor`` (a fixture a subclass may override; default 0.95).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from neardup.hashing import HashArray
+from neardup.index.base import Index, Match, PairBlock
+
+
+def planted_hashes(
+    n: int, words: int = 1, *, planted: int = 50, max_flip: int = 12, seed: int = 0
+) -> tuple[HashArray, list[tuple[int, int, int]]]:
+    """Random hashes with ``planted`` near-duplicates of random rows at known distances.
+
+    Returns the ``(n + planted, words)`` array and the planted ``(original, copy, distance)``
+    triples (distance 0..max_flip, chosen uniformly).
+    """
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**64, size=(n, words), dtype=np.uint64)
+    bits = words * 64
+    rows = [base]
+    truth: list[tuple[int, int, int]] = []
+    for k in range(planted):
+        src = int(rng.integers(0, n))
+        dist = int(rng.integers(0, max_flip + 1))
+        copy = base[src].copy()
+        for bit in rng.choice(bits, size=dist, replace=False):
+            word, offset = divmod(int(bit), 64)
+            copy[word] ^= np.uint64(1) << np.uint64(offset)
+        rows.append(copy.reshape(1, words))
+        truth.append((src, n + k, dist))
+    return np.ascontiguousarray(np.vstack(rows)), truth
+
+
+def pair_set(blocks: Any) -> set[tuple[int, int, int]]:
+    """All pairs from an iterator of :class:`PairBlock`, asserting block shape invariants."""
+    found: list[tuple[int, int, int]] = []
+    for block in blocks:
+        assert isinstance(block, PairBlock)
+        assert block.left.shape == block.right.shape == block.distance.shape
+        found.extend(
+            zip(block.left.tolist(), block.right.tolist(), block.distance.tolist(), strict=True)
+        )
+    as_set = set(found)
+    assert len(as_set) == len(found), "a pair was reported twice"
+    assert all(a < b for a, b, _ in found), "pairs must have left < right"
+    return as_set
+
+
+def brute_pairs(hashes: HashArray, radius: int) -> set[tuple[int, int, int]]:
+    """The exact answer, computed directly (not through any backend)."""
+    n = hashes.shape[0]
+    out: set[tuple[int, int, int]] = set()
+    for i in range(n):
+        d = np.bitwise_count(hashes[i + 1 :] ^ hashes[i]).sum(axis=1)
+        for j in np.flatnonzero(d <= radius).tolist():
+            out.add((i, i + 1 + j, int(d[j])))
+    return out
+
+
+def brute_query(hashes: HashArray, h: NDArray[np.uint64], radius: int) -> list[Match]:
+    d = np.bitwise_count(hashes ^ h.reshape(1, -1)).sum(axis=1)
+    return sorted(Match(int(d[k]), int(k)) for k in np.flatnonzero(d <= radius))
+
+
+class IndexContract:
+    """Subclass with an ``index_cls`` fixture; ``index_options``/``recall_floor`` are optional."""
+
+    @pytest.fixture
+    def index_cls(self) -> type[Index]:
+        raise NotImplementedError("provide an index_cls fixture")
+
+    @pytest.fixture
+    def index_options(self) -> dict[str, Any]:
+        return {}
+
+    @pytest.fixture
+    def recall_floor(self) -> float:
+        return 0.95
+
+    # helpers -----------------------------------------------------------------
+    def check_pairs(
+        self,
+        index_cls: type[Index],
+        got: set[tuple[int, int, int]],
+        want: set[tuple[int, int, int]],
+        floor: float,
+    ) -> float:
+        if index_cls.exact:
+            assert got == want
+            return 1.0
+        assert got <= want, f"approximate index invented pairs: {sorted(got - want)[:5]}"
+        recall = len(got) / len(want) if want else 1.0
+        assert recall >= floor, f"recall {recall:.3f} below floor {floor}"
+        return recall
+
+    # tests -------------------------------------------------------------------
+    def test_declares_protocol(self, index_cls: type[Index]) -> None:
+        assert isinstance(index_cls.name, str) and index_cls.name
+        assert isinstance(index_cls.exact, bool)
+        assert index_cls.metric == "hamming"
+        assert index_cls.viable()
+
+    def test_empty_finds_nothing(
+        self, index_cls: type[Index], index_options: dict[str, Any]
+    ) -> None:
+        idx = index_cls.build(np.empty((0, 1), dtype=np.uint64), **index_options)
+        assert len(idx) == 0
+        assert pair_set(idx.pairs(10)) == set()
+        assert idx.query(np.zeros(1, dtype=np.uint64), 64) == []
+
+    def test_one_item(self, index_cls: type[Index], index_options: dict[str, Any]) -> None:
+        h = np.array([[0xDEADBEEF]], dtype=np.uint64)
+        idx = index_cls.build(h, **index_options)
+        assert len(idx) == 1
+        assert pair_set(idx.pairs(64)) == set()
+        assert idx.query(h[0], 0) == [Match(0, 0)]
+
+    def test_identical_hashes(self, index_cls: type[Index], index_options: dict[str, Any]) -> None:
+        h = np.array([[7], [7], [7], [2**63]], dtype=np.uint64)
+        idx = index_cls.build(h, **index_options)
+        assert pair_set(idx.pairs(0)) == {(0, 1, 0), (0, 2, 0), (1, 2, 0)}
+        assert [m.index for m in idx.query(h[0], 0)] == [0, 1, 2]
+
+    def test_radius_inclusive(self, index_cls: type[Index], index_options: dict[str, Any]) -> None:
+        h = np.array([[0], [0b111], [0b1111111]], dtype=np.uint64)
+        idx = index_cls.build(h, **index_options)
+        assert pair_set(idx.pairs(3)) == {(0, 1, 3)}
+        got = pair_set(idx.pairs(4))
+        assert got == {(0, 1, 3), (1, 2, 4)}
+        assert idx.query(h[0], 3) == [Match(0, 0), Match(3, 1)]
+        assert idx.query(h[0], 2) == [Match(0, 0)]
+
+    def test_radius_full_width(self, index_cls: type[Index], index_options: dict[str, Any]) -> None:
+        hashes, _ = planted_hashes(40, planted=5, seed=3)
+        idx = index_cls.build(hashes, **index_options)
+        got = pair_set(idx.pairs(64))
+        n = hashes.shape[0]
+        want = brute_pairs(hashes, 64)
+        assert len(want) == n * (n - 1) // 2
+        self.check_pairs(index_cls, got, want, 1.0 if index_cls.exact else 0.0)
+
+    @pytest.mark.parametrize("radius", [0, 4, 10])
+    def test_matches_brute(
+        self,
+        index_cls: type[Index],
+        index_options: dict[str, Any],
+        recall_floor: float,
+        radius: int,
+    ) -> None:
+        hashes, truth = planted_hashes(2000, planted=200, max_flip=12, seed=radius)
+        idx = index_cls.build(hashes, **index_options)
+        assert len(idx) == hashes.shape[0]
+        want = brute_pairs(hashes, radius)
+        assert {(a, b, d) for a, b, d in truth if d <= radius} <= want
+        self.check_pairs(index_cls, pair_set(idx.pairs(radius)), want, recall_floor)
+
+    def test_query_matches_brute(
+        self, index_cls: type[Index], index_options: dict[str, Any], recall_floor: float
+    ) -> None:
+        hashes, truth = planted_hashes(1000, planted=100, seed=11)
+        idx = index_cls.build(hashes, **index_options)
+        hits = total = 0
+        for src, _, _ in truth[:30]:
+            want = brute_query(hashes, hashes[src], 10)
+            got = idx.query(hashes[src], 10)
+            assert got == sorted(got), "matches must be sorted by (distance, index)"
+            if index_cls.exact:
+                assert got == want
+            else:
+                assert set(got) <= set(want)
+            hits += len(got)
+            total += len(want)
+        assert hits / total >= (1.0 if index_cls.exact else recall_floor)
+
+    def test_wide_hashes(
+        self, index_cls: type[Index], index_options: dict[str, Any], recall_floor: float
+    ) -> None:
+        hashes, truth = planted_hashes(300, words=4, planted=40, max_flip=30, seed=5)
+        idx = index_cls.build(hashes, **index_options)
+        want = brute_pairs(hashes, 24)
+        assert any(d <= 24 for *_, d in truth)
+        self.check_pairs(index_cls, pair_set(idx.pairs(24)), want, recall_floor)

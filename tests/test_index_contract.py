@@ -1,0 +1,25 @@
+"""Every backend registered under ``neardup.indexes`` passes the shared contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from neardup import index as registry
+from neardup.errors import IndexUnavailable
+from neardup.index.base import Index
+from neardup.testing import IndexContract
+
+NAMES = [name for name in registry.available() if not name.startswith("test")]
+
+
+class TestEveryBackend(IndexContract):
+    @pytest.fixture(params=NAMES)
+    def index_cls(self, request: pytest.FixtureRequest) -> type[Index]:
+        try:
+            return registry.load(request.param)
+        except IndexUnavailable as exc:
+            pytest.skip(f"{request.param}: {exc}")
+
+
+def test_builtin_backends_registered() -> None:
+    assert {"brute", "bktree"} <= set(NAMES)
