@@ -15,10 +15,11 @@ from typing import Any
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
-from neardup.files import discover, natural_key
+from neardup.files import discover
 from neardup.grouping import Group, build_groups
 from neardup.hashing import HashArray, HashSpec, hash_files
 from neardup.index.base import PairBlock
+from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.result import ScanResult, ScanSettings
 
@@ -27,16 +28,6 @@ DEFAULT_INDEX = "bktree"
 DEFAULT_THRESHOLD = 10
 
 ProgressCallback = Callable[[int, int], None]
-
-
-def keeper_order(records: Sequence[ImageRecord]) -> Callable[[int], Any]:
-    """Default proposed-keeper order: most pixels, then most bytes, then natural path order."""
-
-    def key(row: int) -> Any:
-        r = records[row]
-        return (-r.pixels, -r.size, natural_key(r.path))
-
-    return key
 
 
 def find_pairs(
@@ -56,12 +47,16 @@ def group(
     threshold: int = DEFAULT_THRESHOLD,
     index: str = DEFAULT_INDEX,
     index_options: Mapping[str, Any] | None = None,
+    keep: Sequence[str] = DEFAULT_KEEP,
 ) -> list[Group]:
-    """Find near-duplicate groups among already hashed ``records``."""
+    """Find near-duplicate groups among already hashed ``records``.
+
+    The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`).
+    """
     if len(records) < 2:
         return []
     blocks = find_pairs(hashes, threshold, index, index_options)
-    return build_groups(hashes, blocks, threshold, keeper_order(records))
+    return build_groups(hashes, blocks, threshold, keeper_key(records, keep))
 
 
 def scan(
@@ -76,6 +71,7 @@ def scan(
     hidden: bool = False,
     index_options: Mapping[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
@@ -91,6 +87,7 @@ def scan(
         hidden: include hidden files and folders.
         index_options: backend options.
         max_pixels: images with more pixels are skipped as ``too-large``.
+        keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
 
     Returns:
@@ -101,6 +98,7 @@ def scan(
         UnknownIndexError, IndexUnavailable: the backend cannot be used.
     """
     spec = HashSpec(hash, hash_size)
+    keep = parse_keep(keep)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     opts = dict(index_options or {})
@@ -131,8 +129,9 @@ def scan(
         recursive=recursive,
         exclude=tuple(exclude),
         hidden=hidden,
+        keep=keep,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
-    result.groups = group(records, result.hashes, threshold, index, opts)
+    result.groups = group(records, result.hashes, threshold, index, opts, keep)
     result.seconds = time.perf_counter() - started
     return result

@@ -10,6 +10,7 @@ from typing import Any
 from neardup import __version__
 from neardup.grouping import Group
 from neardup.hashing import HashArray, HashSpec, to_array
+from neardup.keep import DEFAULT_KEEP
 from neardup.model import ImageRecord, Skipped
 
 SCHEMA_VERSION = 1
@@ -28,6 +29,7 @@ class ScanSettings:
     recursive: bool = True
     exclude: tuple[str, ...] = ()
     hidden: bool = False
+    keep: tuple[str, ...] = DEFAULT_KEEP
 
     @property
     def spec(self) -> HashSpec:
@@ -44,6 +46,7 @@ class ScanSettings:
             "recursive": self.recursive,
             "exclude": list(self.exclude),
             "hidden": self.hidden,
+            "keep": list(self.keep),
         }
 
     @classmethod
@@ -58,6 +61,7 @@ class ScanSettings:
             recursive=bool(d.get("recursive", True)),
             exclude=tuple(d.get("exclude", ())),
             hidden=bool(d.get("hidden", False)),
+            keep=tuple(d.get("keep", DEFAULT_KEEP)),
         )
 
 

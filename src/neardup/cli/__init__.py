@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from neardup import __version__
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     except NeardupError as exc:
         print_error(str(exc), exc.hint)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort as exc:
+    except typer.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             err_console.print("interrupted")
             sys.exit(EXIT_INTERRUPTED)
@@ -61,9 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # usage errors from the command-line parser
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print_error(exc.format_message())
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,117 @@
+"""Keep rules: which member of a group survives.
+
+Rules are applied in order as tie-breakers, e.g. ``highest-resolution,largest,oldest``;
+``first`` (natural path order) is always appended as the final tie-breaker so the choice
+is deterministic.
+
+| rule | keeps |
+| --- | --- |
+| ``highest-resolution`` | the most pixels |
+| ``largest`` | the most bytes |
+| ``smallest`` | the fewest bytes |
+| ``oldest`` | the earliest EXIF DateTimeOriginal, else modification time |
+| ``newest`` | the latest EXIF DateTimeOriginal, else modification time |
+| ``shortest-path`` | the shortest absolute path |
+| ``first`` | the first path in natural sort order (``img2`` before ``img10``) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, Final
+
+from PIL import Image
+
+from neardup.errors import UsageError
+from neardup.files import natural_key
+from neardup.model import ImageRecord
+
+KEEP_RULES: Final[tuple[str, ...]] = (
+    "highest-resolution",
+    "largest",
+    "smallest",
+    "oldest",
+    "newest",
+    "shortest-path",
+    "first",
+)
+DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "first")
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 0x9003
+_DATETIME = 0x0132
+
+
+def parse_keep(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """Parse ``"a,b"`` (or a sequence) into validated rule names, ``first`` appended.
+
+    >>> parse_keep("largest, oldest")
+    ('largest', 'oldest', 'first')
+    """
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    rules = tuple(r.strip().lower() for r in items if r.strip())
+    if not rules:
+        raise UsageError("--keep needs at least one rule: " + ", ".join(KEEP_RULES))
+    for rule in rules:
+        if rule not in KEEP_RULES:
+            raise UsageError(f"unknown keep rule {rule!r}; choose from: {', '.join(KEEP_RULES)}")
+    return rules if rules[-1] == "first" else (*rules, "first")
+
+
+@lru_cache(maxsize=65536)
+def exif_datetime_ns(path: str) -> int | None:
+    """EXIF DateTimeOriginal (else DateTime) of an image as ns since the epoch, or ``None``.
+
+    Only the header is read; the pixels are never decoded.
+    """
+    try:
+        with Image.open(path) as im:
+            exif = im.getexif()
+            value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    except (OSError, ValueError, SyntaxError):
+        return None
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return int(when.replace(tzinfo=dt.UTC).timestamp() * 1_000_000_000)
+
+
+def taken_ns(record: ImageRecord) -> int:
+    """When the photo was taken: EXIF date if present, else the file's mtime."""
+    exif = exif_datetime_ns(record.path)
+    return exif if exif is not None else record.mtime_ns
+
+
+def _rule_key(rule: str, r: ImageRecord) -> Any:
+    if rule == "highest-resolution":
+        return -r.pixels
+    if rule == "largest":
+        return -r.size
+    if rule == "smallest":
+        return r.size
+    if rule == "oldest":
+        return taken_ns(r)
+    if rule == "newest":
+        return -taken_ns(r)
+    if rule == "shortest-path":
+        return len(r.path)
+    return natural_key(r.path)
+
+
+def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], tuple[Any, ...]]:
+    """Sort key over records: the record that sorts first is the one to keep."""
+    checked = parse_keep(rules)
+    return lambda r: tuple(_rule_key(rule, r) for rule in checked)
+
+
+def keeper_key(
+    records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
+) -> Callable[[int], tuple[Any, ...]]:
+    """Sort key over row numbers into ``records``."""
+    key = record_key(rules)
+    return lambda row: key(records[row])
