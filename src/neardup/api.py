@@ -15,17 +15,23 @@ from typing import Any
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
+from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
 from neardup.files import discover
-from neardup.grouping import Group, build_groups
+from neardup.grouping import GROUPINGS, Group, build_groups
 from neardup.hashing import HashArray, HashSpec, hash_files
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
+from neardup.matching import analyse_files, group_features
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
 DEFAULT_INDEX = "bktree"
 DEFAULT_THRESHOLD = 10
+#: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
+DEFAULT_GROUPING = GROUPINGS[0]
+#: Uniform margins are trimmed before hashing by default (measured in docs/accuracy.md).
+DEFAULT_TRIM = True
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -48,15 +54,17 @@ def group(
     index: str = DEFAULT_INDEX,
     index_options: Mapping[str, Any] | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
+    grouping: str = DEFAULT_GROUPING,
 ) -> list[Group]:
     """Find near-duplicate groups among already hashed ``records``.
 
-    The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`).
+    The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`);
+    ``grouping`` is ``centre`` (no chaining) or ``components`` (see :mod:`neardup.grouping`).
     """
     if len(records) < 2:
         return []
     blocks = find_pairs(hashes, threshold, index, index_options)
-    return build_groups(hashes, blocks, threshold, keeper_key(records, keep))
+    return build_groups(hashes, blocks, threshold, keeper_key(records, keep), grouping)
 
 
 def scan(
@@ -73,6 +81,12 @@ def scan(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
+    grouping: str = DEFAULT_GROUPING,
+    trim: bool = DEFAULT_TRIM,
+    invariant: Iterable[str] | str | None = None,
+    crop: bool = False,
+    verify: bool = False,
+    verify_min: float = DEFAULT_VERIFY_MIN,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -89,6 +103,13 @@ def scan(
         max_pixels: images with more pixels are skipped as ``too-large``.
         keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
+        grouping: ``centre`` (default, no chaining) or ``components``.
+        trim: remove uniform margins (frames, letterboxing) before hashing.
+        invariant: ``"flip"``, ``"rotate"`` or both: also match mirrored/rotated copies
+            (pHash only).
+        crop: also match on hashes of centred sub-regions (crop resistance).
+        verify: confirm candidate pairs by the normalised correlation of small greyscale
+            thumbnails, at least ``verify_min``.
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -99,6 +120,13 @@ def scan(
     """
     spec = HashSpec(hash, hash_size)
     keep = parse_keep(keep)
+    if grouping not in GROUPINGS:
+        raise UsageError(f"unknown grouping {grouping!r}; choose one of: {', '.join(GROUPINGS)}")
+    if not -1.0 <= verify_min <= 1.0:
+        raise UsageError(f"verify_min must be between -1 and 1, got {verify_min}")
+    features_opts = FeatureOptions(trim, parse_invariant(invariant), crop, verify)
+    features_opts.check(spec)
+    plain = features_opts == FeatureOptions(trim=False)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     opts = dict(index_options or {})
@@ -111,10 +139,16 @@ def scan(
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
     total = len(found.images)
-    outcome: HashOutcome
-    for done, outcome in enumerate(hash_files(found.images, spec, max_pixels=max_pixels), 1):
+    features: list[Features] = []
+    outcomes: Iterator[tuple[HashOutcome, Features | None]]
+    if plain:
+        outcomes = ((o, None) for o in hash_files(found.images, spec, max_pixels=max_pixels))
+    else:
+        outcomes = analyse_files(found.images, spec, features_opts, max_pixels=max_pixels)
+    for done, (outcome, feats) in enumerate(outcomes, 1):
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
+            features.append(feats or Features())
         else:
             skipped.append(outcome)
         if progress is not None:
@@ -130,8 +164,28 @@ def scan(
         exclude=tuple(exclude),
         hidden=hidden,
         keep=keep,
+        grouping=grouping,
+        trim=trim,
+        invariant=tuple(sorted(features_opts.invariant)),
+        crop=crop,
+        verify=verify,
+        verify_min=verify_min,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
-    result.groups = group(records, result.hashes, threshold, index, opts, keep)
+    if plain or not (features_opts.needs_alternates or verify):
+        result.groups = group(records, result.hashes, threshold, index, opts, keep, grouping)
+    else:
+        result.groups = group_features(
+            records,
+            result.hashes,
+            features,
+            features_opts,
+            threshold,
+            index=index,
+            index_options=opts,
+            keep=keep,
+            grouping=grouping,
+            verify_min=verify_min,
+        )
     result.seconds = time.perf_counter() - started
     return result

@@ -31,7 +31,7 @@ from neardup.hashing import HashSpec, bits_to_int, hash_image
 INVARIANTS: Final[tuple[str, ...]] = ("flip", "rotate")
 
 #: Largest share of a side :func:`trim_borders` may remove; more is content, not a frame.
-MAX_TRIM: Final = 0.25
+MAX_TRIM: Final = 0.45
 #: A margin line is uniform when this share of its pixels is within :data:`TRIM_TOLERANCE`.
 TRIM_COVERAGE: Final = 0.98
 #: Largest per-channel difference (0–255) from the margin colour that still counts as uniform.
@@ -214,7 +214,8 @@ def verify_thumbnail(image: Image.Image, side: int = VERIFY_SIDE) -> NDArray[np.
     v = grey_thumbnail(image, side).ravel()
     v = v - v.mean()
     norm = float(np.linalg.norm(v))
-    return (v / norm if norm > 0 else v).astype(np.float32)
+    out: NDArray[np.float32] = (v / norm if norm > 0 else v).astype(np.float32)
+    return out
 
 
 def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:

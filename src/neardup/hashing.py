@@ -97,8 +97,13 @@ def hash_file(
     spec: HashSpec = HashSpec(),
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    analyse: Callable[[Image.Image], int] | None = None,
 ) -> HashOutcome:
-    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead."""
+    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead.
+
+    ``analyse``, when given, computes the hash from the decoded image instead of
+    :func:`hash_image` (border trimming and extra features, see :mod:`neardup.features`).
+    """
     p = Path(path)
     name = str(p)
     try:
@@ -111,7 +116,7 @@ def hash_file(
     except OSError as exc:
         return Skipped(name, "unreadable", exc.strerror or str(exc))
     try:
-        value = hash_image(image, spec)
+        value = hash_image(image, spec) if analyse is None else analyse(image)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Skipped(name, "corrupt", f"cannot hash: {exc}")
     return ImageRecord(name, value, image.width, image.height, st.st_size, st.st_mtime_ns)

@@ -30,6 +30,12 @@ class ScanSettings:
     exclude: tuple[str, ...] = ()
     hidden: bool = False
     keep: tuple[str, ...] = DEFAULT_KEEP
+    grouping: str = "centre"
+    trim: bool = True
+    invariant: tuple[str, ...] = ()
+    crop: bool = False
+    verify: bool = False
+    verify_min: float = 0.9
 
     @property
     def spec(self) -> HashSpec:
@@ -47,6 +53,12 @@ class ScanSettings:
             "exclude": list(self.exclude),
             "hidden": self.hidden,
             "keep": list(self.keep),
+            "grouping": self.grouping,
+            "trim": self.trim,
+            "invariant": list(self.invariant),
+            "crop": self.crop,
+            "verify": self.verify,
+            "verify_min": self.verify_min,
         }
 
     @classmethod
@@ -62,6 +74,13 @@ class ScanSettings:
             exclude=tuple(d.get("exclude", ())),
             hidden=bool(d.get("hidden", False)),
             keep=tuple(d.get("keep", DEFAULT_KEEP)),
+            # Documents written before these settings existed grouped by components, untrimmed.
+            grouping=d.get("grouping", "components"),
+            trim=bool(d.get("trim", False)),
+            invariant=tuple(d.get("invariant", ())),
+            crop=bool(d.get("crop", False)),
+            verify=bool(d.get("verify", False)),
+            verify_min=float(d.get("verify_min", 0.9)),
         )
 
 

@@ -25,11 +25,12 @@ from neardup.errors import UsageError
 FAMILIES: Final[tuple[str, ...]] = ("night", "product", "document", "texture")
 SIZE: Final = (640, 480)
 
-_WORDS = (
+_TEXT = (
     "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
     "ut labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco "
     "laboris nisi aliquip ex ea commodo consequat duis aute irure in reprehenderit voluptate"
-).split()
+)
+_WORDS = tuple(_TEXT.split())
 
 
 def _object(photo: Image.Image, side: int, rng: np.random.Generator) -> Image.Image:

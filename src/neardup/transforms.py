@@ -69,7 +69,9 @@ def _crop(fraction: float) -> Transform:
     return run
 
 
-def _enhance(kind: type[ImageEnhance._Enhance], factor: float) -> Transform:
+def _enhance(
+    kind: type[ImageEnhance.Brightness | ImageEnhance.Contrast], factor: float
+) -> Transform:
     return lambda img, seed: kind(img).enhance(factor)
 
 

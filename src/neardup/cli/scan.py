@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
+from neardup.api import DEFAULT_GROUPING, DEFAULT_INDEX, DEFAULT_THRESHOLD, DEFAULT_TRIM, scan
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
@@ -30,6 +30,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
@@ -59,13 +60,48 @@ def scan_command(
     ] = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    grouping: Annotated[
+        str,
+        typer.Option(
+            "--grouping",
+            help="centre: every member within the threshold of its group's centre (no "
+            "chaining); components: connected components of the pairs (may chain).",
+        ),
+    ] = DEFAULT_GROUPING,
+    trim: Annotated[
+        bool,
+        typer.Option("--trim/--no-trim", help="Remove uniform margins (frames) before hashing."),
+    ] = DEFAULT_TRIM,
+    invariant: Annotated[
+        str | None,
+        typer.Option(
+            "--invariant", help="Also match mirrored/rotated copies: flip, rotate or flip,rotate."
+        ),
+    ] = None,
+    crop: Annotated[
+        bool,
+        typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Confirm pairs by correlating small thumbnails (use a looser -t)."
+        ),
+    ] = False,
+    verify_min: Annotated[
+        float,
+        typer.Option(
+            "--verify-min", min=-1.0, max=1.0, help="Smallest correlation --verify accepts."
+        ),
+    ] = DEFAULT_VERIFY_MIN,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
-    Images are hashed with a perceptual hash; pairs within --threshold bits are joined
-    into groups (connected components: a member may be further than the threshold from
-    the keeper through a chain, and is then marked 'chained'). The result is saved as the
-    last scan for 'delete' and 'show'.
+    Images are hashed with a perceptual hash after uniform margins are trimmed; pairs within
+    --threshold bits are grouped around centres, so every member is within the threshold of
+    its group's centre ('--grouping components' joins chains instead; a member further than
+    the threshold from the keeper is marked 'chained'). The result is saved as the last
+    scan for 'delete' and 'show'. docs/accuracy.md shows what each option catches.
     """
     with progress_bar(not quiet, "hashing") as progress:
         result = scan(
@@ -79,6 +115,12 @@ def scan_command(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            grouping=grouping,
+            trim=trim,
+            invariant=invariant,
+            crop=crop,
+            verify=verify,
+            verify_min=verify_min,
         )
     if save:
         save_last_scan(result)
