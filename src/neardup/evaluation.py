@@ -37,8 +37,10 @@ from neardup.decode import DecodeError, open_image
 from neardup.errors import UsageError
 from neardup.features import (
     DEFAULT_VERIFY_MIN,
+    VERIFY_SIDE,
     centre_hashes,
     dihedral_hashes,
+    dihedral_views,
     trim_borders,
     verify_thumbnail,
 )
@@ -513,7 +515,15 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
     d_crop = min_alternate_matrix(d_trim, trimmed, [i.centre for i in items])
     d_both = np.minimum(d_inv, d_crop)
     thumbs = np.stack([i.thumbnail for i in items if i.thumbnail is not None])
-    confirm = (thumbs @ thumbs.T) >= config.verify_min
+    sim = thumbs @ thumbs.T
+    confirm = sim >= config.verify_min
+    side = VERIFY_SIDE
+    squares = thumbs.reshape(-1, side, side)
+    for t in dihedral_views(squares.transpose(1, 2, 0), _ALL_FLIPS):  # pixels first, items last
+        turned = np.ascontiguousarray(t.transpose(2, 0, 1)).reshape(len(thumbs), -1)
+        np.maximum(sim, thumbs @ turned.T, out=sim)
+    np.maximum(sim, sim.T, out=sim)
+    confirm_inv = sim >= config.verify_min
     extra: list[tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None]] = [
         ("phash-8+trim", {"trim": True}, d_trim, None),
         ("phash-8+trim+invariant", {"trim": True, "invariant": "flip,rotate"}, d_inv, None),
@@ -529,7 +539,7 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
             "phash-8+trim+invariant+crop+verify",
             {"trim": True, "invariant": "flip,rotate", "crop": True, "verify": config.verify_min},
             d_both,
-            confirm,
+            confirm_inv,
         ),
     ]
     for name, opts, dist, conf in extra:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import scipy.fft
@@ -179,7 +179,9 @@ def phash_of_thumbnail(pixels: NDArray[np.float64], hash_size: int = 8) -> int:
     return bits_to_int(low > np.median(low))
 
 
-def _dihedral(pixels: NDArray[np.float64], invariant: frozenset[str]) -> list[NDArray[np.float64]]:
+def dihedral_views(pixels: NDArray[Any], invariant: frozenset[str]) -> list[NDArray[Any]]:
+    """The flips/rotations of ``pixels`` (first two axes) that ``invariant`` allows, without
+    the identity."""
     rotations = [np.rot90(pixels, k) for k in range(4)] if "rotate" in invariant else [pixels]
     if "flip" in invariant:
         rotations += [np.fliplr(r) for r in rotations]
@@ -193,7 +195,7 @@ def dihedral_hashes(
     if not invariant:
         return ()
     pixels = grey_thumbnail(image, 4 * hash_size)
-    return tuple(phash_of_thumbnail(p, hash_size) for p in _dihedral(pixels, invariant))
+    return tuple(phash_of_thumbnail(p, hash_size) for p in dihedral_views(pixels, invariant))
 
 
 def centre_hashes(
@@ -227,6 +229,18 @@ def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     if not na or not nb:
         return 1.0 if na == nb else 0.0
     return float(np.dot(a, b))
+
+
+def aligned_similarity(
+    a: NDArray[np.float32], b: NDArray[np.float32], invariant: frozenset[str] = frozenset()
+) -> float:
+    """:func:`similarity`, maximised over the flips/rotations ``invariant`` allows of ``b``."""
+    best = similarity(a, b)
+    if invariant and a.any() and b.any():
+        square = b.reshape(VERIFY_SIDE, VERIFY_SIDE)
+        for t in dihedral_views(square, invariant):
+            best = max(best, float(np.dot(a, np.ascontiguousarray(t).ravel())))
+    return best
 
 
 def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> tuple[int, Features]:

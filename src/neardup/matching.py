@@ -19,7 +19,13 @@ from PIL import Image
 
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, extract, similarity
+from neardup.features import (
+    DEFAULT_VERIFY_MIN,
+    FeatureOptions,
+    Features,
+    aligned_similarity,
+    extract,
+)
 from neardup.grouping import Group, build_groups
 from neardup.hashing import HashArray, HashSpec, from_array, hamming, hash_file, to_array
 from neardup.index.base import PairBlock
@@ -82,13 +88,17 @@ def candidate_pairs(
 
 
 def verified(
-    pairs: Mapping[Pair, int], features: Sequence[Features], minimum: float = DEFAULT_VERIFY_MIN
+    pairs: Mapping[Pair, int],
+    features: Sequence[Features],
+    minimum: float = DEFAULT_VERIFY_MIN,
+    invariant: frozenset[str] = frozenset(),
 ) -> dict[Pair, int]:
-    """The pairs whose verification thumbnails correlate at least ``minimum``."""
+    """The pairs whose verification thumbnails correlate at least ``minimum`` (the best over
+    the flips/rotations ``invariant`` allows)."""
     out = {}
     for (a, b), d in pairs.items():
         ta, tb = features[a].thumbnail, features[b].thumbnail
-        if ta is None or tb is None or similarity(ta, tb) >= minimum:
+        if ta is None or tb is None or aligned_similarity(ta, tb, invariant) >= minimum:
             out[(a, b)] = d
     return out
 
@@ -126,7 +136,7 @@ def group_features(
         return []
     pairs = candidate_pairs(hashes, features, threshold, index, index_options)
     if options.verify:
-        pairs = verified(pairs, features, verify_min)
+        pairs = verified(pairs, features, verify_min, options.invariant)
     keys = sorted(pairs)
     block = PairBlock(
         np.array([a for a, _ in keys], dtype=np.int64),
