@@ -416,11 +416,19 @@ class MethodResult:
 
 
 def evaluate_method(
-    method: Method, truth: Truth, kinds: Sequence[str], stop_below: float = 0.01
+    method: Method,
+    truth: Truth,
+    kinds: Sequence[str],
+    stop_below: float = 0.5,
+    upper: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> MethodResult:
-    """Score ``method`` at each threshold (stops once precision falls below ``stop_below``)."""
+    """Score ``method`` at each threshold (stops once precision falls below ``stop_below``).
+
+    ``upper`` are the upper-triangle row/column indices (``np.triu_indices(n, 1)``), shared
+    between methods to save time.
+    """
     result = MethodResult(method)
-    iu, ju = np.triu_indices(truth.n, k=1)
+    iu, ju = upper if upper is not None else np.triu_indices(truth.n, k=1)
     dist = method.distance[iu, ju]
     if method.confirm is not None:
         keep = method.confirm[iu, ju]
@@ -558,7 +566,8 @@ def evaluate(
     items = collect(originals, config, distractors, progress)
     truth = Truth.of(items)
     kinds = list(config.transforms)
-    results = [evaluate_method(m, truth, kinds) for m in build_methods(items, config)]
+    upper = np.triu_indices(truth.n, k=1)
+    results = [evaluate_method(m, truth, kinds, upper=upper) for m in build_methods(items, config)]
     baselines = []
     dd = hamming_matrix([i.imagededup for i in items], 1)
     li, ri = np.nonzero(np.triu(dd <= 10, k=1))
