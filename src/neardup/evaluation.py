@@ -263,15 +263,20 @@ class Score:
     f1: float
     pairs: int = 0
     wrong_pairs: int = 0
+    #: Recall on variants of the given photos only (stress images left out).
+    recall_photos: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "precision": round(self.precision, 6),
             "recall": round(self.recall, 6),
             "f1": round(self.f1, 6),
             "pairs": self.pairs,
             "wrong_pairs": self.wrong_pairs,
         }
+        if self.recall_photos is not None:
+            doc["recall_photos"] = round(self.recall_photos, 6)
+        return doc
 
 
 def _score(tp: int, total: int, found: int, expected: int) -> Score:
@@ -335,8 +340,10 @@ def score_clusters(
     for k in kinds:
         rows = np.flatnonzero(truth.kind == k)
         orig = truth.original_row[rows]
-        found = int(((label[rows] >= 0) & (label[rows] == label[orig])).sum())
-        per[k] = _score(per_true[k], per_pairs[k], found, rows.size)
+        hit = (label[rows] >= 0) & (label[rows] == label[orig])
+        per[k] = _score(per_true[k], per_pairs[k], int(hit.sum()), rows.size)
+        mine = truth.source[rows] == PHOTOS
+        per[k].recall_photos = float(hit[mine].mean()) if mine.any() else None
     return overall, per
 
 
@@ -352,12 +359,18 @@ def score_pairs(
     for k in kinds:
         rows = np.flatnonzero(truth.kind == k)
         involved = (truth.kind[left] == k) | (truth.kind[right] == k)
-        found = 0
-        for r in rows.tolist():
-            o = int(truth.original_row[r])
-            if (min(r, o), max(r, o)) in found_pairs:
-                found += 1
-        per[k] = _score(int((involved & same).sum()), int(involved.sum()), found, rows.size)
+        hit = np.array(
+            [
+                (min(r, o), max(r, o)) in found_pairs
+                for r, o in zip(rows.tolist(), truth.original_row[rows].tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        per[k] = _score(
+            int((involved & same).sum()), int(involved.sum()), int(hit.sum()), rows.size
+        )
+        mine = truth.source[rows] == PHOTOS
+        per[k].recall_photos = float(hit[mine].mean()) if mine.any() else None
     return overall, per
 
 

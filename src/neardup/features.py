@@ -34,8 +34,8 @@ INVARIANTS: Final[tuple[str, ...]] = ("flip", "rotate")
 MAX_TRIM: Final = 0.45
 #: A margin line is uniform when this share of its pixels is within :data:`TRIM_TOLERANCE`.
 TRIM_COVERAGE: Final = 0.98
-#: Largest per-channel difference (0–255) from the margin colour that still counts as uniform.
-TRIM_TOLERANCE: Final = 12
+#: Largest difference in luminance (0–255) from the line's level that still counts as uniform.
+TRIM_TOLERANCE: Final = 6
 #: Side of the reduced copy margins are searched on.
 _TRIM_PROBE: Final = 128
 
@@ -127,9 +127,9 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     # the result does not depend on the resolution of the copy.
     scale = _TRIM_PROBE / max(w, h)
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    probe = image.convert("RGB").resize(size, Image.Resampling.BOX)
+    probe = image.convert("L").resize(size, Image.Resampling.BOX)
     probe = probe.filter(ImageFilter.MedianFilter(3))
-    a = np.asarray(probe, dtype=np.int16)
+    a = np.asarray(probe, dtype=np.int16)[:, :, None]
     ph, pw = a.shape[:2]
     lim_y, lim_x = int(ph * MAX_TRIM), int(pw * MAX_TRIM)
     top = bottom = left = right = 0

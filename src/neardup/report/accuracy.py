@@ -52,7 +52,8 @@ def render_recall(ev: Evaluation) -> Table:
     """Recall per transform (rows) for each centre-grouped method and baseline (columns)."""
     methods = [m for m in ev.methods if m.method.grouping == "centre"]
     table = Table(
-        title="Recall % per transform (each method at its own threshold above)",
+        title="Recall % per transform on variants of the photos (stress images left out; "
+        "each method at its own threshold above)",
         title_justify="left",
     )
     table.add_column("transform")
@@ -67,7 +68,7 @@ def render_recall(ev: Evaluation) -> Table:
     for header, _ in cells:
         table.add_column(header.replace("+", "+\n"), justify="right")
     for t in ev.config.transforms:
-        table.add_row(t, *[_pct(per[t].recall) if per else "–" for _, per in cells])
+        table.add_row(t, *[_pct(per[t].recall_photos) if per else "–" for _, per in cells])
     return table
 
 
