@@ -51,6 +51,19 @@ UNDOABLE = frozenset(
 )
 
 
+#: Why a file the plan removes was left in place (``Outcome.reason``; see docs/delete.md).
+SKIP_REASONS = (
+    "missing",
+    "changed",
+    "symlink",
+    "not-a-file",
+    "unreadable",
+    "keeper-changed",
+    "destination-exists",
+    "error",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one file the plan meant to remove."""
