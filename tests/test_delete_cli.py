@@ -250,3 +250,12 @@ def test_sigkill_mid_run_then_undo_restores_every_moved_file(  # type: ignore[no
     assert code == 0, err + out
     assert snapshot(library) == before
     assert not target.exists()
+
+
+def test_nothing_to_remove_records_no_run(library: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    before = snapshot(library)
+    code, out, err = cli("delete", str(library), "--reference", str(library))
+    assert code == 0, err
+    assert "nothing to remove" in out
+    assert json.loads(cli("history", "--format", "json")[1])["runs"] == []
+    assert snapshot(library) == before

@@ -181,9 +181,15 @@ def delete_command(
             console.print("dry run, nothing changed; " + plan_summary(plan), markup=False)
         return
     n, size = len(plan.removals), plan.bytes_reclaimed
+    if n == 0:
+        if format is OutputFormat.json:
+            write_json({"plan": plan.to_dict(), "run": None}, sys.stdout)
+        elif not quiet:
+            console.print("nothing to remove; " + plan_summary(plan), markup=False)
+        return
     if action is Action.permanent and n and not yes:
         question = f"Permanently delete {n} files ({format_bytes(size)})? This cannot be undone"
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if not sys.stdin.isatty():
             raise ConfirmationRequired(
                 f"refusing to delete {n} files ({format_bytes(size)}) permanently "
                 "without confirmation; nothing was changed",
