@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from neardup.actions import Action, apply_plan, iter_runs, plan_deletion, undo_run
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_ERROR,
@@ -26,9 +26,9 @@ from neardup.cli.common import (
     ThresholdOpt,
     console,
     err_console,
-    parse_index_options,
     progress_bar,
 )
+from neardup.cli.scan import scan_with_progress
 from neardup.errors import ConfirmationRequired, UsageError
 from neardup.report import format_bytes, write_json
 from neardup.report.actions import (
@@ -154,19 +154,18 @@ def delete_command(
     _table_or_json(format)
     action = _choose_action(trash, move_to, hardlink, permanent)
     if paths:
-        with progress_bar(not quiet, "hashing") as progress:
-            result = scan(
-                paths,
-                index=index,
-                hash=hash,
-                hash_size=hash_size,
-                threshold=threshold,
-                recursive=recursive,
-                exclude=exclude or (),
-                hidden=hidden,
-                index_options=parse_index_options(index_opt),
-                progress=progress,
-            )
+        result = scan_with_progress(
+            paths,
+            quiet=quiet,
+            index=index,
+            index_opt=index_opt,
+            hash=hash,
+            hash_size=hash_size,
+            threshold=threshold,
+            recursive=recursive,
+            exclude=exclude,
+            hidden=hidden,
+        )
         save_last_scan(result)
     else:
         result = load_last_scan()
