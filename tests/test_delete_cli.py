@@ -196,7 +196,7 @@ def test_usage_errors(library: Path, cli) -> None:  # type: ignore[no-untyped-de
     code, _, err = cli("undo")
     assert code == 1 and "no delete run" in err
     code, _, err = cli("delete", "--dry-run", "--format", "csv")
-    assert code == 2
+    assert code == 2 and "csv" in err
 
 
 def test_sigkill_mid_run_then_undo_restores_every_moved_file(  # type: ignore[no-untyped-def]

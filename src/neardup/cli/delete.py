@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,6 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
-    OutputFormat,
     QuietOpt,
     RecursiveOpt,
     ThresholdOpt,
@@ -47,15 +47,15 @@ from neardup.state import load_last_scan, save_last_scan
 #: Test-only: seconds to wait after each journaled intent, so a test can kill a run mid-way.
 DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
 
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
 TableJsonOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", "-f", help="Output format: table or json.", case_sensitive=False),
+    TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
-
-
-def _table_or_json(format: OutputFormat) -> None:
-    if format is OutputFormat.csv:
-        raise UsageError("--format must be table or json here")
 
 
 def _choose_action(trash: bool, move_to: Path | None, hardlink: bool, permanent: bool) -> Action:
@@ -132,7 +132,7 @@ def delete_command(
         typer.Option("--permanent", help="Delete for good (cannot be undone); needs --yes."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    format: TableJsonOpt = OutputFormat.table,
+    format: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
     index: IndexOpt = DEFAULT_INDEX,
     index_opt: IndexOptOpt = None,
@@ -151,7 +151,6 @@ def delete_command(
     the scan) just before it is touched, and every action is journaled first. The scan
     options (--index, --threshold, ...) apply when PATH is given.
     """
-    _table_or_json(format)
     action = _choose_action(trash, move_to, hardlink, permanent)
     if paths:
         result = scan_with_progress(
@@ -171,7 +170,7 @@ def delete_command(
         result = load_last_scan()
     plan = plan_deletion(result, keep=keep, references=reference or ())
     if dry_run:
-        if format is OutputFormat.json:
+        if format is TableOrJson.json:
             write_json(plan.to_dict(), sys.stdout)
         else:
             if plan.groups:
@@ -181,7 +180,7 @@ def delete_command(
         return
     n, size = len(plan.removals), plan.bytes_reclaimed
     if n == 0:
-        if format is OutputFormat.json:
+        if format is TableOrJson.json:
             write_json({"plan": plan.to_dict(), "run": None}, sys.stdout)
         elif not quiet:
             console.print("nothing to remove; " + plan_summary(plan), markup=False)
@@ -200,7 +199,7 @@ def delete_command(
     delay = float(os.environ.get(DELAY_ENV) or 0)
     with progress_bar(not quiet, action.value) as progress:
         report = apply_plan(plan, action, move_to=move_to, progress=progress, delay=delay)
-    if format is OutputFormat.json:
+    if format is TableOrJson.json:
         write_json({"plan": plan.to_dict(), "run": report.to_dict()}, sys.stdout)
     else:
         if plan.groups and not quiet:
@@ -208,7 +207,7 @@ def delete_command(
         if any(o.status != "done" for o in report.outcomes):
             console.print(render_not_removed(report))
     if not quiet:
-        out = err_console if format is OutputFormat.json else console
+        out = err_console if format is TableOrJson.json else console
         out.print(run_summary(report), markup=False)
         if report.removed and action is not Action.permanent:
             out.print(f"undo with: neardup undo {report.run_id}", markup=False)
@@ -222,7 +221,7 @@ def undo_command(
         str | None,
         typer.Argument(help="Run to undo (a unique prefix); default: the last one not undone."),
     ] = None,
-    format: TableJsonOpt = OutputFormat.table,
+    format: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Put back the files a delete run trashed, moved or hard-linked.
@@ -230,26 +229,24 @@ def undo_command(
     Nothing that exists at an original path is ever overwritten; such files are reported
     as 'conflict' and retried by the next undo. Permanent deletions cannot be undone.
     """
-    _table_or_json(format)
     with progress_bar(not quiet, "restoring") as progress:
         report = undo_run(run_id, progress=progress)
-    if format is OutputFormat.json:
+    if format is TableOrJson.json:
         write_json(report.to_dict(), sys.stdout)
     elif any(o.status != "restored" for o in report.outcomes):
         console.print(render_undo(report))
     if not quiet:
-        out = err_console if format is OutputFormat.json else console
+        out = err_console if format is TableOrJson.json else console
         out.print(undo_summary(report), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_ERROR)
 
 
 @app.command("history")
-def history_command(format: TableJsonOpt = OutputFormat.table) -> None:
+def history_command(format: TableJsonOpt = TableOrJson.table) -> None:
     """List recorded delete runs, newest first."""
-    _table_or_json(format)
     rows = history_rows(iter_runs())
-    if format is OutputFormat.json:
+    if format is TableOrJson.json:
         write_json({"runs": rows}, sys.stdout)
     elif rows:
         console.print(render_history(rows))
