@@ -192,6 +192,18 @@ def test_folder_replaced_by_symlink_is_not_followed(
     assert len(list(outside.iterdir())) == len(plan.removals)
 
 
+def test_root_below_a_symlinked_folder_is_fine(library: Path, tmp_path: Path) -> None:
+    """Like macOS's /var -> /private/var: only links below the scanned root are refused."""
+    alias = tmp_path / "alias"
+    alias.symlink_to(tmp_path, target_is_directory=True)
+    link = alias / "lib"
+    names = {Path(p).name for p in lower_resolution_copies(library)}
+    plan = plan_deletion(scan([link]), keep="highest-resolution")
+    report = apply_plan(plan, "move", move_to=tmp_path / "moved")
+    assert report.outcomes and all(o.status == "done" for o in report.outcomes)
+    assert {p.name for p in (tmp_path / "moved" / "copies").iterdir()} == names
+
+
 def test_move_never_overwrites(scanned: ScanResult, library: Path, tmp_path: Path) -> None:
     plan = plan_deletion(scanned, keep="highest-resolution")
     target = tmp_path / "moved"
@@ -279,3 +291,30 @@ def test_hardlink_across_file_systems_is_refused(library: Path) -> None:
         with pytest.raises(ActionError, match="different file systems"):
             apply_plan(plan, "hardlink")
         assert snapshot(library) == before
+
+
+def test_ctrl_c_mid_run_then_rerun_and_undo_everything(
+    scanned: ScanResult, library: Path, tmp_path: Path
+) -> None:
+    before = snapshot(library)
+    plan = plan_deletion(scanned, keep="highest-resolution")
+    target = tmp_path / "moved"
+
+    def interrupt_after_two(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(plan, "move", move_to=target, progress=interrupt_after_two)
+    first = find_run(None)
+    assert first.status == "interrupted" and len(first.done) == 2
+
+    rerun = apply_plan(plan, "move", move_to=target)  # the same (now stale) plan
+    reasons = [o.reason for o in rerun.outcomes if o.status != "done"]
+    assert reasons == ["missing", "missing"]
+    assert len(rerun.removed) == len(plan.removals) - 2
+    assert all(not os.path.exists(i.path) for _, i in plan.removals)
+
+    assert undo_run().run_id == rerun.run_id
+    assert undo_run().run_id == first.run_id
+    assert snapshot(library) == before

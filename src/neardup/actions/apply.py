@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -28,7 +28,7 @@ from neardup import __version__
 from neardup.actions import trash as trashmod
 from neardup.actions.fsops import move_no_clobber, same_file
 from neardup.actions.journal import JournalWriter, new_run_id, now_iso
-from neardup.actions.plan import Plan, PlanGroup, PlanItem
+from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
 from neardup.errors import ActionError, UsageError
 from neardup.hashing import HashSpec, hamming, hash_file
 from neardup.model import ImageRecord
@@ -134,7 +134,11 @@ class _Skip(Exception):
 
 
 def verify(
-    record: ImageRecord, spec: HashSpec, *, check_hash: bool = True
+    record: ImageRecord,
+    spec: HashSpec,
+    *,
+    roots: Sequence[str] = (),
+    check_hash: bool = True,
 ) -> tuple[str, str] | None:
     """Check that ``record`` still describes the file on disk.
 
@@ -143,7 +147,7 @@ def verify(
         ``symlink``, ``not-a-file``, ``changed`` or ``unreadable``.
     """
     path = record.path
-    if os.path.realpath(path) != os.path.abspath(path):
+    if os.path.realpath(path) != _resolved_below_root(path, roots):
         return ("symlink", "a folder on its path is now a symbolic link")
     try:
         st = os.lstat(path)
@@ -167,6 +171,17 @@ def verify(
             d = hamming(fresh.hash, record.hash)
             return ("changed", f"content changed since the scan (hash distance {d})")
     return None
+
+
+def _resolved_below_root(path: str, roots: Sequence[str]) -> str:
+    """``path`` with only its scanned root resolved: a root given through a symlink is
+    fine, a symlink below it is not."""
+    path = os.path.abspath(path)
+    for root in sorted(roots, key=len, reverse=True):
+        folder = os.path.dirname(root) if os.path.isfile(root) else root
+        if is_under(path, [folder]):
+            return os.path.join(os.path.realpath(folder), os.path.relpath(path, folder))
+    return path
 
 
 def move_destination(path: str, roots: tuple[str, ...], target: str) -> str:
@@ -256,7 +271,7 @@ def apply_plan(
             for seq, (group, item) in enumerate(removals):
                 if group.id not in keeper_ok:
                     keeper_ok[group.id] = verify(
-                        group.keeper.record, plan.spec, check_hash=check_hash
+                        group.keeper.record, plan.spec, roots=plan.roots, check_hash=check_hash
                     )
                 outcome = _one(
                     seq,
@@ -335,7 +350,7 @@ def _one(
     if keeper_problem is not None:
         reason, detail = keeper_problem
         return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
-    problem = verify(rec, plan.spec, check_hash=check_hash)
+    problem = verify(rec, plan.spec, roots=plan.roots, check_hash=check_hash)
     if problem is not None:
         return Outcome(rec.path, "skipped", *problem)
     if not os.path.lexists(group.keeper.path):  # the last copy must survive

@@ -29,9 +29,9 @@ def journal_dir() -> Path:
 
 
 def new_run_id() -> str:
-    """A sortable, unique run id such as ``20260131T120000Z-3f9a1c``."""
-    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{now}-{secrets.token_hex(3)}"
+    """A unique run id that sorts by start time, such as ``20260131T120000.123456Z-3f9a``."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    return f"{now}-{secrets.token_hex(2)}"
 
 
 def now_iso() -> str:
