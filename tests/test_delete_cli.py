@@ -259,3 +259,23 @@ def test_nothing_to_remove_records_no_run(library: Path, cli) -> None:  # type: 
     assert "nothing to remove" in out
     assert json.loads(cli("history", "--format", "json")[1])["runs"] == []
     assert snapshot(library) == before
+
+
+def test_verify_stat_trusts_size_and_mtime(  # type: ignore[no-untyped-def]
+    library: Path, tmp_path: Path, cli
+) -> None:
+    """Same size and mtime but other pixels: only --verify hash (the default) catches it."""
+    assert cli("scan", str(library), "-q")[0] == 0
+    victim = Path(sorted(lower_resolution_copies(library))[0])
+    st = victim.stat()
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # corrupt the middle of the scan
+    victim.write_bytes(bytes(data))
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    code, out, _ = cli("delete", "--move-to", str(tmp_path / "A"), "--format", "json")
+    outcome = {o["path"]: o for o in json.loads(out)["run"]["outcomes"]}[str(victim)]
+    assert code == 0 and outcome["status"] == "skipped" and victim.exists()
+    assert cli("undo", "-q")[0] == 0
+    code, out, _ = cli("delete", "--move-to", str(tmp_path / "B"), "--verify", "stat", "-f", "json")
+    outcome = {o["path"]: o for o in json.loads(out)["run"]["outcomes"]}[str(victim)]
+    assert code == 0 and outcome["status"] == "done" and not victim.exists()

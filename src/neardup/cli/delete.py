@@ -53,6 +53,11 @@ class TableOrJson(StrEnum):
     json = "json"
 
 
+class Verify(StrEnum):
+    hash = "hash"
+    stat = "stat"
+
+
 TableJsonOpt = Annotated[
     TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -132,6 +137,15 @@ def delete_command(
         typer.Option("--permanent", help="Delete for good (cannot be undone); needs --yes."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    verify: Annotated[
+        Verify,
+        typer.Option(
+            "--verify",
+            help="Re-check before acting: 'hash' (size, mtime and perceptual hash) or "
+            "'stat' (size and mtime only; faster, misses same-size same-mtime edits).",
+            case_sensitive=False,
+        ),
+    ] = Verify.hash,
     format: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
     index: IndexOpt = DEFAULT_INDEX,
@@ -198,7 +212,14 @@ def delete_command(
             raise typer.Exit(EXIT_ERROR)
     delay = float(os.environ.get(DELAY_ENV) or 0)
     with progress_bar(not quiet, action.value) as progress:
-        report = apply_plan(plan, action, move_to=move_to, progress=progress, delay=delay)
+        report = apply_plan(
+            plan,
+            action,
+            move_to=move_to,
+            check_hash=verify is Verify.hash,
+            progress=progress,
+            delay=delay,
+        )
     if format is TableOrJson.json:
         write_json({"plan": plan.to_dict(), "run": report.to_dict()}, sys.stdout)
     else:
