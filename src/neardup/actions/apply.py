@@ -265,27 +265,11 @@ def apply_plan(
                 "neardup_version": __version__,
             }
         )
-        keeper_ok: dict[int, tuple[str, str] | None] = {}
+        runner = _Runner(plan, action, target, trash, journal, check_hash, delay)
         status = "interrupted"
         try:
             for seq, (group, item) in enumerate(removals):
-                if group.id not in keeper_ok:
-                    keeper_ok[group.id] = verify(
-                        group.keeper.record, plan.spec, roots=plan.roots, check_hash=check_hash
-                    )
-                outcome = _one(
-                    seq,
-                    group,
-                    item,
-                    keeper_ok[group.id],
-                    plan,
-                    action,
-                    target,
-                    trash,
-                    journal,
-                    check_hash,
-                    delay,
-                )
+                outcome = runner.one(seq, group, item)
                 outcomes.append(outcome)
                 if outcome.status == "skipped":
                     journal.write(
@@ -333,64 +317,76 @@ def _check_same_device(removals: list[tuple[PlanGroup, PlanItem]]) -> None:
             )
 
 
-def _one(
-    seq: int,
-    group: PlanGroup,
-    item: PlanItem,
-    keeper_problem: tuple[str, str] | None,
-    plan: Plan,
-    action: Action,
-    target: str | None,
-    trash: trashmod.Trash | None,
-    journal: JournalWriter,
-    check_hash: bool,
-    delay: float,
-) -> Outcome:
-    rec = item.record
-    if keeper_problem is not None:
-        reason, detail = keeper_problem
-        return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
-    problem = verify(rec, plan.spec, roots=plan.roots, check_hash=check_hash)
-    if problem is not None:
-        return Outcome(rec.path, "skipped", *problem)
-    if not os.path.lexists(group.keeper.path):  # the last copy must survive
-        return Outcome(rec.path, "skipped", "keeper-changed", "the keeper no longer exists")
-    intent: dict[str, Any] = {
-        "type": "intent",
-        "seq": seq,
-        "group": group.id,
-        "action": action.value,
-        "path": rec.path,
-        "size": rec.size,
-        "mtime_ns": rec.mtime_ns,
-        "hash": plan.spec.hex(rec.hash),
-        "keeper": group.keeper.path,
-        "dest": None,
-        "info": None,
-    }
-    slot: trashmod.TrashSlot | None = None
-    if action is Action.move or (action is Action.hardlink and target is not None):
-        assert target is not None
-        intent["dest"] = move_destination(rec.path, plan.roots, target)
-        if os.path.lexists(intent["dest"]):
-            return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
-    elif action in (Action.trash, Action.hardlink) and trash is not None:
-        slot = trash.reserve(rec.path)
-        intent["dest"], intent["info"] = slot.file, slot.info
-    journal.write(intent)
-    if delay:
-        time.sleep(delay)
-    try:
-        _act(action, rec.path, intent["dest"], slot, group.keeper.path)
-    except FileExistsError as exc:
-        journal.write({"type": "failed", "seq": seq, "reason": "destination-exists"})
-        return Outcome(rec.path, "skipped", "destination-exists", str(exc.filename or exc))
-    except OSError as exc:
-        detail = exc.strerror or str(exc)
-        journal.write({"type": "failed", "seq": seq, "reason": detail})
-        return Outcome(rec.path, "failed", "error", detail)
-    journal.write({"type": "done", "seq": seq})
-    return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
+@dataclass(slots=True)
+class _Runner:
+    """Carries one run's settings through :meth:`one`, called per file to remove."""
+
+    plan: Plan
+    action: Action
+    target: str | None
+    trash: trashmod.Trash | None
+    journal: JournalWriter
+    check_hash: bool
+    delay: float
+    keeper_problems: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+
+    def _keeper_problem(self, group: PlanGroup) -> tuple[str, str] | None:
+        if group.id not in self.keeper_problems:
+            self.keeper_problems[group.id] = verify(
+                group.keeper.record,
+                self.plan.spec,
+                roots=self.plan.roots,
+                check_hash=self.check_hash,
+            )
+        return self.keeper_problems[group.id]
+
+    def one(self, seq: int, group: PlanGroup, item: PlanItem) -> Outcome:
+        """Verify, journal, act and journal again for one file."""
+        rec, plan, action = item.record, self.plan, self.action
+        keeper_problem = self._keeper_problem(group)
+        if keeper_problem is not None:
+            reason, detail = keeper_problem
+            return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
+        problem = verify(rec, plan.spec, roots=plan.roots, check_hash=self.check_hash)
+        if problem is not None:
+            return Outcome(rec.path, "skipped", *problem)
+        if not os.path.lexists(group.keeper.path):  # the last copy must survive
+            return Outcome(rec.path, "skipped", "keeper-changed", "the keeper no longer exists")
+        intent: dict[str, Any] = {
+            "type": "intent",
+            "seq": seq,
+            "group": group.id,
+            "action": action.value,
+            "path": rec.path,
+            "size": rec.size,
+            "mtime_ns": rec.mtime_ns,
+            "hash": plan.spec.hex(rec.hash),
+            "keeper": group.keeper.path,
+            "dest": None,
+            "info": None,
+        }
+        slot: trashmod.TrashSlot | None = None
+        if self.target is not None:  # move, or the stash of a hard link
+            intent["dest"] = move_destination(rec.path, plan.roots, self.target)
+            if os.path.lexists(intent["dest"]):
+                return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
+        elif action in (Action.trash, Action.hardlink) and self.trash is not None:
+            slot = self.trash.reserve(rec.path)
+            intent["dest"], intent["info"] = slot.file, slot.info
+        self.journal.write(intent)
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            _act(action, rec.path, intent["dest"], slot, group.keeper.path)
+        except FileExistsError as exc:
+            self.journal.write({"type": "failed", "seq": seq, "reason": "destination-exists"})
+            return Outcome(rec.path, "skipped", "destination-exists", str(exc.filename or exc))
+        except OSError as exc:
+            detail = exc.strerror or str(exc)
+            self.journal.write({"type": "failed", "seq": seq, "reason": detail})
+            return Outcome(rec.path, "failed", "error", detail)
+        self.journal.write({"type": "done", "seq": seq})
+        return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
 
 
 def _act(
