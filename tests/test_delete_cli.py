@@ -279,3 +279,30 @@ def test_verify_stat_trusts_size_and_mtime(  # type: ignore[no-untyped-def]
     code, out, _ = cli("delete", "--move-to", str(tmp_path / "B"), "--verify", "stat", "-f", "json")
     outcome = {o["path"]: o for o in json.loads(out)["run"]["outcomes"]}[str(victim)]
     assert code == 0 and outcome["status"] == "done" and not victim.exists()
+
+
+def test_permanent_asks_on_a_terminal_stating_files_and_bytes(  # type: ignore[no-untyped-def]
+    library: Path, cli
+) -> None:
+    pty = pytest.importorskip("pty")
+    before = snapshot(library)
+    assert cli("scan", str(library), "-q")[0] == 0
+    copies = lower_resolution_copies(library)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "neardup", "delete", "--permanent", "-q"],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(master, b"n\n")
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 1
+    assert f"Permanently delete {len(copies)} files (" in err and "KiB)?" in err
+    assert "nothing deleted" in err
+    assert snapshot(library) == before
