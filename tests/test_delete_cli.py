@@ -306,3 +306,33 @@ def test_permanent_asks_on_a_terminal_stating_files_and_bytes(  # type: ignore[n
     assert f"Permanently delete {len(copies)} files (" in err and "KiB)?" in err
     assert "nothing deleted" in err
     assert snapshot(library) == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_run_exits_130_and_undo_restores(  # type: ignore[no-untyped-def]
+    library: Path, tmp_path: Path, cli
+) -> None:
+    before = snapshot(library)
+    assert cli("scan", str(library), "-q")[0] == 0
+    env = dict(os.environ, NEARDUP_TEST_ACTION_DELAY="0.5")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neardup", "delete", "--move-to", str(tmp_path / "X"), "-q"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal_dir = Path(os.environ["NEARDUP_HOME"]) / "state" / "journal"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any('"type": "done"' in j.read_text(encoding="utf-8") for j in journal_dir.glob("*")):
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "neardup undo" in err and "Traceback" not in err
+    history = json.loads(cli("history", "--format", "json")[1])["runs"]
+    assert history[0]["status"] == "interrupted"
+    assert cli("undo", "-q")[0] == 0
+    assert snapshot(library) == before

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -81,6 +83,15 @@ def _choose_action(trash: bool, move_to: Path | None, hardlink: bool, permanent:
     if permanent:
         return Action.permanent
     return Action.move if move_to is not None else Action.trash
+
+
+@contextlib.contextmanager
+def _undo_hint_on_interrupt() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print("stopped; what was done so far is journaled: 'neardup undo' reverses it")
+        raise
 
 
 @app.command("delete")
@@ -211,7 +222,7 @@ def delete_command(
             err_console.print("nothing deleted")
             raise typer.Exit(EXIT_ERROR)
     delay = float(os.environ.get(DELAY_ENV) or 0)
-    with progress_bar(not quiet, action.value) as progress:
+    with progress_bar(not quiet, action.value) as progress, _undo_hint_on_interrupt():
         report = apply_plan(
             plan,
             action,
