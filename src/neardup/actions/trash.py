@@ -70,6 +70,8 @@ def _mount_point(path: Path) -> Path:
 
 
 def _ensure_dirs(trash: Path) -> None:
+    trash.parent.mkdir(parents=True, exist_ok=True)
+    trash.mkdir(mode=0o700, exist_ok=True)  # the trash itself is private
     for sub in ("files", "info"):
         (trash / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         if not os.access(trash / sub, os.W_OK | os.X_OK):
