@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -178,6 +178,42 @@ def _inode(path: str) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
+def _decide(
+    records: list[ImageRecord],
+    refs: tuple[str, ...],
+    key: Callable[[ImageRecord], Any],
+    threshold: int,
+) -> tuple[PlanItem, ...]:
+    """One group's items, keeper first, then by distance to the keeper."""
+    is_ref = {r.path: is_under(os.path.realpath(r.path), refs) for r in records}
+    pool = [r for r in records if is_ref[r.path]] or records
+    keeper = min(pool, key=key)
+    dist = {r.path: hamming(r.hash, keeper.hash) for r in records}
+    others = sorted((r for r in records if r is not keeper), key=lambda r: (dist[r.path], key(r)))
+    inode = {r.path: _inode(r.path) for r in records}
+    decided: list[tuple[ImageRecord, Decision, str]] = [
+        (keeper, "keep", "reference" if is_ref[keeper.path] else "keeper")
+    ]
+    for r in others:
+        if is_ref[r.path]:
+            decided.append((r, "keep", "reference"))
+        elif dist[r.path] > threshold:
+            decided.append((r, "keep", "beyond-threshold"))
+        else:
+            decided.append((r, "remove", "duplicate"))
+    kept = {inode[r.path] for r, d, _ in decided if d == "keep"} - {None}
+    return tuple(
+        PlanItem(
+            record=r,
+            decision="keep" if inode[r.path] in kept else d,
+            reason="hard-link" if d == "remove" and inode[r.path] in kept else why,
+            distance=dist[r.path],
+            reference=is_ref[r.path],
+        )
+        for r, d, why in decided
+    )
+
+
 def plan_deletion(
     result: ScanResult,
     *,
@@ -211,36 +247,5 @@ def plan_deletion(
     )
     for gid, group in enumerate(result.groups, start=1):
         records = [result.records[m] for m in group.members]
-        is_ref = {r.path: is_under(os.path.realpath(r.path), refs) for r in records}
-        pool = [r for r in records if is_ref[r.path]] or records
-        keeper = min(pool, key=key)
-        dist = {r.path: hamming(r.hash, keeper.hash) for r in records}
-        others = sorted(
-            (r for r in records if r is not keeper), key=lambda r: (dist[r.path], key(r))
-        )
-        kept_inodes = {_inode(keeper.path)}
-        decided: list[tuple[ImageRecord, Decision, str]] = [(keeper, "keep", "keeper")]
-        if pool is not records:
-            decided[0] = (keeper, "keep", "reference")
-        for r in others:
-            if is_ref[r.path]:
-                decided.append((r, "keep", "reference"))
-                kept_inodes.add(_inode(r.path))
-            elif dist[r.path] > threshold:
-                decided.append((r, "keep", "beyond-threshold"))
-                kept_inodes.add(_inode(r.path))
-            else:
-                decided.append((r, "remove", "duplicate"))
-        kept_inodes.discard(None)
-        items = tuple(
-            PlanItem(
-                record=r,
-                decision="keep" if d == "remove" and _inode(r.path) in kept_inodes else d,
-                reason="hard-link" if d == "remove" and _inode(r.path) in kept_inodes else why,
-                distance=dist[r.path],
-                reference=is_ref[r.path],
-            )
-            for r, d, why in decided
-        )
-        plan.groups.append(PlanGroup(gid, items))
+        plan.groups.append(PlanGroup(gid, _decide(records, refs, key, threshold)))
     return plan
