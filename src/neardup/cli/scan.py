@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -103,8 +104,53 @@ def scan_command(
     the threshold from the keeper is marked 'chained'). The result is saved as the last
     scan for 'delete' and 'show'. docs/accuracy.md shows what each option catches.
     """
+    result = scan_with_progress(
+        paths,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+        matching={
+            "grouping": grouping,
+            "trim": trim,
+            "invariant": invariant,
+            "crop": crop,
+            "verify": verify,
+            "verify_min": verify_min,
+        },
+    )
+    if save:
+        save_last_scan(result)
+    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    if fail_on_duplicates and result.groups:
+        raise typer.Exit(EXIT_DUPLICATES)
+
+
+def scan_with_progress(
+    paths: list[Path],
+    *,
+    quiet: bool,
+    index: str,
+    index_opt: list[str] | None,
+    hash: str,
+    hash_size: int,
+    threshold: int,
+    recursive: bool,
+    exclude: list[str] | None,
+    hidden: bool,
+    matching: Mapping[str, Any] | None = None,
+) -> ScanResult:
+    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
+
+    ``matching`` holds the grouping/trim/invariant/crop/verify keyword arguments.
+    """
     with progress_bar(not quiet, "hashing") as progress:
-        result = scan(
+        return scan(
             paths,
             index=index,
             hash=hash,
@@ -115,18 +161,8 @@ def scan_command(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
-            grouping=grouping,
-            trim=trim,
-            invariant=invariant,
-            crop=crop,
-            verify=verify,
-            verify_min=verify_min,
+            **dict(matching or {}),
         )
-    if save:
-        save_last_scan(result)
-    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
-    if fail_on_duplicates and result.groups:
-        raise typer.Exit(EXIT_DUPLICATES)
 
 
 def emit_scan(
