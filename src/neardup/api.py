@@ -27,11 +27,13 @@ from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
 DEFAULT_INDEX = "bktree"
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = 8
 #: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
 DEFAULT_GROUPING = GROUPINGS[0]
 #: Uniform margins are trimmed before hashing by default (measured in docs/accuracy.md).
 DEFAULT_TRIM = True
+#: Candidate pairs are confirmed on thumbnails by default (measured in docs/accuracy.md).
+DEFAULT_VERIFY = True
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -85,7 +87,7 @@ def scan(
     trim: bool = DEFAULT_TRIM,
     invariant: Iterable[str] | str | None = None,
     crop: bool = False,
-    verify: bool = False,
+    verify: bool = DEFAULT_VERIFY,
     verify_min: float = DEFAULT_VERIFY_MIN,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.

@@ -23,7 +23,7 @@ class ScanSettings:
     paths: tuple[str, ...]
     hash: str = "phash"
     hash_size: int = 8
-    threshold: int = 10
+    threshold: int = 8
     index: str = "bktree"
     index_options: tuple[tuple[str, Any], ...] = ()
     recursive: bool = True
@@ -34,7 +34,7 @@ class ScanSettings:
     trim: bool = True
     invariant: tuple[str, ...] = ()
     crop: bool = False
-    verify: bool = False
+    verify: bool = True
     verify_min: float = 0.9
 
     @property

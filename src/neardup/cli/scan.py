@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from neardup.api import DEFAULT_GROUPING, DEFAULT_INDEX, DEFAULT_THRESHOLD, DEFAULT_TRIM, scan
+from neardup.api import (
+    DEFAULT_GROUPING,
+    DEFAULT_INDEX,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TRIM,
+    DEFAULT_VERIFY,
+    scan,
+)
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
@@ -86,9 +93,10 @@ def scan_command(
     verify: Annotated[
         bool,
         typer.Option(
-            "--verify", help="Confirm pairs by correlating small thumbnails (use a looser -t)."
+            "--verify/--no-verify",
+            help="Confirm every pair by correlating small greyscale thumbnails.",
         ),
-    ] = False,
+    ] = DEFAULT_VERIFY,
     verify_min: Annotated[
         float,
         typer.Option(
@@ -99,9 +107,10 @@ def scan_command(
     """Scan PATHS for near-duplicate images and print the groups.
 
     Images are hashed with a perceptual hash after uniform margins are trimmed; pairs within
-    --threshold bits are grouped around centres, so every member is within the threshold of
-    its group's centre ('--grouping components' joins chains instead; a member further than
-    the threshold from the keeper is marked 'chained'). The result is saved as the last
+    --threshold bits, confirmed on small thumbnails (--verify), are grouped around centres,
+    so every member is within the threshold of its group's centre ('--grouping components'
+    joins chains instead; a member further than the threshold from the keeper is marked
+    'chained'). The result is saved as the last
     scan for 'delete' and 'show'. docs/accuracy.md shows what each option catches.
     """
     result = scan_with_progress(
