@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 
 from neardup.errors import NeardupError
-from neardup.evaluation import TARGET_PRECISION, Evaluation, MethodResult, Score
+from neardup.evaluation import TARGET_PRECISION, Evaluation, MethodResult
 
 
 def _pct(x: float | None) -> str:
@@ -49,26 +49,26 @@ def render_summary(ev: Evaluation) -> Table:
 
 
 def render_recall(ev: Evaluation) -> Table:
-    """Recall per transform (rows) for each centre-grouped method and baseline (columns)."""
-    methods = [m for m in ev.methods if m.method.grouping == "centre"]
+    """Recall per transform (columns) for each centre-grouped method and baseline (rows)."""
     table = Table(
         title="Recall % per transform on variants of the photos (stress images left out; "
         "each method at its own threshold above)",
         title_justify="left",
     )
-    table.add_column("transform")
-    cells: list[tuple[str, dict[str, Score] | None]] = []
-    for m in methods:
-        row = m.at(m.best_threshold())
-        cells.append(
-            (f"{m.method.name}@{row[0]}" if row else m.method.name, row[2] if row else None)
-        )
-    for name, _, _, per in ev.baselines:
-        cells.append((name, per))
-    for header, _ in cells:
-        table.add_column(header.replace("+", "+\n"), justify="right")
+    table.add_column("method")
     for t in ev.config.transforms:
-        table.add_row(t, *[_pct(per[t].recall_photos) if per else "–" for _, per in cells])
+        table.add_column(t, justify="right")
+    for m in ev.methods:
+        if m.method.grouping != "centre":
+            continue
+        row = m.at(m.best_threshold())
+        name = f"{m.method.name}@{row[0]}" if row else m.method.name
+        per = row[2] if row else None
+        table.add_row(
+            name, *[_pct(per[t].recall_photos) if per else "–" for t in ev.config.transforms]
+        )
+    for name, _, _, per_b in ev.baselines:
+        table.add_row(name, *[_pct(per_b[t].recall_photos) for t in ev.config.transforms])
     return table
 
 
