@@ -469,3 +469,17 @@ def test_zero_group_page_in_headless_chromium(
     page.screenshot(path=str(ARTIFACTS / "show-report-empty.png"), full_page=True)
     assert dialogs == []
     page.close()
+
+
+@pytest.mark.slow
+def test_map_of_ten_thousand_images(photo_paths: list[Path], tmp_path: Path) -> None:
+    from benchmarks.show_map import synthetic_scan
+
+    result = synthetic_scan(photo_paths, 10_000, 300)
+    groups = review_groups(result)
+    members = {m.row for g in groups for m in g.members}
+    assert len(groups) >= 290
+    info = write_map(result, groups, tmp_path / "map.png", max_points=5_000, max_thumbnails=1_000)
+    assert info.embedded == 5_000 and info.thumbnails == 1_000 and len(members) < 1_000
+    with Image.open(info.path) as im:
+        assert im.size == (info.width, info.height) and 900 <= im.width <= 6000

@@ -194,7 +194,9 @@ def show_command(
         for path in written:
             console.print(f"wrote {path}", markup=False)
     if open_:
-        webbrowser.open(written[-1].resolve().as_uri())
+        url = written[-1].resolve().as_uri()
+        if not webbrowser.open(url):
+            err_console.print(f"note: no web browser could be started; open {url}", markup=False)
 
 
 def _scan_or_last(
