@@ -21,7 +21,7 @@ from neardup.cli import main
 from neardup.report.html import write_report
 from neardup.report.review import delete_command, review_groups
 from neardup.report.thumbs import ThumbnailCache
-from neardup.report.visual import choose_points, embed, hash_bits, write_map
+from neardup.report.visual import choose_points, embed, hamming_knn, hash_bits, write_map
 from neardup.result import ScanResult
 from tests.conftest import ROOT, expected_planted_groups
 from tests.imaging import make_variant
@@ -320,8 +320,13 @@ def test_embedding_uses_the_hash_bits() -> None:
     hashes = hashes ^ np.where(rng.random(hashes.shape) < 0.5, flips, np.uint64(0))
     vectors = hash_bits(hashes, 64)
     assert vectors.shape == (120, 64) and set(np.unique(vectors)) <= {0.0, 1.0}
-    coords = embed(vectors, seed=1)
-    assert np.array_equal(coords, embed(vectors, seed=1))
+    idx, dist = hamming_knn(hashes, 5)
+    brute = (vectors[:, None, :] != vectors[None, :, :]).sum(axis=2).astype(float)
+    np.fill_diagonal(brute, np.inf)
+    assert np.array_equal(dist, np.sort(brute, axis=1)[:, :5])
+    assert np.array_equal(brute[np.arange(120)[:, None], idx], dist)
+    coords = embed(hashes, 64, seed=1)
+    assert np.array_equal(coords, embed(hashes, 64, seed=1))
     # every point's nearest neighbour on the map is a near-duplicate from its own cluster
     d = np.linalg.norm(coords[:, None] - coords[None], axis=2)
     np.fill_diagonal(d, np.inf)

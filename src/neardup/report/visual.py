@@ -1,10 +1,12 @@
 """The map: a 2-D t-SNE embedding of the hashes, drawn as thumbnails into one PNG.
 
-Each hash is unpacked into a 0/1 vector of its bits and embedded with openTSNE under the
-Hamming metric (the fraction of differing bits, so neighbours in the map are neighbours in
-the index). t-SNE puts near-duplicates almost on top of each other, so each group is
-drawn last as a tile of its members side by side, on a block of the group's own colour,
-at the members' mean position.
+The hashes are embedded with openTSNE under the Hamming metric (the fraction of differing
+bits, so neighbours in the map are neighbours in the index): affinities from the exact
+Hamming nearest neighbours, the start from the PCA of the 0/1 bit vectors.
+
+t-SNE puts near-duplicates almost on top of each other, so each group is drawn last as a
+tile of its members side by side, on a block of the group's own colour, at the members'
+mean position.
 
 Large collections stay usable through two budgets, both seeded:
 
@@ -36,7 +38,7 @@ from neardup.report.thumbs import ThumbnailCache, load_thumbnail
 from neardup.result import ScanResult
 
 MAP_NAME = "map.png"
-DEFAULT_MAX_POINTS = 20_000
+DEFAULT_MAX_POINTS = 10_000
 DEFAULT_MAX_THUMBNAILS = 2_000
 DEFAULT_SEED = 0
 #: Side of one thumbnail on the map, in pixels.
@@ -116,30 +118,70 @@ def choose_points(
     return np.sort(np.concatenate([must, sample.astype(np.int64)]))
 
 
-def embed(vectors: NDArray[np.float32], seed: int = DEFAULT_SEED) -> NDArray[np.float64]:
-    """2-D t-SNE coordinates of 0/1 ``vectors`` under the Hamming metric (deterministic).
+def hamming_knn(hashes: HashArray, k: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Exact ``k`` nearest neighbours of every row of ``hashes`` (itself excluded).
 
-    Fewer than four distinct vectors cannot be embedded meaningfully; they are laid out on
-    a circle instead, copies of one vector together.
+    Distances are Hamming distances in bits (XOR + popcount, in blocks of bounded memory);
+    each row's neighbours are ordered by distance, then by row number, so the result is
+    deterministic.
+
+    >>> idx, dist = hamming_knn(np.array([[0b0000], [0b0001], [0b0111]], dtype=np.uint64), 1)
+    >>> idx.ravel().tolist(), dist.ravel().tolist()
+    ([1, 0, 1], [1.0, 1.0, 2.0])
     """
-    n = vectors.shape[0]
-    distinct, inverse = np.unique(vectors, axis=0, return_inverse=True)
+    arr = np.ascontiguousarray(hashes, dtype=np.uint64)
+    n = arr.shape[0]
+    k = min(k, n - 1)
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float64)
+    step = max(1, 4_000_000 // max(1, n))
+    far = np.int32(arr.shape[1] * 64 + 1)
+    for start in range(0, n, step):
+        block = arr[start : start + step]
+        m = block.shape[0]
+        d = np.zeros((m, n), dtype=np.int32)
+        for w in range(arr.shape[1]):
+            d += np.bitwise_count(block[:, w, None] ^ arr[None, :, w])
+        own = np.arange(m)
+        d[own, start + own] = far
+        part = np.argpartition(d, k - 1, axis=1)[:, :k]
+        part_d = np.take_along_axis(d, part, axis=1).astype(np.int64)
+        order = np.argsort(part_d * n + part, axis=1)
+        idx[start : start + m] = np.take_along_axis(part, order, axis=1)
+        dist[start : start + m] = np.take_along_axis(part_d, order, axis=1)
+    return idx, dist
+
+
+def embed(hashes: HashArray, bits: int, seed: int = DEFAULT_SEED) -> NDArray[np.float64]:
+    """2-D t-SNE coordinates of ``(n, words)`` hashes under the Hamming metric (deterministic).
+
+    The affinities come from the exact Hamming nearest neighbours (:func:`hamming_knn`,
+    normalised to the fraction of differing bits, as the ``hamming`` metric of openTSNE
+    and SciPy), which is faster than an approximate index on bit vectors; the start is the
+    PCA of the 0/1 bit vectors. Fewer than four distinct hashes cannot be embedded
+    meaningfully; they are laid out on a circle instead, copies of one hash together.
+    """
+    n = hashes.shape[0]
+    distinct, inverse = np.unique(hashes, axis=0, return_inverse=True)
     if distinct.shape[0] < 4:
         angle = 2 * math.pi * inverse.reshape(-1) / max(1, distinct.shape[0])
         jitter = np.random.default_rng(seed).normal(0, 0.02, size=(n, 2))
         return np.column_stack([np.cos(angle), np.sin(angle)]) + jitter
-    from openTSNE import TSNE
+    from openTSNE import TSNE, affinity, initialization
+    from openTSNE.nearest_neighbors import PrecomputedNeighbors
 
-    tsne: Any = TSNE(
-        n_components=2,
-        perplexity=float(min(30.0, max(2.0, (n - 1) / 3.0))),
-        metric="hamming",
-        initialization="pca",
-        random_state=seed,
+    perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+    neighbours, distances = hamming_knn(hashes, int(3 * perplexity))
+    affinities: Any = affinity.PerplexityBasedNN(
+        knn_index=PrecomputedNeighbors(neighbours, distances / bits),
+        perplexity=perplexity,
         n_jobs=1,
+        random_state=seed,
         verbose=False,
     )
-    return np.asarray(tsne.fit(vectors), dtype=np.float64)
+    start: Any = initialization.pca(hash_bits(hashes, bits), random_state=seed)
+    tsne: Any = TSNE(n_components=2, random_state=seed, n_jobs=1, verbose=False)
+    return np.asarray(tsne.fit(affinities=affinities, initialization=start), dtype=np.float64)
 
 
 def group_colour(k: int) -> tuple[int, int, int]:
@@ -241,8 +283,8 @@ def write_map(
     n = len(result.records)
     group_rows = [m.row for g in groups for m in g.members]
     rows = choose_points(n, group_rows, max(1, max_points), seed)
-    vectors = hash_bits(result.hashes[rows], result.settings.spec.bits)
-    coords = embed(vectors, seed) if rows.size else np.zeros((0, 2))
+    spec = result.settings.spec
+    coords = embed(result.hashes[rows], spec.bits, seed) if rows.size else np.zeros((0, 2))
 
     # Thumbnail budget: group members first (groups in review order), then a seeded sample.
     position = {int(r): k for k, r in enumerate(rows)}
