@@ -488,3 +488,33 @@ def test_map_of_ten_thousand_images(photo_paths: list[Path], tmp_path: Path) -> 
     assert info.embedded == 5_000 and info.thumbnails == 1_000 and len(members) < 1_000
     with Image.open(info.path) as im:
         assert im.size == (info.width, info.height) and 900 <= im.width <= 6000
+
+
+def test_chained_members_are_flagged(tmp_path: Path) -> None:
+    from neardup.api import group
+    from neardup.hashing import to_array
+    from neardup.model import ImageRecord
+    from neardup.result import ScanSettings
+
+    hashes = [0, 0b1111, 0b11111111]  # a-b and b-c within 5 bits, a-c 8 bits apart
+    records = [
+        ImageRecord(str(tmp_path / f"{name}.jpg"), h, w, w, 1000 * w, 0)
+        for name, h, w in zip("abc", hashes, (300, 200, 100), strict=True)
+    ]
+    settings = ScanSettings(paths=(str(tmp_path),), threshold=5)
+    result = ScanResult(settings, records, [], group(records, to_array(hashes, 1), 5))
+    (g,) = review_groups(result)
+    assert [m.record.path[-5:] for m in g.members] == ["a.jpg", "b.jpg", "c.jpg"]
+    assert [m.distance for m in g.members] == [0, 4, 8] and g.chained
+    assert [m.within_threshold for m in g.members] == [True, True, False]
+    assert "--threshold 5" in g.delete_command
+    page = write_report(result, tmp_path / "out", embed=True).read_text(encoding="utf-8")
+    assert page.count('class="badge chained"') == 2  # the group heading and member c
+    assert "no preview" in page  # the files do not exist: no thumbnail, no broken image
+
+
+def test_embedded_thumbnails_make_one_file(small_folder: Path, tmp_path: Path) -> None:
+    report = write_report(scan([small_folder]), tmp_path / "out", embed=True)
+    page = parse_report(report)
+    assert len(page.groups) == 2 and not (tmp_path / "out" / "thumbs").exists()
+    assert all(str(i["src"]).startswith("data:image/jpeg;base64,") for i in page.images)
