@@ -67,7 +67,7 @@ def show_command(
         bool | None,
         typer.Option(
             "--map/--no-map",
-            help="Draw the t-SNE map (needs 'neardup[show]'; by default skipped with a "
+            help="Draw the t-SNE map (needs the 'show' extra; by default skipped with a "
             "note when that is missing).",
             show_default=False,
         ),
@@ -120,7 +120,7 @@ def show_command(
     """Draw a map of the collection and write an HTML page to review the groups.
 
     The map (map.png) places every image by t-SNE of its hash, so near-duplicates cluster;
-    each group is outlined in its own colour. The review page (report.html) lists every
+    each group is drawn in its own colour. The review page (report.html) lists every
     group, most reclaimable bytes first, with thumbnails, sizes, dates, distances, the
     keeper and the 'neardup delete' command for that group. Both work offline. Thumbnails
     are cached, so showing the same files again is fast.
