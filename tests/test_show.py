@@ -507,6 +507,7 @@ def test_chained_members_are_flagged(tmp_path: Path) -> None:
     assert [m.record.path[-5:] for m in g.members] == ["a.jpg", "b.jpg", "c.jpg"]
     assert [m.distance for m in g.members] == [0, 4, 8] and g.chained
     assert [m.within_threshold for m in g.members] == [True, True, False]
+    assert g.removable == g.members[1:2] and g.reclaimable_bytes == 200_000  # c is kept
     assert "--threshold 5" in g.delete_command
     page = write_report(result, tmp_path / "out", embed=True).read_text(encoding="utf-8")
     assert page.count('class="badge chained"') == 2  # the group heading and member c
@@ -518,3 +519,42 @@ def test_embedded_thumbnails_make_one_file(small_folder: Path, tmp_path: Path) -
     page = parse_report(report)
     assert len(page.groups) == 2 and not (tmp_path / "out" / "thumbs").exists()
     assert all(str(i["src"]).startswith("data:image/jpeg;base64,") for i in page.images)
+
+
+def test_the_page_command_deletes_exactly_that_group(
+    capsys: pytest.CaptureFixture[str],
+    small_folder: Path,
+    photo_paths: list[Path],
+    tmp_path: Path,
+    neardup_home: Path,
+) -> None:
+    """Pasted into a real shell, a group's command moves its duplicates and nothing else."""
+    shutil.copy(photo_paths[5], small_folder)
+    hostile = make_variant(photo_paths[5], small_folder, "jpeg70").rename(small_folder / HOSTILE)
+    code, _, err = run_main(capsys, "show", str(small_folder), "-o", str(tmp_path / "out"),
+                            "--no-map", "--keep", "largest")  # fmt: skip
+    assert code == 0, err
+    page = parse_report(tmp_path / "out" / "report.html")
+    (target,) = [g for g in page.groups if str(hostile) in g["paths"]]
+    before = sorted(p.name for p in small_folder.iterdir())
+    keeper = max(target["paths"], key=lambda p: Path(p).stat().st_size)  # --keep largest
+    moved = tmp_path / "moved"
+    command = target["command"].replace(
+        "neardup delete", f"{shlex.quote(sys.executable)} -m neardup delete", 1
+    )
+    res = subprocess.run(
+        f"{command} --move-to {shlex.quote(str(moved))}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, NEARDUP_HOME=str(neardup_home)),
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    removed = set(target["paths"]) - {keeper}
+    assert Path(keeper).exists() and not any(Path(p).exists() for p in removed)
+    assert sorted(p.name for p in small_folder.iterdir()) == sorted(
+        set(before) - {Path(p).name for p in removed}
+    )
+    assert {p.name for p in moved.rglob("*") if p.is_file()} == {Path(p).name for p in removed}

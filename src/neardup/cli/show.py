@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
 from neardup.cli import app
 from neardup.cli.common import (
     ExcludeOpt,
@@ -22,11 +22,11 @@ from neardup.cli.common import (
     ThresholdOpt,
     console,
     err_console,
-    parse_index_options,
     progress_bar,
 )
+from neardup.cli.scan import scan_with_progress
 from neardup.errors import UsageError
-from neardup.keep import DEFAULT_KEEP, KEEP_RULES, parse_keep
+from neardup.keep import KEEP_RULES, parse_keep
 from neardup.report.html import write_report
 from neardup.report.review import review_groups
 from neardup.report.thumbs import ThumbnailCache
@@ -39,7 +39,6 @@ from neardup.report.visual import (
     require_show_extra,
     write_map,
 )
-from neardup.result import ScanResult
 from neardup.state import load_last_scan, save_last_scan
 
 DEFAULT_OUTPUT = Path("neardup-show")
@@ -137,20 +136,23 @@ def show_command(
             err_console.print(
                 "note: no map: it needs openTSNE: pip install 'neardup[show]'", markup=False
             )
-    result = _scan_or_last(
-        paths,
-        quiet=quiet,
-        save=save,
-        index=index,
-        index_opt=index_opt,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        recursive=recursive,
-        exclude=exclude,
-        hidden=hidden,
-        keep=rules,
-    )
+    if paths:
+        result = scan_with_progress(
+            paths,
+            quiet=quiet,
+            index=index,
+            index_opt=index_opt,
+            hash=hash,
+            hash_size=hash_size,
+            threshold=threshold,
+            recursive=recursive,
+            exclude=exclude,
+            hidden=hidden,
+        )
+        if save:
+            save_last_scan(result)
+    else:
+        result = load_last_scan()
     cache = ThumbnailCache()
     written: list[Path] = []
     map_src: str | None = None
@@ -197,39 +199,3 @@ def show_command(
         url = written[-1].resolve().as_uri()
         if not webbrowser.open(url):
             err_console.print(f"note: no web browser could be started; open {url}", markup=False)
-
-
-def _scan_or_last(
-    paths: list[Path] | None,
-    *,
-    quiet: bool,
-    save: bool,
-    index: str,
-    index_opt: list[str] | None,
-    hash: str,
-    hash_size: int,
-    threshold: int,
-    recursive: bool,
-    exclude: list[str] | None,
-    hidden: bool,
-    keep: tuple[str, ...] | None,
-) -> ScanResult:
-    if not paths:
-        return load_last_scan()
-    with progress_bar(not quiet, "hashing") as progress:
-        result = scan(
-            paths,
-            index=index,
-            hash=hash,
-            hash_size=hash_size,
-            threshold=threshold,
-            recursive=recursive,
-            exclude=exclude or (),
-            hidden=hidden,
-            index_options=parse_index_options(index_opt),
-            keep=keep or DEFAULT_KEEP,
-            progress=progress,
-        )
-    if save:
-        save_last_scan(result)
-    return result

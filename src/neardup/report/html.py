@@ -125,6 +125,7 @@ def _group_view(g: ReviewGroup, thumbs: dict[int, Thumb]) -> dict[str, Any]:
     return {
         "number": g.number,
         "size": len(g.members),
+        "removable": len(g.removable),
         "max_distance": g.max_distance,
         "chained": g.chained,
         "reclaimable": g.reclaimable_bytes,
@@ -160,7 +161,7 @@ def render_report(
         },
         images=len(result.records),
         skipped=len(result.skipped),
-        duplicates=sum(len(g.members) - 1 for g in groups),
+        duplicates=sum(len(g.removable) for g in groups),
         reclaimable_human=format_bytes(sum(g.reclaimable_bytes for g in groups)),
         groups=[_group_view(g, thumbs) for g in groups],
         map_src=map_src,

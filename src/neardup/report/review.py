@@ -4,7 +4,8 @@ The groups of a scan are re-ordered by the keep rules in force for the review (t
 differ from the rules the scan ran with), and each gets the ``neardup delete`` command
 that acts on exactly that group: the member files given as paths re-scan to the same
 group (every link of a chain lies between members) and the same keep rules pick the same
-keeper.
+keeper. Like ``neardup delete``, the review counts only members within the threshold of
+the keeper as removable; chained members are kept.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ class ReviewGroup:
     @property
     def keeper(self) -> ReviewMember:
         return self.members[0]
+
+    @property
+    def removable(self) -> tuple[ReviewMember, ...]:
+        """The members ``neardup delete`` removes: within the threshold of the keeper.
+
+        Chained members (further away) are kept by ``delete``, so they are not counted in
+        :attr:`reclaimable_bytes` either.
+        """
+        return tuple(m for m in self.members[1:] if m.within_threshold)
 
 
 def delete_command(
@@ -109,7 +119,9 @@ def review_groups(result: ScanResult, keep: Sequence[str] | None = None) -> list
                 members=members,
                 max_distance=g.max_distance,
                 chained=any(not m.within_threshold for m in members),
-                reclaimable_bytes=sum(m.record.size for m in members[1:]),
+                reclaimable_bytes=sum(
+                    m.record.size for m in members[1:] if m.within_threshold
+                ),
                 delete_command=delete_command(
                     [m.record.path for m in members], rules, result.settings
                 ),
