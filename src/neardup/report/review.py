@@ -119,9 +119,7 @@ def review_groups(result: ScanResult, keep: Sequence[str] | None = None) -> list
                 members=members,
                 max_distance=g.max_distance,
                 chained=any(not m.within_threshold for m in members),
-                reclaimable_bytes=sum(
-                    m.record.size for m in members[1:] if m.within_threshold
-                ),
+                reclaimable_bytes=sum(m.record.size for m in members[1:] if m.within_threshold),
                 delete_command=delete_command(
                     [m.record.path for m in members], rules, result.settings
                 ),
