@@ -157,6 +157,13 @@ def show_command(
     written: list[Path] = []
     map_src: str | None = None
     if draw_map:
+        if not quiet:
+            placed = min(
+                len(result.records), max(max_points, result.duplicates + len(result.groups))
+            )
+            err_console.print(
+                f"map: placing {placed} images with t-SNE (seed {seed})", markup=False
+            )
         with progress_bar(not quiet, "map thumbnails") as progress:
             try:
                 info = write_map(
