@@ -50,6 +50,8 @@ from neardup.hashing import ALGORITHMS, HASH_SIZES, HashSpec, hash_image, to_arr
 
 #: The precision a threshold must reach to be recommended.
 TARGET_PRECISION: Final = 0.999
+#: The evaluated method that ``neardup scan`` uses by default (pHash-64, trim, verify).
+DEFAULT_METHOD: Final = "phash-8+trim+verify"
 #: Kind of an original image (variants carry their transform's name).
 ORIGINAL: Final = "original"
 #: Set names.
@@ -494,8 +496,15 @@ class Evaluation:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
+        from neardup import api
+
         return {
             "target_precision": TARGET_PRECISION,
+            "scan_defaults": {
+                "method": DEFAULT_METHOD,
+                "threshold": api.DEFAULT_THRESHOLD,
+                "grouping": api.DEFAULT_GROUPING,
+            },
             "counts": self.counts,
             "transforms": list(self.config.transforms),
             "seconds": round(self.seconds, 1),
