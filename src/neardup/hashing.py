@@ -14,6 +14,7 @@ Hamming distance (XOR + popcount) is the metric everywhere.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image
+from neardup import fasthash
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image, open_thumbnail, shrink
 from neardup.errors import UsageError
 from neardup.model import HashOutcome, ImageRecord, Skipped
 
@@ -86,10 +88,27 @@ def bits_to_int(bits: NDArray[np.bool_]) -> int:
     return value >> (packed.size * 8 - flat.size)
 
 
-def hash_image(image: Image.Image, spec: HashSpec = HashSpec()) -> int:
-    """Hash an already opened image exactly as ImageHash does."""
-    result = _FUNCTIONS[spec.algorithm](image, hash_size=spec.size)
-    return bits_to_int(result.hash)
+def hash_image(image: Image.Image, spec: HashSpec = HashSpec(), *, compat: bool = False) -> int:
+    """Hash an already opened image.
+
+    Args:
+        image: any Pillow image; it is hashed as it is (no EXIF orientation is applied).
+        spec: algorithm and hash size.
+        compat: compute the hash with ImageHash itself, bit for bit. The default fast path
+            reduces the image before the final resize and agrees with ImageHash to within a
+            bit or two (``docs/hashing.md``).
+    """
+    if compat:
+        result = _FUNCTIONS[spec.algorithm](image, hash_size=spec.size)
+        return bits_to_int(result.hash)
+    size = fasthash.input_size(spec.algorithm, spec.size, image.width, image.height)
+    image.load()
+    return _thumbnail_hash(shrink(image, size), spec)
+
+
+def _thumbnail_hash(thumbnail: Image.Image, spec: HashSpec) -> int:
+    pixels = np.asarray(thumbnail, dtype=np.uint8)
+    return bits_to_int(fasthash.BITS[spec.algorithm](pixels, spec.size))
 
 
 def hash_file(
@@ -97,24 +116,44 @@ def hash_file(
     spec: HashSpec = HashSpec(),
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    compat: bool = False,
 ) -> HashOutcome:
-    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead."""
+    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead.
+
+    The EXIF orientation is applied first, so a photo and its EXIF-rotated twin hash alike.
+    ``compat=True`` decodes the whole image and hashes it with ImageHash (bit-for-bit equal
+    to ImageHash on the upright image); the default decodes only what the hash needs.
+    """
     p = Path(path)
     name = str(p)
     try:
         st = p.stat()
-        image = open_image(p, max_pixels=max_pixels)
+        if compat:
+            image = open_image(p, max_pixels=max_pixels)
+            width, height = image.size
+        else:
+            thumb = open_thumbnail(
+                p,
+                functools.partial(fasthash.input_size, spec.algorithm, spec.size),
+                max_pixels=max_pixels,
+            )
+            width, height = thumb.width, thumb.height
     except DecodeError as exc:
         return Skipped(name, exc.reason, exc.detail)
     except FileNotFoundError:
         return Skipped(name, "unreadable", "file vanished during the scan")
     except OSError as exc:
         return Skipped(name, "unreadable", exc.strerror or str(exc))
+    except Exception as exc:  # a decoder bug must not abort a scan: record it with its type
+        return Skipped(name, "corrupt", f"unexpected decoder error {type(exc).__name__}: {exc}")
     try:
-        value = hash_image(image, spec)
+        if compat:
+            value = hash_image(image, spec, compat=True)
+        else:
+            value = _thumbnail_hash(thumb.image, spec)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Skipped(name, "corrupt", f"cannot hash: {exc}")
-    return ImageRecord(name, value, image.width, image.height, st.st_size, st.st_mtime_ns)
+    return ImageRecord(name, value, width, height, st.st_size, st.st_mtime_ns)
 
 
 def hash_files(
@@ -122,10 +161,32 @@ def hash_files(
     spec: HashSpec = HashSpec(),
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    compat: bool = False,
+    jobs: int | None = 1,
 ) -> Iterator[HashOutcome]:
-    """Hash many files in order, yielding one outcome per path."""
-    for path in paths:
-        yield hash_file(path, spec, max_pixels=max_pixels)
+    """Hash many files, yielding one outcome per path as soon as it is ready.
+
+    Args:
+        paths: the files to hash.
+        spec: algorithm and hash size.
+        max_pixels: images with more pixels are skipped as ``too-large``.
+        compat: hash bit-for-bit as ImageHash (slower; see :func:`hash_file`).
+        jobs: worker processes; ``None`` or ``0`` uses every available core, ``1`` hashes
+            in this process, in order.
+
+    With more than one job the outcomes come in completion order, not input order; match
+    them up by ``outcome.path``. Closing the generator (or Ctrl-C) stops the workers at
+    once, and every outcome already yielded stays valid.
+    """
+    from neardup.parallel import hash_in_workers, resolve_jobs, worth_workers
+
+    path_list = [os.fspath(p) for p in paths]
+    workers = min(resolve_jobs(jobs), len(path_list))
+    if workers <= 1 or not worth_workers(path_list):
+        for path in path_list:
+            yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
+        return
+    yield from hash_in_workers(path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers)
 
 
 def to_array(values: Sequence[int] | Iterable[int], words: int) -> HashArray:

@@ -9,8 +9,10 @@ import typer
 
 from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CompatOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -18,6 +20,8 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
+    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
@@ -59,6 +63,9 @@ def scan_command(
     ] = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    jobs: JobsOpt = 0,
+    compat: CompatOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -79,6 +86,9 @@ def scan_command(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            jobs=jobs,
+            compat=compat,
+            max_pixels=max_pixels,
         )
     if save:
         save_last_scan(result)
