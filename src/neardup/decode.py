@@ -172,7 +172,8 @@ def open_thumbnail(
     ``(width, height)`` of the wanted thumbnail. JPEGs are decoded at 1/2 to 1/8 scale in
     the DCT domain (``Image.draft``); every image is then box-reduced by an integer factor
     (``Image.reduce``) to at least :data:`REDUCING_GAP` times the wanted size (and
-    :data:`MIN_REDUCED_SIDE`) and resized with Lanczos. The EXIF orientation is applied to the thumbnail, not the full image.
+    :data:`MIN_REDUCED_SIDE`) and resized with Lanczos. The EXIF orientation is applied
+    to the thumbnail, not the full image.
 
     Raises:
         DecodeError: the file is empty, unreadable, not an image, corrupt, or too large.

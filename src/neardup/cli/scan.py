@@ -9,7 +9,6 @@ import typer
 
 from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
-from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.cli.common import (
     EXIT_DUPLICATES,
     CompatOpt,
@@ -34,6 +33,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
