@@ -123,6 +123,11 @@ def test_max_pixels_refuses_before_decoding(photo_paths: list[Path]) -> None:
         assert "pixel limit (1,000 pixels)" in skipped.detail
 
 
+def test_max_pixels_must_be_positive(photo_paths: list[Path]) -> None:
+    with pytest.raises(UsageError, match="max_pixels"):
+        hash_file(photo_paths[0], max_pixels=0)
+
+
 def test_max_pixels_above_pillows_own_limit_is_honoured(tmp_path: Path) -> None:
     """A raised --max-pixels lets Pillow open what its own bomb check would refuse."""
     from PIL import Image as PILImage

@@ -17,7 +17,7 @@ from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
 from neardup.files import discover
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, hash_files
+from neardup.hashing import HashArray, HashSpec, check_max_pixels, hash_files
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.model import HashOutcome, ImageRecord, Skipped
@@ -106,6 +106,7 @@ def scan(
     keep = parse_keep(keep)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
+    check_max_pixels(max_pixels)
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
@@ -116,8 +117,6 @@ def scan(
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
     total = len(found.images)
-    if max_pixels < 1:
-        raise UsageError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
     outcome: HashOutcome
     hashed = hash_files(found.images, spec, max_pixels=max_pixels, compat=compat, jobs=jobs)
     for done, outcome in enumerate(hashed, 1):

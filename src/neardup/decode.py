@@ -121,7 +121,7 @@ def _missing_decoder_hint(suffix: str) -> str | None:
     if suffix in (".heic", ".heif"):
         return f"cannot decode {suffix} files: pip install 'neardup[heic]'"
     if suffix == ".avif":
-        return "cannot decode .avif files: pip install 'Pillow>=11.2' or 'neardup[heic]'"
+        return "cannot decode .avif files: Pillow >= 11.2 with AVIF support is needed"
     return None
 
 

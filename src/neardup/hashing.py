@@ -4,7 +4,8 @@ Representation (documented in ``docs/usage.md``):
 
 * one hash is a Python ``int`` of ``bits = hash_size**2`` bits; bit ``bits-1`` (the most
   significant) is the first element of ImageHash's flattened boolean array, so the hex form
-  equals ``str(imagehash.phash(img))``;
+  is that of ``str(imagehash.phash(img))`` (equal to it in compat mode, within a bit or two
+  in the default fast mode, see ``docs/hashing.md``);
 * many hashes are a C-contiguous ``numpy`` array of shape ``(n, words)`` and dtype
   ``uint64`` with ``words = bits // 64``; word 0 holds the most significant 64 bits.
   A 64-bit hash is one word, a 256-bit hash (``hash_size=16``) four.
@@ -15,6 +16,7 @@ Hamming distance (XOR + popcount) is the metric everywhere.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from neardup.errors import UsageError
 from neardup.model import HashOutcome, ImageRecord, Skipped
 
 HashArray = NDArray[np.uint64]
+
+_log = logging.getLogger(__name__)
 
 _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "phash": imagehash.phash,
@@ -88,6 +92,12 @@ def bits_to_int(bits: NDArray[np.bool_]) -> int:
     return value >> (packed.size * 8 - flat.size)
 
 
+def check_max_pixels(max_pixels: int) -> None:
+    """Raise :class:`UsageError` unless the pixel limit is a positive count."""
+    if max_pixels < 1:
+        raise UsageError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
+
+
 def hash_image(image: Image.Image, spec: HashSpec = HashSpec(), *, compat: bool = False) -> int:
     """Hash an already opened image.
 
@@ -124,6 +134,7 @@ def hash_file(
     ``compat=True`` decodes the whole image and hashes it with ImageHash (bit-for-bit equal
     to ImageHash on the upright image); the default decodes only what the hash needs.
     """
+    check_max_pixels(max_pixels)
     p = Path(path)
     name = str(p)
     try:
@@ -178,15 +189,27 @@ def hash_files(
     them up by ``outcome.path``. Closing the generator (or Ctrl-C) stops the workers at
     once, and every outcome already yielded stays valid.
     """
-    from neardup.parallel import hash_in_workers, resolve_jobs, worth_workers
+    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
 
+    check_max_pixels(max_pixels)
     path_list = [os.fspath(p) for p in paths]
     workers = min(resolve_jobs(jobs), len(path_list))
     if workers <= 1 or not worth_workers(path_list):
         for path in path_list:
             yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
         return
-    yield from hash_in_workers(path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers)
+    done: set[str] = set()
+    try:
+        for outcome in hash_in_workers(
+            path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers
+        ):
+            done.add(outcome.path)
+            yield outcome
+    except WorkerError as exc:  # e.g. a script read from stdin cannot be re-imported
+        _log.warning("%s; hashing in this process instead", exc)
+        for path in path_list:
+            if str(Path(path)) not in done:
+                yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
 
 
 def to_array(values: Sequence[int] | Iterable[int], words: int) -> HashArray:

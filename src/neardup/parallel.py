@@ -170,7 +170,7 @@ def _start_pool(jobs: int) -> ProcessPoolExecutor:
     except BrokenProcessPool:
         executor.shutdown(wait=False, cancel_futures=True)
         raise WorkerError(
-            "worker processes could not start; hash in this process with --jobs 1"
+            "worker processes could not start", hint="hash in this process with --jobs 1"
         ) from None
     except BaseException:
         _stop_now(executor)
