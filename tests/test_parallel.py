@@ -154,3 +154,28 @@ def test_ctrl_c_stops_a_parallel_scan_at_once(tmp_path: Path, photo_paths: list[
         for w in workers
         if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
     ]
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_fall_back_to_this_process(photo_paths: list[Path]) -> None:
+    """A script read from stdin cannot be re-imported by a worker: hashing still completes."""
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "from neardup.hashing import hash_files\n"
+        "paths = sys.argv[1:]\n"
+        "out = list(hash_files(paths, jobs=2))\n"
+        "print(len(out), len({o.path for o in out}))\n"
+    )
+    paths = [str(p) for p in photo_paths[:70]]
+    res = subprocess.run(
+        [sys.executable, "-", *paths],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["70", "70"]
+    assert "worker processes could not start; hashing in this process instead" in res.stderr

@@ -21,6 +21,7 @@ from neardup.hashing import HashArray, HashSpec, check_max_pixels, hash_files
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -107,6 +108,7 @@ def scan(
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     check_max_pixels(max_pixels)
+    resolve_jobs(jobs)
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
