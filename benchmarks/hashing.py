@@ -6,8 +6,9 @@
 
 ``speed`` upscales images from SOURCE_FOLDER into a temporary folder (12-megapixel JPEGs
 by default), then times ``imagehash.phash``, ``neardup --compat`` and neardup's fast path
-with 1..N worker processes, interleaved and repeated; it prints the ratios. Timings are
-only comparable within one run.
+file by file in turn in one process (wall clock and CPU time), and neardup with 1..N
+worker processes in back-to-back batches; it prints the ratios. Timings are only
+comparable within one run.
 """
 
 from __future__ import annotations

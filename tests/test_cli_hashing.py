@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import imagehash
+import pytest
 from PIL import Image
 
 from neardup.bench_hashing import (
@@ -31,6 +35,7 @@ def test_compat_scan_prints_imagehash_hashes_and_records_the_mode(
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["settings"]["hash_mode"] == "compat"
+    assert "\x1b" not in res.stderr and "files/s" not in res.stderr  # no bar into a pipe
     [group] = doc["groups"]
     for member in group["members"]:
         with Image.open(member["path"]) as im:
@@ -67,11 +72,42 @@ def test_benchmark_helpers_measure_real_files(photo_paths: list[Path], tmp_path:
     assert [f.name for f in files] == ["large_0000.jpg", "large_0001.jpg", "large_0002.jpg"]
     with Image.open(files[2]) as im:
         assert im.size == (800, 600)
-    report = measure_speed(files, jobs=[1], repeat=1, compat=False)
-    assert set(report.rates) == {"imagehash", "fast-1"}
-    assert all(r.per_second > 0 for r in report.rates.values())
-    assert "x imagehash" in format_speed(report)
+    report = measure_speed(files, jobs=[1, 2], repeat=1, compat=False)
+    assert set(report.single) == {"imagehash", "fast"} and set(report.batches) == {1, 2}
+    assert all(r.per_second > 0 and r.images == 3 for r in report.single.values())
+    assert report.single["fast"].per_cpu_second > 0 and len(report.scaling[2]) == 1
+    text = format_speed(report)
+    assert "imagehash.phash" in text and "vs 1 job" in text
     agreement = measure_agreement(photo_paths[:3], algorithms=("phash", "ahash"))
     assert agreement.files == 3 and sum(agreement.distances["phash"].values()) == 3
     table = format_agreement(agreement, "photos")
     assert "| phash |" in table and "| ahash |" in table
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_is_drawn_on_a_terminal(photo_paths: list[Path], tmp_path: Path) -> None:
+    import pty
+
+    for p in photo_paths[:40]:
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neardup", "scan", str(tmp_path), "--no-save", "-j", "1"],
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "hashing" in text and "files/s" in text

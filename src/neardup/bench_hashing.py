@@ -1,14 +1,16 @@
 """Hashing benchmark: ImageHash against neardup on the same files, and the scaling with jobs.
 
-Used by ``benchmarks/hashing.py``. Every rate is measured in the same run, interleaved and
-repeated (the best of ``repeat`` runs counts, as ``timeit`` does), so the ratios hold even
-on a busy machine where the absolute numbers do not.
+Used by ``benchmarks/hashing.py``. Everything is measured in one run: the single-process
+methods file by file in turn (plus their CPU time, which other processes do not inflate),
+the job counts in back-to-back batches, so the ratios hold even on a busy machine where
+the absolute numbers do not.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,53 +57,72 @@ def make_large_jpegs(
 
 @dataclass(slots=True)
 class Rate:
-    """The best throughput one method reached over the repeats."""
+    """Throughput of one method: wall-clock, and per CPU-second of this process."""
 
     label: str
     jobs: int
-    files: int
-    best_seconds: float = float("inf")
+    images: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
 
     @property
     def per_second(self) -> float:
-        return self.files / self.best_seconds
+        return self.images / self.wall if self.wall else 0.0
 
     @property
-    def per_core(self) -> float:
-        return self.per_second / self.jobs
+    def per_cpu_second(self) -> float:
+        """Images per CPU-second of the measuring process (single-process methods only)."""
+        return self.images / self.cpu if self.cpu else 0.0
 
 
 @dataclass(slots=True)
 class SpeedReport:
-    """Rates of ImageHash and of neardup (fast, compat, 1..N jobs) on the same files."""
+    """ImageHash against neardup in one process, and neardup's scaling with jobs.
+
+    ``single`` methods ran file by file in turn (imagehash, compat, fast on file 1, then
+    on file 2, ...), so a change of machine load hits them alike. ``scaling`` holds, per
+    job count, the ratio of its throughput to one job's in back-to-back runs, one per
+    repeat.
+    """
 
     files: list[Path]
     megapixels: float
-    rates: dict[str, Rate] = field(default_factory=dict)
+    single: dict[str, Rate] = field(default_factory=dict)
+    batches: dict[int, Rate] = field(default_factory=dict)
+    scaling: dict[int, list[float]] = field(default_factory=dict)
 
-    def ratio(self, a: str, b: str) -> float:
-        return self.rates[a].per_second / self.rates[b].per_second
+    def ratio(self, method: str, base: str = "imagehash", *, cpu: bool = False) -> float:
+        a, b = self.single[method], self.single[base]
+        if cpu:
+            return a.per_cpu_second / b.per_cpu_second
+        return a.per_second / b.per_second
+
+    def median_scaling(self, jobs: int) -> float:
+        return statistics.median(self.scaling[jobs])
 
 
-def _imagehash_phash(paths: Sequence[Path]) -> None:
+def _imagehash_phash(path: Path) -> None:
     import imagehash
 
-    for p in paths:
-        with Image.open(p) as im:
-            imagehash.phash(im)
+    with Image.open(path) as im:
+        imagehash.phash(im)
 
 
-def _neardup(paths: Sequence[Path], jobs: int, compat: bool) -> None:
+def _neardup_one(path: Path, compat: bool) -> None:
+    if not isinstance(hash_file(path, compat=compat), ImageRecord):
+        raise RuntimeError(f"benchmark file could not be hashed: {path}")
+
+
+def _neardup_batch(paths: Sequence[Path], jobs: int) -> None:
     names = [str(p) for p in paths]
     if jobs == 1:
-        outcomes = [hash_file(p, compat=compat) for p in names]
+        outcomes = [hash_file(p) for p in names]
     else:  # always through the workers, whatever hash_files' small-scan shortcut decides
         outcomes = list(
-            hash_in_workers(names, HashSpec(), max_pixels=10**9, compat=compat, jobs=jobs)
+            hash_in_workers(names, HashSpec(), max_pixels=10**9, compat=False, jobs=jobs)
         )
-    bad = [o for o in outcomes if not isinstance(o, ImageRecord)]
-    if bad:
-        raise RuntimeError(f"benchmark file could not be hashed: {bad[0]}")
+    if not all(isinstance(o, ImageRecord) for o in outcomes):
+        raise RuntimeError("a benchmark file could not be hashed")
 
 
 def measure_speed(
@@ -112,58 +133,84 @@ def measure_speed(
     compat: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> SpeedReport:
-    """Time ``imagehash.phash`` and neardup on ``paths`` (interleaved, best of ``repeat``).
+    """Time ``imagehash.phash`` and neardup on ``paths``; see :class:`SpeedReport`.
 
-    ``jobs`` lists the worker counts to measure (default ``1..available cores``).
+    ``jobs`` lists the worker counts whose scaling is measured (default ``1..cores``).
     """
-    job_counts = sorted(set(jobs or range(1, available_cores() + 1)))
+    job_counts = sorted(set(jobs or range(1, available_cores() + 1)) | {1})
     with Image.open(paths[0]) as im:
         megapixels = im.width * im.height / 1e6
     report = SpeedReport(list(paths), megapixels)
-    methods: dict[str, tuple[int, Callable[[], None]]] = {
-        "imagehash": (1, lambda: _imagehash_phash(paths)),
-    }
+    methods: dict[str, Callable[[Path], None]] = {"imagehash": _imagehash_phash}
     if compat:
-        methods["compat"] = (1, lambda: _neardup(paths, 1, True))
-    for j in job_counts:
-        methods[f"fast-{j}"] = (j, lambda j=j: _neardup(paths, j, False))  # type: ignore[misc]
-    for key, (j, _) in methods.items():
-        report.rates[key] = Rate(key, j, len(paths))
+        methods["compat"] = lambda p: _neardup_one(p, True)
+    methods["fast"] = lambda p: _neardup_one(p, False)
+    report.single = {key: Rate(key, 1) for key in methods}
+    report.batches = {j: Rate(f"fast-{j}", j) for j in job_counts}
     for r in range(repeat):
-        for key, (_, run) in methods.items():
+        for path in paths:
+            for key, run in methods.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                run(path)
+                rate = report.single[key]
+                rate.wall += time.perf_counter() - wall
+                rate.cpu += time.process_time() - cpu
+                rate.images += 1
+        if log:
+            log(
+                f"  round {r + 1}/{repeat}: "
+                + ", ".join(f"{k} {v.per_second:.1f}/s" for k, v in report.single.items())
+            )
+        seconds: dict[int, float] = {}
+        for j in job_counts:
             started = time.perf_counter()
-            run()
-            took = time.perf_counter() - started
-            rate = report.rates[key]
-            rate.best_seconds = min(rate.best_seconds, took)
-            if log:
-                log(f"  run {r + 1}/{repeat} {key:<10} {len(paths) / took:8.1f} images/s")
+            _neardup_batch(paths, j)
+            seconds[j] = time.perf_counter() - started
+            batch = report.batches[j]
+            batch.wall += seconds[j]
+            batch.images += len(paths)
+        for j in job_counts[1:]:
+            report.scaling.setdefault(j, []).append(seconds[1] / seconds[j])
+        if log:
+            log(
+                f"  round {r + 1}/{repeat}: "
+                + ", ".join(f"{j} jobs {len(paths) / seconds[j]:.1f}/s" for j in job_counts)
+            )
     return report
 
 
 def format_speed(report: SpeedReport) -> str:
-    """A plain-text table of a :class:`SpeedReport`."""
+    """A plain-text summary of a :class:`SpeedReport`."""
+    n = len(report.files)
     lines = [
-        f"{len(report.files)} files of {report.megapixels:.1f} MP, best of the repeats",
-        f"{'method':<28}{'jobs':>5}{'images/s':>11}{'per core':>10}  comparison",
+        f"{n} files of {report.megapixels:.1f} MP",
+        "",
+        "one process, file by file in turn:",
+        f"  {'method':<20}{'images/s':>10}{'per CPU-s':>11}  vs imagehash (wall, CPU)",
     ]
-    base = report.rates["imagehash"]
-    one = report.rates.get("fast-1")
-    names = {"imagehash": "imagehash.phash", "compat": "neardup --compat"}
-    for key, rate in report.rates.items():
-        label = names.get(key, "neardup (fast)")
-        if key == "imagehash":
-            note = ""
-        elif key.startswith("fast-") and rate.jobs > 1 and one is not None:
-            note = (
-                f"{rate.per_second / one.per_second:.2f}x of 1 job, "
-                f"{rate.per_second / base.per_second:.1f}x imagehash"
-            )
-        else:
-            note = f"{rate.per_second / base.per_second:.1f}x imagehash"
-        lines.append(
-            f"{label:<28}{rate.jobs:>5}{rate.per_second:>11.1f}{rate.per_core:>10.1f}  {note}"
+    names = {"imagehash": "imagehash.phash", "compat": "neardup --compat", "fast": "neardup"}
+    for key, rate in report.single.items():
+        note = (
+            ""
+            if key == "imagehash"
+            else (f"{report.ratio(key):.1f}x, {report.ratio(key, cpu=True):.1f}x")
         )
+        lines.append(
+            f"  {names[key]:<20}{rate.per_second:>10.1f}{rate.per_cpu_second:>11.1f}  {note}"
+        )
+    lines += ["", "neardup with worker processes (whole batches, back to back):"]
+    lines.append(f"  {'jobs':>4}{'images/s':>10}{'per core':>10}  vs 1 job (median of rounds)")
+    for j, rate in report.batches.items():
+        note = (
+            ""
+            if j == 1
+            else (
+                f"{report.median_scaling(j):.2f}x  (rounds: "
+                + ", ".join(f"{x:.2f}" for x in report.scaling[j])
+                + ")"
+            )
+        )
+        lines.append(f"  {j:>4}{rate.per_second:>10.1f}{rate.per_second / j:>10.1f}  {note}")
     return "\n".join(lines)
 
 
