@@ -13,6 +13,7 @@ import imagehash
 import pytest
 from PIL import Image
 
+from neardup.api import scan
 from neardup.bench_hashing import (
     format_agreement,
     format_speed,
@@ -20,6 +21,8 @@ from neardup.bench_hashing import (
     measure_agreement,
     measure_speed,
 )
+from neardup.hashing import HashSpec, hash_file
+from neardup.model import ImageRecord
 from neardup.result import ScanSettings
 
 
@@ -111,3 +114,15 @@ def test_progress_bar_is_drawn_on_a_terminal(photo_paths: list[Path], tmp_path: 
     assert proc.wait(timeout=120) == 0
     text = b"".join(chunks).decode("utf-8", "replace")
     assert "hashing" in text and "files/s" in text
+
+
+def test_rehashing_with_a_scans_spec_reproduces_its_hashes(photo_paths: list[Path]) -> None:
+    """Checks made after a scan (delete's "unchanged since the scan") hash the same way."""
+    brick = next(p for p in photo_paths if p.name == "007_brick.png")  # modes differ here
+    for compat in (False, True):
+        result = scan([brick], jobs=1, compat=compat)
+        spec = ScanSettings.from_dict(result.settings.to_dict()).spec
+        assert spec.compat is compat
+        again = hash_file(brick, spec)
+        assert isinstance(again, ImageRecord) and again.hash == result.records[0].hash
+    assert hash_file(brick, HashSpec(compat=True)).hash != hash_file(brick).hash  # type: ignore[union-attr]

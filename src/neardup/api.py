@@ -103,7 +103,7 @@ def scan(
         UsageError: bad option values or a path that does not exist.
         UnknownIndexError, IndexUnavailable: the backend cannot be used.
     """
-    spec = HashSpec(hash, hash_size)
+    spec = HashSpec(hash, hash_size, compat=compat)
     keep = parse_keep(keep)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")

@@ -37,7 +37,7 @@ class ScanSettings:
 
     @property
     def spec(self) -> HashSpec:
-        return HashSpec(self.hash, self.hash_size)
+        return HashSpec(self.hash, self.hash_size, compat=self.hash_mode == "compat")
 
     def to_dict(self) -> dict[str, Any]:
         return {

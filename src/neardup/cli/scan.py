@@ -85,6 +85,9 @@ def scan_command(
         recursive=recursive,
         exclude=exclude,
         hidden=hidden,
+        jobs=jobs,
+        compat=compat,
+        max_pixels=max_pixels,
     )
     if save:
         save_last_scan(result)
@@ -105,6 +108,9 @@ def scan_with_progress(
     recursive: bool,
     exclude: list[str] | None,
     hidden: bool,
+    jobs: int = 0,
+    compat: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar."""
     with progress_bar(not quiet, "hashing") as progress:
