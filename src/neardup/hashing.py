@@ -189,8 +189,9 @@ def hash_files(
         spec: algorithm and hash size.
         max_pixels: images with more pixels are skipped as ``too-large``.
         compat: hash bit-for-bit as ImageHash (slower; see :func:`hash_file`).
-        jobs: worker processes; ``None`` or ``0`` uses every available core, ``1`` hashes
-            in this process, in order.
+        jobs: worker processes; ``None`` or ``0`` uses every available core when the work
+            is large enough to pay for starting them (see
+            :func:`neardup.parallel.worth_workers`), ``1`` hashes in this process, in order.
 
     With more than one job the outcomes come in completion order, not input order; match
     them up by ``outcome.path``. Closing the generator (or Ctrl-C) stops the workers at
@@ -201,7 +202,8 @@ def hash_files(
     check_max_pixels(max_pixels)
     path_list = [os.fspath(p) for p in paths]
     workers = min(resolve_jobs(jobs), len(path_list))
-    if workers <= 1 or not worth_workers(path_list):
+    automatic = not jobs  # None or 0: workers only where they pay off
+    if workers <= 1 or (automatic and not worth_workers(path_list)):
         for path in path_list:
             yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
         return

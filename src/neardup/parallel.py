@@ -33,9 +33,11 @@ from neardup.model import HashOutcome, Skipped
 MAX_CHUNK: Final = 32
 #: Chunks queued per worker, so a worker never waits for the parent to hand out work.
 QUEUED_PER_WORKER: Final = 2
-#: Below this many files (and :data:`MIN_BYTES_FOR_WORKERS`), hashing stays in-process.
-MIN_FILES_FOR_WORKERS: Final = 64
-MIN_BYTES_FOR_WORKERS: Final = 32 * 1024 * 1024
+#: Below this many files (and :data:`MIN_BYTES_FOR_WORKERS`), an automatic job count hashes
+#: in-process: the first pool of a process waits for the forkserver to import neardup
+#: (about half a second), which a couple of hundred small photos do not pay back.
+MIN_FILES_FOR_WORKERS: Final = 200
+MIN_BYTES_FOR_WORKERS: Final = 128 * 1024 * 1024
 #: How often (seconds) the parent wakes up while waiting, so signals are handled promptly.
 POLL_SECONDS: Final = 0.2
 
@@ -68,7 +70,8 @@ def resolve_jobs(jobs: int | None) -> int:
 def worth_workers(paths: Sequence[str]) -> bool:
     """Whether starting worker processes pays off: many files, or a few large ones.
 
-    A worker costs a fraction of a second to start; a small image hashes in a millisecond.
+    Starting workers costs a fraction of a second; a small photo hashes in a few
+    milliseconds, a 12-megapixel JPEG in about 15.
     """
     if len(paths) >= MIN_FILES_FOR_WORKERS:
         return True
