@@ -86,7 +86,7 @@ class SpeedReport:
     """
 
     files: list[Path]
-    megapixels: float
+    megapixels: float  # mean over the files
     single: dict[str, Rate] = field(default_factory=dict)
     batches: dict[int, Rate] = field(default_factory=dict)
     scaling: dict[int, list[float]] = field(default_factory=dict)
@@ -99,6 +99,14 @@ class SpeedReport:
 
     def median_scaling(self, jobs: int) -> float:
         return statistics.median(self.scaling[jobs])
+
+
+def _mean_megapixels(paths: Sequence[Path]) -> float:
+    total = 0
+    for path in paths:
+        with Image.open(path) as im:
+            total += im.width * im.height
+    return total / len(paths) / 1e6
 
 
 def _imagehash_phash(path: Path) -> None:
@@ -138,9 +146,7 @@ def measure_speed(
     ``jobs`` lists the worker counts whose scaling is measured (default ``1..cores``).
     """
     job_counts = sorted(set(jobs or range(1, available_cores() + 1)) | {1})
-    with Image.open(paths[0]) as im:
-        megapixels = im.width * im.height / 1e6
-    report = SpeedReport(list(paths), megapixels)
+    report = SpeedReport(list(paths), _mean_megapixels(paths))
     methods: dict[str, Callable[[Path], None]] = {"imagehash": _imagehash_phash}
     if compat:
         methods["compat"] = lambda p: _neardup_one(p, True)
@@ -183,7 +189,7 @@ def format_speed(report: SpeedReport) -> str:
     """A plain-text summary of a :class:`SpeedReport`."""
     n = len(report.files)
     lines = [
-        f"{n} files of {report.megapixels:.1f} MP",
+        f"{n} files of {report.megapixels:.1f} MP on average",
         "",
         "one process, file by file in turn:",
         f"  {'method':<20}{'images/s':>10}{'per CPU-s':>11}  vs imagehash (wall, CPU)",
