@@ -22,6 +22,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import Final
 
 from neardup.errors import NeardupError, UsageError
@@ -115,7 +116,7 @@ def hash_in_workers(
         suspects.extend((path,) for chunk in lost for path in chunk)
         while suspects:  # the pool broke: retry those files one at a time to name the culprit
             for (path,) in (yield from _run_pool(work, suspects, 1, 1)):
-                yield Skipped(path, "corrupt", "the decoder crashed on this file")
+                yield Skipped(str(Path(path)), "corrupt", "the decoder crashed on this file")
 
 
 ChunkTask = Callable[..., list[HashOutcome]]
