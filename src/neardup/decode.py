@@ -125,17 +125,26 @@ def _missing_decoder_hint(suffix: str) -> str | None:
     return None
 
 
-def open_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def open_image(
+    path: str | Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    draft: tuple[int, int] | None = None,
+) -> Image.Image:
     """Open, fully decode and normalise the first frame of an image file.
 
-    The EXIF orientation is applied. This is the faithful (and slow) path: the whole image
-    is decoded at full size, as ImageHash expects.
+    The EXIF orientation is applied. Without ``draft`` this is the faithful (and slow)
+    path: the whole image is decoded at full size, as ImageHash expects. ``draft`` lets a
+    decoder that can (JPEG) decode at a reduced scale no smaller than that size, which
+    makes thumbnails of large photos much cheaper.
 
     Raises:
         DecodeError: the file is empty, unreadable, not an image, corrupt, or too large.
     """
     p = Path(path)
     with _decoding(p, max_pixels) as im:
+        if draft is not None:
+            im.draft("RGB", draft)
         im.load()
         oriented = ImageOps.exif_transpose(im)
         return normalise(oriented if oriented is not None else im)
