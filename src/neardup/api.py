@@ -18,11 +18,12 @@ from neardup.errors import UsageError
 from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
 from neardup.files import discover
 from neardup.grouping import GROUPINGS, Group, build_groups
-from neardup.hashing import HashArray, HashSpec, hash_files
+from neardup.hashing import HashArray, HashSpec, check_max_pixels, hash_files
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.matching import analyse_files, group_features
 from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -89,6 +90,8 @@ def scan(
     crop: bool = False,
     verify: bool = DEFAULT_VERIFY,
     verify_min: float = DEFAULT_VERIFY_MIN,
+    jobs: int | None = None,
+    compat: bool = False,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -112,6 +115,9 @@ def scan(
         crop: also match on hashes of centred sub-regions (crop resistance).
         verify: confirm candidate pairs by the normalised correlation of small greyscale
             thumbnails, at least ``verify_min``.
+        jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
+        compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
+            agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -120,7 +126,7 @@ def scan(
         UsageError: bad option values or a path that does not exist.
         UnknownIndexError, IndexUnavailable: the backend cannot be used.
     """
-    spec = HashSpec(hash, hash_size)
+    spec = HashSpec(hash, hash_size, compat=compat)
     keep = parse_keep(keep)
     if grouping not in GROUPINGS:
         raise UsageError(f"unknown grouping {grouping!r}; choose one of: {', '.join(GROUPINGS)}")
@@ -131,6 +137,8 @@ def scan(
     plain = features_opts == FeatureOptions(trim=False)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
+    check_max_pixels(max_pixels)
+    resolve_jobs(jobs)
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
@@ -144,9 +152,12 @@ def scan(
     features: list[Features] = []
     outcomes: Iterator[tuple[HashOutcome, Features | None]]
     if plain:
-        outcomes = ((o, None) for o in hash_files(found.images, spec, max_pixels=max_pixels))
+        hashed = hash_files(found.images, spec, max_pixels=max_pixels, compat=compat, jobs=jobs)
+        outcomes = ((o, None) for o in hashed)
     else:
-        outcomes = analyse_files(found.images, spec, features_opts, max_pixels=max_pixels)
+        outcomes = analyse_files(
+            found.images, spec, features_opts, max_pixels=max_pixels, jobs=jobs
+        )
     for done, (outcome, feats) in enumerate(outcomes, 1):
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
@@ -155,6 +166,13 @@ def scan(
             skipped.append(outcome)
         if progress is not None:
             progress(done, total)
+    order = {path: k for k, path in enumerate(found.images)}  # workers finish in any order
+    if features:  # keep each image's features beside its record
+        ranked = sorted(range(len(records)), key=lambda k: order.get(records[k].path, total))
+        records = [records[k] for k in ranked]
+        features = [features[k] for k in ranked]
+    records.sort(key=lambda r: order.get(r.path, total))
+    skipped.sort(key=lambda s: order.get(s.path, -1))
     settings = ScanSettings(
         paths=tuple(os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -172,6 +190,8 @@ def scan(
         crop=crop,
         verify=verify,
         verify_min=verify_min,
+        hash_mode="compat" if compat else "fast",
+        max_pixels=max_pixels,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
     if plain or not (features_opts.needs_alternates or verify):

@@ -10,8 +10,11 @@ correlation of the two small greyscale thumbnails reaches ``verify_min``.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +36,34 @@ from neardup.keep import DEFAULT_KEEP, keeper_key
 from neardup.model import HashOutcome, ImageRecord
 
 Pair = tuple[int, int]
+_log = logging.getLogger(__name__)
+
+
+def analyse_file(
+    path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[HashOutcome, Features | None]:
+    """Hash one file with ``options`` applied; :class:`Features` is ``None`` when skipped."""
+    found: list[Features] = []
+
+    def analyse(image: Image.Image) -> int:
+        value, feats = extract(image, spec, options)
+        found.append(feats)
+        return value
+
+    outcome = hash_file(path, spec, max_pixels=max_pixels, analyse=analyse)
+    return outcome, (found[0] if found and isinstance(outcome, ImageRecord) else None)
+
+
+def _analyse_chunk(
+    paths: tuple[str, ...],
+    *,
+    spec: HashSpec,
+    max_pixels: int,
+    compat: bool,
+    options: FeatureOptions,
+) -> list[Any]:
+    """Worker task for :func:`neardup.parallel.hash_in_workers`: (outcome, features) pairs."""
+    return [analyse_file(p, spec, options, max_pixels) for p in paths]
 
 
 def analyse_files(
@@ -41,20 +72,33 @@ def analyse_files(
     options: FeatureOptions,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    jobs: int | None = 1,
 ) -> Iterator[tuple[HashOutcome, Features | None]]:
-    """Hash files like :func:`~neardup.hashing.hash_files`, with ``options`` applied; each
-    outcome comes with the image's :class:`Features` (``None`` for a skipped file)."""
-    found: list[Features] = []
+    """Hash files like :func:`~neardup.hashing.hash_files` (same workers, same Ctrl-C and
+    crash handling; completion order with several jobs), with ``options`` applied."""
+    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
 
-    def analyse(image: Image.Image) -> int:
-        value, feats = extract(image, spec, options)
-        found.append(feats)
-        return value
-
-    for path in paths:
-        found.clear()
-        outcome = hash_file(path, spec, max_pixels=max_pixels, analyse=analyse)
-        yield outcome, (found[0] if found and isinstance(outcome, ImageRecord) else None)
+    path_list = [os.fspath(p) for p in paths]
+    workers = min(resolve_jobs(jobs), len(path_list))
+    done: set[str] = set()
+    if workers > 1 and (jobs or worth_workers(path_list)):
+        task = functools.partial(_analyse_chunk, options=options)
+        try:
+            item: Any
+            for item in hash_in_workers(
+                path_list, spec, max_pixels=max_pixels, compat=spec.compat, jobs=workers, task=task
+            ):
+                pair: tuple[HashOutcome, Features | None] = (
+                    item if isinstance(item, tuple) else (item, None)  # a crashed file
+                )
+                done.add(pair[0].path)
+                yield pair
+            return
+        except WorkerError as exc:
+            _log.warning("%s; hashing in this process instead", exc)
+    for path in path_list:
+        if str(Path(path)) not in done:
+            yield analyse_file(path, spec, options, max_pixels)
 
 
 def candidate_pairs(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neardup import __version__
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.grouping import Group
 from neardup.hashing import HashArray, HashSpec, to_array
 from neardup.keep import DEFAULT_KEEP
@@ -36,10 +37,13 @@ class ScanSettings:
     crop: bool = False
     verify: bool = True
     verify_min: float = 0.9
+    #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
+    hash_mode: str = "fast"
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     @property
     def spec(self) -> HashSpec:
-        return HashSpec(self.hash, self.hash_size)
+        return HashSpec(self.hash, self.hash_size, compat=self.hash_mode == "compat")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +63,8 @@ class ScanSettings:
             "crop": self.crop,
             "verify": self.verify,
             "verify_min": self.verify_min,
+            "hash_mode": self.hash_mode,
+            "max_pixels": self.max_pixels,
         }
 
     @classmethod
@@ -81,6 +87,9 @@ class ScanSettings:
             crop=bool(d.get("crop", False)),
             verify=bool(d.get("verify", False)),
             verify_min=float(d.get("verify_min", 0.9)),
+            # documents written before hash_mode existed were hashed the ImageHash way
+            hash_mode=str(d.get("hash_mode", "compat")),
+            max_pixels=int(d.get("max_pixels", DEFAULT_MAX_PIXELS)),
         )
 
 

@@ -19,6 +19,7 @@ from neardup.api import (
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CompatOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -26,6 +27,8 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
+    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
@@ -38,6 +41,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
@@ -103,6 +107,9 @@ def scan_command(
             "--verify-min", min=-1.0, max=1.0, help="Smallest correlation --verify accepts."
         ),
     ] = DEFAULT_VERIFY_MIN,
+    jobs: JobsOpt = 0,
+    compat: CompatOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -132,6 +139,9 @@ def scan_command(
             "verify": verify,
             "verify_min": verify_min,
         },
+        jobs=jobs,
+        compat=compat,
+        max_pixels=max_pixels,
     )
     if save:
         save_last_scan(result)
@@ -153,6 +163,9 @@ def scan_with_progress(
     exclude: list[str] | None,
     hidden: bool,
     matching: Mapping[str, Any] | None = None,
+    jobs: int = 0,
+    compat: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
 
@@ -171,6 +184,9 @@ def scan_with_progress(
             index_options=parse_index_options(index_opt),
             progress=progress,
             **dict(matching or {}),
+            jobs=jobs,
+            compat=compat,
+            max_pixels=max_pixels,
         )
 
 
