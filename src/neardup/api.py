@@ -17,10 +17,11 @@ from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
 from neardup.files import discover
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, hash_files
+from neardup.hashing import HashArray, HashSpec
+from neardup.incremental import CatalogArg, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
-from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.model import ImageRecord, Skipped
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -73,6 +74,9 @@ def scan(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
+    catalog: CatalogArg = None,
+    use_cache: bool = True,
+    rehash: bool = False,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -89,6 +93,10 @@ def scan(
         max_pixels: images with more pixels are skipped as ``too-large``.
         keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
+        catalog: the hash catalog (:class:`neardup.catalog.Catalog` or its file); ``None``
+            is the default catalog. Only new and changed files are hashed.
+        use_cache: ``False`` neither reads nor writes the catalog.
+        rehash: hash every file again (the catalog is still updated).
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -110,15 +118,24 @@ def scan(
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
-    total = len(found.images)
-    outcome: HashOutcome
-    for done, outcome in enumerate(hash_files(found.images, spec, max_pixels=max_pixels), 1):
+    roots = [os.path.abspath(p) for p in path_list]
+    with open_catalog(catalog, use_cache) as cat:
+        hashed = hash_paths(
+            found.images,
+            spec,
+            catalog=cat,
+            roots=roots,
+            max_pixels=max_pixels,
+            rehash=rehash,
+            progress=progress,
+        )
+    order = {p: k for k, p in enumerate(found.images)}
+    for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
+        outcome = hashed.outcomes[path]
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
         else:
             skipped.append(outcome)
-        if progress is not None:
-            progress(done, total)
     settings = ScanSettings(
         paths=tuple(os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -132,6 +149,7 @@ def scan(
         keep=keep,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
+    result.from_catalog = hashed.from_catalog
     result.groups = group(records, result.hashes, threshold, index, opts, keep)
     result.seconds = time.perf_counter() - started
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
-from neardup.errors import UsageError
+from neardup.errors import NeardupWarning, UsageError
 from neardup.hashing import ALGORITHMS
 
 EXIT_OK = 0
@@ -37,6 +38,24 @@ def print_error(message: str, hint: str | None = None) -> None:
     err_console.print(f"neardup: error: {message}", markup=False, soft_wrap=True)
     if hint:
         err_console.print(f"hint: {hint}", markup=False, soft_wrap=True)
+
+
+def print_warning(message: str) -> None:
+    """One warning line on stderr."""
+    err_console.print(f"neardup: warning: {message}", markup=False, soft_wrap=True)
+
+
+def install_warning_printer() -> None:
+    """Show neardup's own warnings as one ``neardup: warning:`` line (others as usual)."""
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        if issubclass(category, NeardupWarning):
+            print_warning(str(message))
+        else:
+            default(message, category, *args, **kw)
+
+    warnings.showwarning = show
 
 
 def parse_index_options(items: list[str] | None) -> dict[str, str]:
@@ -150,6 +169,15 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output", "-o", help="Write the output to FILE instead of stdout.", dir_okay=False
+    ),
+]
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="Hash catalog file (default: catalog.sqlite in the user data folder).",
+        dir_okay=False,
+        show_default=False,
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]

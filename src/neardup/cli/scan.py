@@ -11,6 +11,7 @@ from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CatalogOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -57,6 +58,14 @@ def scan_command(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Save the result as the last scan.")
     ] = True,
+    catalog: CatalogOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the hash catalog.")
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Hash every file again, ignoring cached hashes."),
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -66,6 +75,8 @@ def scan_command(
     into groups (connected components: a member may be further than the threshold from
     the keeper through a chain, and is then marked 'chained'). The result is saved as the
     last scan for 'delete' and 'show'.
+
+    Hashes are remembered in the catalog: a rescan decodes only new and changed files.
     """
     with progress_bar(not quiet, "hashing") as progress:
         result = scan(
@@ -79,6 +90,9 @@ def scan_command(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            catalog=catalog,
+            use_cache=not no_cache,
+            rehash=rehash,
         )
     if save:
         save_last_scan(result)
