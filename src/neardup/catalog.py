@@ -56,8 +56,8 @@ MEMORY: Final = ":memory:"
 #: Seconds a writer waits for another process's transaction before giving up.
 BUSY_TIMEOUT: Final = 60.0
 #: Outcomes written per transaction (a batch is also flushed after ``FLUSH_SECONDS``).
-BATCH_SIZE: Final = 500
-FLUSH_SECONDS: Final = 2.0
+BATCH_SIZE: Final = 256
+FLUSH_SECONDS: Final = 1.0
 #: Failure reasons worth remembering: they cannot change while the file is unchanged.
 #: (``unreadable`` may be fixed by a chmod, ``needs-extra`` by an install, and
 #: ``too-large`` depends on the pixel limit, stored with it.)
@@ -153,10 +153,11 @@ class FileStat:
 
 @dataclass(frozen=True, slots=True)
 class CacheHits:
-    """What :meth:`Catalog.lookup` found: outcomes by path, and which were found by inode."""
+    """What :meth:`Catalog.lookup` found: outcomes by path, and the files found by inode
+    (moved or renamed) with their catalogued EXIF date."""
 
     outcomes: dict[str, HashOutcome]
-    moved: set[str]
+    moved: dict[str, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,8 +396,8 @@ class Catalog:
                         found[path] = outcome
             missing = [p for p in stats if p not in found]
             moved = self._lookup_moved(missing, stats, spec, mode, max_pixels) if missing else {}
-        found.update(moved)
-        return CacheHits(found, set(moved))
+        found.update((p, outcome) for p, (outcome, _) in moved.items())
+        return CacheHits(found, {p: exif for p, (_, exif) in moved.items()})
 
     def _hash_rows(self, spec: HashSpec, mode: str, roots: Sequence[str] | None) -> list[Any]:
         sql = (
@@ -421,11 +422,11 @@ class Catalog:
         spec: HashSpec,
         mode: str,
         max_pixels: int,
-    ) -> dict[str, HashOutcome]:
-        found: dict[str, HashOutcome] = {}
+    ) -> dict[str, tuple[HashOutcome, int | None]]:
+        found: dict[str, tuple[HashOutcome, int | None]] = {}
         sql = (
             "SELECT h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels FROM files f JOIN hashes h ON h.file_id = f.id"
+            " h.error_detail, h.max_pixels, f.exif_ns FROM files f JOIN hashes h ON h.file_id = f.id"
             " WHERE f.inode = ? AND f.device = ? AND f.size = ? AND f.mtime_ns = ?"
             " AND h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
             " AND h.size = f.size AND h.mtime_ns = f.mtime_ns AND f.path != ? LIMIT 1"
@@ -439,9 +440,9 @@ class Catalog:
                 (st.inode, st.device, st.size, st.mtime_ns, spec.algorithm, spec.size, mode, path),
             ).fetchone()
             if row is not None:
-                outcome = _outcome(path, row[0], row[1], row[2:], max_pixels)
+                outcome = _outcome(path, row[0], row[1], row[2:8], max_pixels)
                 if outcome is not None:
-                    found[path] = outcome
+                    found[path] = (outcome, row[8])
         return found
 
     @contextlib.contextmanager
@@ -708,8 +709,18 @@ class CatalogWriter:
         self._last_flush = time.monotonic()
         self.written = 0
 
-    def add(self, outcome: HashOutcome, stat: FileStat | None) -> None:
-        """Queue one outcome; ``stat`` is the file's stat when the scan met it."""
+    def add(
+        self,
+        outcome: HashOutcome,
+        stat: FileStat | None,
+        *,
+        exif_known: bool = False,
+        exif_ns: int | None = None,
+    ) -> None:
+        """Queue one outcome; ``stat`` is the file's stat when the scan met it.
+
+        With ``exif_known``, ``exif_ns`` is the EXIF date (else it is read, for images).
+        """
         if isinstance(outcome, ImageRecord):
             # The record's own size/mtime were taken just before decoding: they match
             # the hashed content even if the file changed since ``stat``.
@@ -717,8 +728,8 @@ class CatalogWriter:
             stat = FileStat(outcome.size, outcome.mtime_ns, inode, device)
         elif stat is None or outcome.reason not in CACHED_FAILURES:
             return
-        exif = None
-        if isinstance(outcome, ImageRecord) and self._exif is not None:
+        exif = exif_ns
+        if not exif_known and isinstance(outcome, ImageRecord) and self._exif is not None:
             exif = self._exif(outcome.path)  # read here, not while holding the write lock
         self._pending.append((outcome, stat, exif))
         if (

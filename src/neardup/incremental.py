@@ -88,15 +88,15 @@ def hash_paths(
         catalog.mark_seen({p: stats[p] for p in hits.outcomes if p not in hits.moved})
         moved = hits.moved
     else:
-        moved = set()
+        moved = {}
     out.from_catalog = len(out.outcomes)
     done = out.from_catalog
     if progress is not None:
         progress(done, total)
     todo = [p for p in paths if p not in out.outcomes]
     with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
-        for p in moved:
-            writer.add(out.outcomes[p], stats.get(p))
+        for p, exif_ns in moved.items():
+            writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
         for outcome in hash_files(todo, spec, max_pixels=max_pixels):
             out.outcomes[outcome.path] = outcome
             writer.add(outcome, stats.get(outcome.path))
