@@ -426,7 +426,8 @@ class Catalog:
         found: dict[str, tuple[HashOutcome, int | None]] = {}
         sql = (
             "SELECT h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels, f.exif_ns FROM files f JOIN hashes h ON h.file_id = f.id"
+            " h.error_detail, h.max_pixels, f.exif_ns"
+            " FROM files f JOIN hashes h ON h.file_id = f.id"
             " WHERE f.inode = ? AND f.device = ? AND f.size = ? AND f.mtime_ns = ?"
             " AND h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
             " AND h.size = f.size AND h.mtime_ns = f.mtime_ns AND f.path != ? LIMIT 1"
