@@ -158,6 +158,8 @@ class CacheHits:
 
     outcomes: dict[str, HashOutcome]
     moved: dict[str, int | None]
+    #: catalog ids of the files found under their own path
+    file_ids: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,24 +387,26 @@ class Catalog:
         """
         mode = hash_mode(spec)
         found: dict[str, HashOutcome] = {}
+        ids: list[int] = []
         rows = self._hash_rows(spec, mode, roots if roots else None)
         with self._errors("read"):
             for row in rows:
                 path = row[0]
                 st = stats.get(path)
                 if st is not None and row[1] == st.size and row[2] == st.mtime_ns:
-                    outcome = _outcome(path, row[1], row[2], row[3:], max_pixels)
+                    outcome = _outcome(path, row[1], row[2], row[3:9], max_pixels)
                     if outcome is not None:
                         found[path] = outcome
+                        ids.append(row[9])
             missing = [p for p in stats if p not in found]
             moved = self._lookup_moved(missing, stats, spec, mode, max_pixels) if missing else {}
         found.update((p, outcome) for p, (outcome, _) in moved.items())
-        return CacheHits(found, {p: exif for p, (_, exif) in moved.items()})
+        return CacheHits(found, {p: exif for p, (_, exif) in moved.items()}, ids)
 
     def _hash_rows(self, spec: HashSpec, mode: str, roots: Sequence[str] | None) -> list[Any]:
         sql = (
             "SELECT f.path, h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels FROM hashes h JOIN files f ON f.id = h.file_id"
+            " h.error_detail, h.max_pixels, f.id FROM hashes h JOIN files f ON f.id = h.file_id"
             " WHERE h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
         )
         params: list[Any] = [spec.algorithm, spec.size, mode]
@@ -432,9 +436,10 @@ class Catalog:
             " AND h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
             " AND h.size = f.size AND h.mtime_ns = f.mtime_ns AND f.path != ? LIMIT 1"
         )
+        known = {tuple(r) for r in self._conn.execute("SELECT inode, device FROM files")}
         for path in paths:
             st = stats[path]
-            if not st.inode:
+            if not st.inode or (st.inode, st.device) not in known:
                 continue
             row = self._conn.execute(
                 sql,
@@ -458,17 +463,16 @@ class Catalog:
         finally:
             w.flush()
 
-    def mark_seen(self, stats: dict[str, FileStat]) -> None:
-        """Record that a scan saw these (unchanged, cached) files now."""
+    def mark_seen(self, file_ids: Sequence[int]) -> None:
+        """Record that a scan saw these (unchanged, cached) files now (ids from
+        :meth:`lookup`)."""
         now = time.time()
-        rows = [(now, st.inode, st.device, p) for p, st in stats.items()]
         with self._errors("update"):
-            for start in range(0, len(rows), 5000):
+            for start in range(0, len(file_ids), 20000):
                 with _transaction(self._conn):
                     self._conn.executemany(
-                        "UPDATE files SET last_seen = ?, vanished_at = NULL, inode = ?,"
-                        " device = ? WHERE path = ?",
-                        rows[start : start + 5000],
+                        "UPDATE files SET last_seen = ?, vanished_at = NULL WHERE id = ?",
+                        [(now, i) for i in file_ids[start : start + 20000]],
                     )
 
     def mark_vanished(self, roots: Sequence[str], seen: Iterable[str]) -> int:

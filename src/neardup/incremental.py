@@ -85,7 +85,7 @@ def hash_paths(
     if not rehash:
         hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots)
         out.outcomes.update(hits.outcomes)
-        catalog.mark_seen({p: stats[p] for p in hits.outcomes if p not in hits.moved})
+        catalog.mark_seen(hits.file_ids)
         moved = hits.moved
     else:
         moved = {}
