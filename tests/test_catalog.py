@@ -344,3 +344,16 @@ def test_old_json_state_is_ignored(neardup_home: Path) -> None:
     (state / "last-scan.json").write_text('{"schema_version": 1}', encoding="utf-8")
     with pytest.raises(NoSavedScanError):
         load_last_scan()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs file names that are not UTF-8")
+def test_file_names_that_are_not_utf8(small_folder: Path) -> None:
+    src = small_folder / "part00" / "img00000.png"
+    odd = os.fsdecode(os.fsencode(small_folder / "part00") + b"/bad\xff\xfe.png")
+    os.rename(src, odd)
+    first = neardup.scan([small_folder])
+    assert odd in {r.path for r in first.records}
+    second = neardup.scan([small_folder])
+    assert second.records == first.records and second.from_catalog == 19  # it is rehashed
+    save_last_scan(second)
+    assert odd in {r.path for r in load_last_scan().records}

@@ -439,7 +439,7 @@ class Catalog:
         known = {tuple(r) for r in self._conn.execute("SELECT inode, device FROM files")}
         for path in paths:
             st = stats[path]
-            if not st.inode or (st.inode, st.device) not in known:
+            if not st.inode or (st.inode, st.device) not in known or not storable(path):
                 continue
             row = self._conn.execute(
                 sql,
@@ -632,7 +632,8 @@ class Catalog:
         Older scans keep their settings and summary (the history); only the newest
         :data:`KEEP_DOCUMENTS` keep the full document.
         """
-        blob = zlib.compress(json.dumps(doc, ensure_ascii=False).encode("utf-8"), 6)
+        text = json.dumps(doc, ensure_ascii=False)
+        blob = zlib.compress(text.encode("utf-8", "surrogateescape"), 6)
         settings = doc.get("settings", {})
         with self._errors("save the scan to"), _transaction(self._conn):
             cur = self._conn.execute(
@@ -670,7 +671,8 @@ class Catalog:
                 "no saved scan yet", hint="run 'neardup scan PATH' first or give PATH"
             )
         try:
-            doc: dict[str, Any] = json.loads(zlib.decompress(row[0]).decode("utf-8"))
+            text = zlib.decompress(row[0]).decode("utf-8", "surrogateescape")
+            doc: dict[str, Any] = json.loads(text)
         except (zlib.error, ValueError, UnicodeDecodeError) as exc:
             raise CatalogError(
                 f"the last scan in {self.location} is damaged ({exc}); scan again"
@@ -732,6 +734,8 @@ class CatalogWriter:
             inode, device = (stat.inode, stat.device) if stat is not None else (0, 0)
             stat = FileStat(outcome.size, outcome.mtime_ns, inode, device)
         elif stat is None or outcome.reason not in CACHED_FAILURES:
+            return
+        if not storable(outcome.path):
             return
         exif = exif_ns
         if not exif_known and isinstance(outcome, ImageRecord) and self._exif is not None:
@@ -803,9 +807,21 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def storable(path: str) -> bool:
+    """True when ``path`` can be stored as SQLite text (file names that are not valid
+    UTF-8 are hashed every time instead of cached)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _under_clauses(roots: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
     """SQL conditions selecting ``path`` equal to or below each root (using the index)."""
     for root in dict.fromkeys(os.path.abspath(r) for r in roots):
+        if not storable(root):
+            continue  # nothing below it can be in the catalog
         prefix = root if root.endswith(os.sep) else root + os.sep
         upper = prefix[:-1] + chr(ord(os.sep) + 1)
         yield "path = ? OR (path >= ? AND path < ?)", [root, prefix, upper]
