@@ -57,7 +57,7 @@ def test_scan_cache_options(cli: Any, tmp_path: Path) -> None:
 
 
 def test_find_returns_planted_near_duplicates(
-    run_cli: Any, planted_folder: Path, photo_paths: list[Path], tmp_path: Path
+    run_cli: Any, cli: Any, planted_folder: Path, photo_paths: list[Path], tmp_path: Path
 ) -> None:
     query = make_variant(photo_paths[42], tmp_path, "resize50")  # not in the catalog
     res = run_cli("find", str(query), "--in", str(planted_folder), "-f", "json")
@@ -87,7 +87,7 @@ def test_find_returns_planted_near_duplicates(
     assert f"{stem}.jpeg30.jpg" in res.stdout and "no match" in res.stdout
     # a query inside the catalog does not match itself, only its copies (here at distance 0)
     inside = planted_folder / "photos" / photo_paths[42].name
-    res = run_cli("find", str(inside), "-f", "json", "-t", "0")
+    res = cli("find", str(inside), "-f", "json", "-t", "0")
     assert res.returncode == 0, res.stderr
     matches = json.loads(res.stdout)["results"][0]["matches"]
     assert {m["path"] for m in matches} == expected - {str(inside)}
