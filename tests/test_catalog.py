@@ -357,3 +357,14 @@ def test_file_names_that_are_not_utf8(small_folder: Path) -> None:
     assert second.records == first.records and second.from_catalog == 19  # it is rehashed
     save_last_scan(second)
     assert odd in {r.path for r in load_last_scan().records}
+
+
+def test_writes_are_batched_in_transactions(noise_library: Path, tmp_path: Path) -> None:
+    statements: list[str] = []
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat._conn.set_trace_callback(statements.append)
+        neardup.scan([noise_library / "part00", noise_library / "part01"], catalog=cat)
+    commits = sum(1 for s in statements if s.strip().upper() == "COMMIT")
+    inserts = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO FILES"))
+    assert inserts == 500  # every file written ...
+    assert 2 <= commits <= 50  # ... in a few transactions, not one per file

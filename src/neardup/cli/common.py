@@ -48,6 +48,8 @@ def print_warning(message: str) -> None:
 def install_warning_printer() -> None:
     """Show neardup's own warnings as one ``neardup: warning:`` line (others as usual)."""
     default = warnings.showwarning
+    if getattr(default, "neardup", False):
+        return
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
         if issubclass(category, NeardupWarning):
@@ -55,6 +57,7 @@ def install_warning_printer() -> None:
         else:
             default(message, category, *args, **kw)
 
+    show.neardup = True  # type: ignore[attr-defined]
     warnings.showwarning = show
 
 
