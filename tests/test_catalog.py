@@ -368,3 +368,25 @@ def test_writes_are_batched_in_transactions(noise_library: Path, tmp_path: Path)
     inserts = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO FILES"))
     assert inserts == 500  # every file written ...
     assert 2 <= commits <= 50  # ... in a few transactions, not one per file
+
+
+def test_find_similar_in_the_library(small_folder: Path, tmp_path: Path) -> None:
+    original = small_folder / "part00" / "img00004.png"
+    with Image.open(original) as im:
+        im.resize((96, 96), Image.Resampling.NEAREST).save(tmp_path / "query.jpg", quality=92)
+        im.save(small_folder / "part00" / "copy.jpg", quality=80)
+    query = tmp_path / "query.jpg"
+    neardup.scan([small_folder])
+    [hit] = neardup.find_similar([query])
+    q = hash_file(query)
+    assert isinstance(q, ImageRecord) and hit.hash == q.hash
+    assert {m.record.path for m in hit.matches} == {
+        str(original),
+        str(small_folder / "part00" / "copy.jpg"),
+    }
+    assert all(m.distance == (q.hash ^ m.record.hash).bit_count() <= 10 for m in hit.matches)
+    assert len(neardup.find_similar([query], limit=1)[0].matches) == 1
+    (small_folder / "part00" / "copy.jpg").unlink()  # gone, not rescanned: not offered
+    assert [m.record.path for m in neardup.find_similar([query])[0].matches] == [str(original)]
+    other = neardup.find_similar([query], within=[small_folder / "part00"], hash="dhash")
+    assert [m.record.path for m in other[0].matches] == [str(original)]

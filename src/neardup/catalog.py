@@ -124,7 +124,8 @@ def hash_mode(spec: HashSpec) -> str:
     """The part of the hash kind beyond algorithm and size (e.g. a compatibility mode).
 
     Every other field of :class:`HashSpec` is part of the key, so hashes computed in
-    different modes are never mixed.
+    different modes are never mixed. (So :class:`HashSpec` holds only what changes the
+    hash values; settings such as the number of workers belong elsewhere.)
 
     >>> hash_mode(HashSpec("phash", 8))
     ''

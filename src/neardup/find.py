@@ -80,7 +80,8 @@ def find_similar(
     A query image need not be in the catalog (it is hashed, not added). With ``within``,
     those files and folders are brought up to date in the catalog first (only new and
     changed files are hashed) and the search is limited to them; otherwise every image
-    of that hash kind in the catalog is a candidate. A query never matches itself.
+    of that hash kind in the catalog is a candidate. A query never matches itself, nor a
+    file that no longer exists.
 
     Raises:
         UsageError: bad option values or a path that does not exist.
@@ -121,7 +122,8 @@ def find_similar(
             row = to_array([outcome.hash], spec.words)[0]
             for m in sorted(built.query(row, threshold)):
                 rec = records[m.index]
-                if rec.path != q:
+                # a file deleted since the last scan is not offered as a match
+                if rec.path != q and os.path.lexists(rec.path):
                     neighbours.append(Neighbour(rec, int(m.distance)))
         neighbours.sort(key=lambda n: (n.distance, n.record.path))
         results.append(FindResult(q, outcome.hash, neighbours[:limit]))
