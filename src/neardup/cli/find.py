@@ -37,12 +37,16 @@ class FindFormat(StrEnum):
 @app.command("find")
 def find_command(
     images: Annotated[
-        list[Path], typer.Argument(help="Query image files.", show_default=False, dir_okay=False)
+        list[Path],
+        typer.Argument(
+            help="Query image files.", show_default=False, dir_okay=False, metavar="IMAGE"
+        ),
     ],
     within: Annotated[
         list[Path] | None,
         typer.Option(
             "--in",
+            metavar="PATH",
             help="Search only below PATH, updating the catalog for it first (repeatable). "
             "Default: every image in the catalog.",
             show_default=False,
