@@ -60,7 +60,7 @@ def scan_command(
     ] = True,
     catalog: CatalogOpt = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the hash catalog.")
+        bool, typer.Option("--no-cache", help="Neither read nor write cached hashes.")
     ] = False,
     rehash: Annotated[
         bool,
