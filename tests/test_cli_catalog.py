@@ -60,7 +60,7 @@ def test_find_returns_planted_near_duplicates(
     run_cli: Any, cli: Any, planted_folder: Path, photo_paths: list[Path], tmp_path: Path
 ) -> None:
     query = make_variant(photo_paths[42], tmp_path, "resize50")  # not in the catalog
-    res = run_cli("find", str(query), "--in", str(planted_folder), "-f", "json")
+    res = cli("find", str(query), "--in", str(planted_folder), "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     [answer] = doc["results"]
