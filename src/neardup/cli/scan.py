@@ -78,8 +78,50 @@ def scan_command(
 
     Hashes are remembered in the catalog: a rescan decodes only new and changed files.
     """
+    result = scan_with_progress(
+        paths,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+        catalog=catalog,
+        use_cache=not no_cache,
+        rehash=rehash,
+    )
+    if save:
+        save_last_scan(result)
+    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    if fail_on_duplicates and result.groups:
+        raise typer.Exit(EXIT_DUPLICATES)
+
+
+def scan_with_progress(
+    paths: list[Path],
+    *,
+    quiet: bool,
+    index: str,
+    index_opt: list[str] | None,
+    hash: str,
+    hash_size: int,
+    threshold: int,
+    recursive: bool,
+    exclude: list[str] | None,
+    hidden: bool,
+    catalog: Path | None = None,
+    use_cache: bool = True,
+    rehash: bool = False,
+) -> ScanResult:
+    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
+
+    Hashes come from the catalog (``catalog`` file, default location when ``None``)
+    unless ``use_cache`` is false; ``rehash`` recomputes them."""
     with progress_bar(not quiet, "hashing") as progress:
-        result = scan(
+        return scan(
             paths,
             index=index,
             hash=hash,
@@ -91,14 +133,9 @@ def scan_command(
             index_options=parse_index_options(index_opt),
             progress=progress,
             catalog=catalog,
-            use_cache=not no_cache,
+            use_cache=use_cache,
             rehash=rehash,
         )
-    if save:
-        save_last_scan(result)
-    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
-    if fail_on_duplicates and result.groups:
-        raise typer.Exit(EXIT_DUPLICATES)
 
 
 def emit_scan(
