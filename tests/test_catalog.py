@@ -27,6 +27,11 @@ from tests.imaging import write_noise_images
 N_LIBRARY = 1000
 
 
+def scan(paths: Any, **kwargs: Any) -> neardup.ScanResult:
+    """Scan with hashing in this process, so the Pillow opens are counted."""
+    return neardup.scan(paths, jobs=1, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def noise_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A read-only template: 1,000 small distinct PNGs in four sub-folders."""
@@ -78,11 +83,11 @@ def integrity(path: Path) -> str:
 
 
 def test_second_scan_decodes_nothing(noise_library: Path, opened: list[str]) -> None:
-    first = neardup.scan([noise_library])
+    first = scan([noise_library])
     assert len(first.records) == N_LIBRARY and first.from_catalog == 0
     assert len(set(opened)) >= N_LIBRARY  # the counter sees every decode
     opened.clear()
-    second = neardup.scan([noise_library])
+    second = scan([noise_library])
     assert opened == []
     assert second.from_catalog == N_LIBRARY
     assert second.records == first.records  # same paths, hashes, sizes, in the same order
@@ -90,12 +95,12 @@ def test_second_scan_decodes_nothing(noise_library: Path, opened: list[str]) -> 
 
 
 def test_touching_one_file_rehashes_exactly_it(library_copy: Path, opened: list[str]) -> None:
-    neardup.scan([library_copy])
+    scan([library_copy])
     touched = library_copy / "part01" / "img00300.png"
     st = touched.stat()
     os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     opened.clear()
-    result = neardup.scan([library_copy])
+    result = scan([library_copy])
     assert set(opened) == {str(touched)}
     assert result.from_catalog == N_LIBRARY - 1
 
@@ -104,7 +109,7 @@ def test_touching_one_file_rehashes_exactly_it(library_copy: Path, opened: list[
     old = next(r for r in result.records if r.path == str(changed))
     write_noise_images(library_copy / "fresh", 1, seed=12345)[0].replace(changed)
     opened.clear()
-    result = neardup.scan([library_copy])
+    result = scan([library_copy])
     assert set(opened) == {str(changed)}
     new = next(r for r in result.records if r.path == str(changed))
     expected = hash_file(changed)
@@ -113,10 +118,10 @@ def test_touching_one_file_rehashes_exactly_it(library_copy: Path, opened: list[
 
 
 def test_vanished_files_are_marked_then_pruned(small_folder: Path) -> None:
-    neardup.scan([small_folder])
+    scan([small_folder])
     gone = small_folder / "part00" / "img00003.png"
     gone.unlink()
-    result = neardup.scan([small_folder])
+    result = scan([small_folder])
     assert str(gone) not in {r.path for r in result.records}
     rows = catalog_rows(default_path())
     assert rows[str(gone)][0] is not None  # marked vanished, not silently kept
@@ -129,19 +134,19 @@ def test_vanished_files_are_marked_then_pruned(small_folder: Path) -> None:
 
 
 def test_excluded_files_are_not_marked_vanished(small_folder: Path) -> None:
-    neardup.scan([small_folder])
-    neardup.scan([small_folder], exclude=["img00001.png"])
+    scan([small_folder])
+    scan([small_folder], exclude=["img00001.png"])
     rows = catalog_rows(default_path())
     assert all(v[0] is None for v in rows.values())
 
 
 def test_moved_file_keeps_its_hash_without_decoding(small_folder: Path, opened: list[str]) -> None:
-    first = neardup.scan([small_folder])
+    first = scan([small_folder])
     src = small_folder / "part00" / "img00005.png"
     dest = small_folder / "part00" / "renamed.png"
     src.rename(dest)
     opened.clear()
-    result = neardup.scan([small_folder])
+    result = scan([small_folder])
     assert opened == []
     by_path = {r.path: r.hash for r in result.records}
     assert by_path[str(dest)] == {r.path: r.hash for r in first.records}[str(src)]
@@ -152,32 +157,35 @@ def test_moved_file_keeps_its_hash_without_decoding(small_folder: Path, opened: 
 def test_failures_are_cached_unless_rehash(small_folder: Path, opened: list[str]) -> None:
     bad = small_folder / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2000))
-    first = neardup.scan([small_folder])
+    first = scan([small_folder])
     assert [s.path for s in first.skipped] == [str(bad)]
     opened.clear()
-    second = neardup.scan([small_folder])
+    second = scan([small_folder])
     assert opened == []
     assert [(s.path, s.reason) for s in second.skipped] == [(str(bad), first.skipped[0].reason)]
-    third = neardup.scan([small_folder], rehash=True)
+    third = scan([small_folder], rehash=True)
     assert len(set(opened)) == 21 and len(third.records) == 20
 
 
 def test_too_large_is_retried_under_a_higher_limit(small_folder: Path) -> None:
-    first = neardup.scan([small_folder], max_pixels=100)
+    first = scan([small_folder], max_pixels=100)
     assert {s.reason for s in first.skipped} == {"too-large"} and not first.records
-    assert len(neardup.scan([small_folder], max_pixels=100).skipped) == 20
-    assert len(neardup.scan([small_folder]).records) == 20
+    assert len(scan([small_folder], max_pixels=100).skipped) == 20
+    assert len(scan([small_folder]).records) == 20
 
 
 def test_hash_kinds_live_side_by_side(small_folder: Path, opened: list[str]) -> None:
-    p8 = neardup.scan([small_folder])
-    d16 = neardup.scan([small_folder], hash="dhash", hash_size=16)
+    p8 = scan([small_folder])
+    d16 = scan([small_folder], hash="dhash", hash_size=16)
     assert d16.from_catalog == 0
     opened.clear()
-    again = neardup.scan([small_folder])
+    again = scan([small_folder])
     assert opened == [] and again.records == p8.records
+    compat = scan([small_folder], compat=True)  # ImageHash-exact hashes are kept apart
+    assert compat.from_catalog == 0 and len(set(opened)) == 20
+    assert scan([small_folder], compat=True).from_catalog == 20
     with Catalog() as cat:
-        assert cat.stats().hashes == {"dhash/256": 20, "phash/64": 20}
+        assert cat.stats().hashes == {"dhash/256": 20, "phash/64": 20, "phash/64 (compat)": 20}
         _, hashes = cat.images(HashSpec("dhash", 16))
         assert hashes.shape == (20, 4)
         assert sorted(r.hash for r in d16.records) == sorted(
@@ -186,20 +194,20 @@ def test_hash_kinds_live_side_by_side(small_folder: Path, opened: list[str]) -> 
 
 
 def test_no_cache_neither_reads_nor_writes(small_folder: Path, opened: list[str]) -> None:
-    neardup.scan([small_folder], use_cache=False)
+    scan([small_folder], use_cache=False)
     assert not default_path().exists()
-    neardup.scan([small_folder])
+    scan([small_folder])
     opened.clear()
-    neardup.scan([small_folder], use_cache=False)
+    scan([small_folder], use_cache=False)
     assert len(set(opened)) == 20
 
 
 def test_explicit_catalog_object_and_file(small_folder: Path, tmp_path: Path) -> None:
     with Catalog(":memory:") as mem:
-        neardup.scan([small_folder], catalog=mem)
-        assert neardup.scan([small_folder], catalog=mem).from_catalog == 20
+        scan([small_folder], catalog=mem)
+        assert scan([small_folder], catalog=mem).from_catalog == 20
     target = tmp_path / "elsewhere" / "my.sqlite"
-    neardup.scan([small_folder], catalog=str(target))
+    scan([small_folder], catalog=str(target))
     assert len(catalog_rows(target)) == 20
     assert not default_path().exists()
 
@@ -217,10 +225,10 @@ def test_interrupted_scan_keeps_what_was_hashed(
 
     monkeypatch.setattr(neardup.incremental, "hash_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        neardup.scan([library_copy])
+        scan([library_copy])
     assert len(catalog_rows(default_path())) == 600
     monkeypatch.setattr(neardup.incremental, "hash_files", real)
-    assert neardup.scan([library_copy]).from_catalog == 600
+    assert scan([library_copy]).from_catalog == 600
 
 
 def test_outcomes_out_of_order_are_matched_by_path(
@@ -232,9 +240,9 @@ def test_outcomes_out_of_order_are_matched_by_path(
         yield from reversed(list(real(paths, *args, **kwargs)))
 
     monkeypatch.setattr(neardup.incremental, "hash_files", reversed_order)
-    shuffled = neardup.scan([small_folder])
+    shuffled = scan([small_folder])
     monkeypatch.setattr(neardup.incremental, "hash_files", real)
-    assert shuffled.records == neardup.scan([small_folder], use_cache=False).records
+    assert shuffled.records == scan([small_folder], use_cache=False).records
 
 
 def _truncate_half(p: Path) -> None:
@@ -264,17 +272,17 @@ def _random_pages(p: Path) -> None:
 def test_corrupt_catalog_is_moved_aside_and_rebuilt(small_folder: Path, damage: Any) -> None:
     for k in range(3):  # enough rows for several pages
         write_noise_images(small_folder / f"more{k}", 100, seed=100 + k)
-    neardup.scan([small_folder])
+    scan([small_folder])
     path = default_path()
     assert path.stat().st_size > 3 * 4096
     damage(path)
     with pytest.warns(CatalogRecoveredWarning, match="moved it to catalog.sqlite.corrupt-"):
-        result = neardup.scan([small_folder])
+        result = scan([small_folder])
     assert len(result.records) == 320 and result.from_catalog == 0
     aside = list(path.parent.glob("catalog.sqlite.corrupt-*"))
     assert len(aside) == 1
     assert integrity(path) == "ok" and len(catalog_rows(path)) == 320
-    assert neardup.scan([small_folder]).from_catalog == 320
+    assert scan([small_folder]).from_catalog == 320
 
 
 def test_newer_schema_is_refused_not_rebuilt(tmp_path: Path) -> None:
@@ -318,15 +326,15 @@ def test_two_processes_scanning_at_once(noise_library: Path, tmp_path: Path) -> 
     rows = catalog_rows(catalog)
     assert len(rows) == 500 and all(v[3] is not None for v in rows.values())
     with Catalog(catalog) as cat:
-        assert neardup.scan(folders, catalog=cat).from_catalog == 500
+        assert scan(folders, catalog=cat).from_catalog == 500
 
 
 def test_last_scan_roundtrip_and_history(small_folder: Path) -> None:
     with pytest.raises(NoSavedScanError):
         load_last_scan()
-    first = neardup.scan([small_folder])
+    first = scan([small_folder])
     save_last_scan(first)
-    second = neardup.scan([small_folder], threshold=3)
+    second = scan([small_folder], threshold=3)
     save_last_scan(second)
     loaded = load_last_scan()
     assert loaded.records == second.records and loaded.settings.threshold == 3
@@ -351,9 +359,9 @@ def test_file_names_that_are_not_utf8(small_folder: Path) -> None:
     src = small_folder / "part00" / "img00000.png"
     odd = os.fsdecode(os.fsencode(small_folder / "part00") + b"/bad\xff\xfe.png")
     os.rename(src, odd)
-    first = neardup.scan([small_folder])
+    first = scan([small_folder])
     assert odd in {r.path for r in first.records}
-    second = neardup.scan([small_folder])
+    second = scan([small_folder])
     assert second.records == first.records and second.from_catalog == 19  # it is rehashed
     save_last_scan(second)
     assert odd in {r.path for r in load_last_scan().records}
@@ -363,7 +371,7 @@ def test_writes_are_batched_in_transactions(noise_library: Path, tmp_path: Path)
     statements: list[str] = []
     with Catalog(tmp_path / "c.sqlite") as cat:
         cat._conn.set_trace_callback(statements.append)
-        neardup.scan([noise_library / "part00", noise_library / "part01"], catalog=cat)
+        scan([noise_library / "part00", noise_library / "part01"], catalog=cat)
     commits = sum(1 for s in statements if s.strip().upper() == "COMMIT")
     inserts = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO FILES"))
     assert inserts == 500  # every file written ...
@@ -376,7 +384,7 @@ def test_find_similar_in_the_library(small_folder: Path, tmp_path: Path) -> None
         im.resize((96, 96), Image.Resampling.NEAREST).save(tmp_path / "query.jpg", quality=92)
         im.save(small_folder / "part00" / "copy.jpg", quality=80)
     query = tmp_path / "query.jpg"
-    neardup.scan([small_folder])
+    scan([small_folder])
     [hit] = neardup.find_similar([query])
     q = hash_file(query)
     assert isinstance(q, ImageRecord) and hit.hash == q.hash

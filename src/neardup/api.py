@@ -17,11 +17,12 @@ from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
 from neardup.files import discover
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec
+from neardup.hashing import HashArray, HashSpec, check_max_pixels
 from neardup.incremental import CatalogArg, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.model import ImageRecord, Skipped
+from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -74,6 +75,8 @@ def scan(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
+    jobs: int | None = None,
+    compat: bool = False,
     catalog: CatalogArg = None,
     use_cache: bool = True,
     rehash: bool = False,
@@ -93,8 +96,12 @@ def scan(
         max_pixels: images with more pixels are skipped as ``too-large``.
         keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
+        jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
+        compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
+            agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
         catalog: the hash catalog (:class:`neardup.catalog.Catalog` or its file); ``None``
-            is the default catalog. Only new and changed files are hashed.
+            is the default catalog. Only new and changed files are hashed; hashes of the
+            fast and the compat mode are kept apart.
         use_cache: ``False`` neither reads nor writes the catalog.
         rehash: hash every file again (the catalog is still updated).
 
@@ -105,10 +112,12 @@ def scan(
         UsageError: bad option values or a path that does not exist.
         UnknownIndexError, IndexUnavailable: the backend cannot be used.
     """
-    spec = HashSpec(hash, hash_size)
+    spec = HashSpec(hash, hash_size, compat=compat)
     keep = parse_keep(keep)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
+    check_max_pixels(max_pixels)
+    resolve_jobs(jobs)
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
@@ -128,8 +137,9 @@ def scan(
             max_pixels=max_pixels,
             rehash=rehash,
             progress=progress,
+            jobs=jobs,
         )
-    order = {p: k for k, p in enumerate(found.images)}
+    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
     for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
         outcome = hashed.outcomes[path]
         if isinstance(outcome, ImageRecord):
@@ -147,6 +157,8 @@ def scan(
         exclude=tuple(exclude),
         hidden=hidden,
         keep=keep,
+        hash_mode="compat" if compat else "fast",
+        max_pixels=max_pixels,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
     result.from_catalog = hashed.from_catalog

@@ -121,17 +121,19 @@ def default_path() -> Path:
 
 
 def hash_mode(spec: HashSpec) -> str:
-    """The part of the hash kind beyond algorithm and size (e.g. a compatibility mode).
+    """The part of the hash kind beyond algorithm and size: ``fast`` or ``compat``.
 
-    Every other field of :class:`HashSpec` is part of the key, so hashes computed in
-    different modes are never mixed. (So :class:`HashSpec` holds only what changes the
+    Any further field of :class:`HashSpec` is added as ``name=value``, so hashes computed
+    in different modes are never mixed. (So :class:`HashSpec` holds only what changes the
     hash values; settings such as the number of workers belong elsewhere.)
 
-    >>> hash_mode(HashSpec("phash", 8))
-    ''
+    >>> hash_mode(HashSpec("phash", 8)), hash_mode(HashSpec("phash", 8, compat=True))
+    ('fast', 'compat')
     """
-    extra = [f for f in dataclasses.fields(spec) if f.name not in ("algorithm", "size")]
-    return ",".join(f"{f.name}={getattr(spec, f.name)}" for f in extra)
+    extra = [f for f in dataclasses.fields(spec) if f.name not in ("algorithm", "size", "compat")]
+    parts = ["compat" if spec.compat else "fast"]
+    parts += [f"{f.name}={getattr(spec, f.name)}" for f in extra]
+    return ",".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -843,7 +845,7 @@ def _outcome(
 
 def _kind_name(algorithm: str, size: int, mode: str) -> str:
     name = f"{algorithm}/{size * size}"
-    return f"{name} ({mode})" if mode else name
+    return f"{name} ({mode})" if mode and mode != "fast" else name
 
 
 def _now_iso() -> str:

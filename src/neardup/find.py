@@ -74,21 +74,24 @@ def find_similar(
     index_options: Mapping[str, Any] | None = None,
     limit: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    compat: bool = False,
+    jobs: int | None = None,
 ) -> list[FindResult]:
     """The catalogued images within ``threshold`` of each query image, nearest first.
 
     A query image need not be in the catalog (it is hashed, not added). With ``within``,
     those files and folders are brought up to date in the catalog first (only new and
     changed files are hashed) and the search is limited to them; otherwise every image
-    of that hash kind in the catalog is a candidate. A query never matches itself, nor a
-    file that no longer exists.
+    of that hash kind (algorithm, size, ``compat`` or fast mode) in the catalog is a
+    candidate; ``jobs`` hashing processes bring ``within`` up to date. A query never
+    matches itself, nor a file that no longer exists.
 
     Raises:
         UsageError: bad option values or a path that does not exist.
         UnknownIndexError, IndexUnavailable: the backend cannot be used.
         CatalogError: the catalog cannot be used.
     """
-    spec = HashSpec(hash, hash_size)
+    spec = HashSpec(hash, hash_size, compat=compat)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     if limit is not None and limit < 1:
@@ -108,7 +111,9 @@ def find_similar(
         assert cat is not None
         if roots:
             found = discover(roots)
-            hash_paths(found.images, spec, catalog=cat, roots=roots, max_pixels=max_pixels)
+            hash_paths(
+                found.images, spec, catalog=cat, roots=roots, max_pixels=max_pixels, jobs=jobs
+            )
         records, hashes = cat.images(spec, within=roots)
     built = index_registry.build(index, hashes, **opts) if records else None
     results: list[FindResult] = []

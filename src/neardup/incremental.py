@@ -53,6 +53,7 @@ def hash_paths(
     max_pixels: int,
     rehash: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = 1,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -66,11 +67,14 @@ def hash_paths(
             higher limit).
         rehash: ignore cached hashes (new ones are still stored).
         progress: called as ``progress(done, total)``.
+        jobs: hashing processes for :func:`neardup.hashing.hash_files` (``None``/``0``:
+            every core where it pays off).
     """
     out = Hashed()
     total = len(paths)
     if catalog is None:
-        for done, outcome in enumerate(hash_files(paths, spec, max_pixels=max_pixels), 1):
+        computed = hash_files(paths, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+        for done, outcome in enumerate(computed, 1):
             out.outcomes[outcome.path] = outcome
             if progress is not None:
                 progress(done, total)
@@ -97,7 +101,8 @@ def hash_paths(
     with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
         for p, exif_ns in moved.items():
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
-        for outcome in hash_files(todo, spec, max_pixels=max_pixels):
+        computed = hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+        for outcome in computed:
             out.outcomes[outcome.path] = outcome
             writer.add(outcome, stats.get(outcome.path))
             out.computed += 1

@@ -14,10 +14,12 @@ from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
 from neardup.cli import app
 from neardup.cli.common import (
     CatalogOpt,
+    CompatOpt,
     HashOpt,
     HashSizeOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
     OutputOpt,
     ThresholdOpt,
     console,
@@ -62,6 +64,8 @@ def find_command(
         typer.Option("--limit", "-n", min=1, help="At most N matches per query image."),
     ] = None,
     catalog: CatalogOpt = None,
+    compat: CompatOpt = False,
+    jobs: JobsOpt = 0,
     format: Annotated[
         FindFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = FindFormat.table,
@@ -83,8 +87,10 @@ def find_command(
         index=index,
         index_options=parse_index_options(index_opt),
         limit=limit,
+        compat=compat,
+        jobs=jobs,
     )
-    spec = HashSpec(hash, hash_size)
+    spec = HashSpec(hash, hash_size, compat=compat)
     if format is FindFormat.json:
         doc = {
             "settings": {
@@ -92,6 +98,7 @@ def find_command(
                 "hash_size": hash_size,
                 "threshold": threshold,
                 "index": index,
+                "compat": compat,
                 "in": [str(p.resolve()) for p in within or ()],
             },
             "results": [r.to_dict(spec) for r in results],

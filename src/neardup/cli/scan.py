@@ -12,6 +12,7 @@ from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
     CatalogOpt,
+    CompatOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -19,6 +20,8 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
+    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
@@ -31,6 +34,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
@@ -68,6 +72,9 @@ def scan_command(
     ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    jobs: JobsOpt = 0,
+    compat: CompatOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -92,6 +99,9 @@ def scan_command(
         catalog=catalog,
         use_cache=not no_cache,
         rehash=rehash,
+        jobs=jobs,
+        compat=compat,
+        max_pixels=max_pixels,
     )
     if save:
         save_last_scan(result)
@@ -115,6 +125,9 @@ def scan_with_progress(
     catalog: Path | None = None,
     use_cache: bool = True,
     rehash: bool = False,
+    jobs: int = 0,
+    compat: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
 
@@ -135,6 +148,9 @@ def scan_with_progress(
             catalog=catalog,
             use_cache=use_cache,
             rehash=rehash,
+            jobs=jobs,
+            compat=compat,
+            max_pixels=max_pixels,
         )
 
 
