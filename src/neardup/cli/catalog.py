@@ -13,7 +13,14 @@ from rich.table import Table
 
 from neardup.catalog import Catalog
 from neardup.cli import app
-from neardup.cli.common import CatalogOpt, OutputOpt, console, output_stream
+from neardup.cli.common import (
+    CatalogOpt,
+    OutputOpt,
+    TableJsonOpt,
+    TableOrJson,
+    console,
+    output_stream,
+)
 from neardup.report import format_bytes, write_json
 
 catalog_app = typer.Typer(
@@ -45,27 +52,17 @@ EXPORT_FIELDS = (
 )
 
 
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
 
 
-FormatOpt = Annotated[
-    ReportFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
-
-
 @catalog_app.command("stats")
-def stats_command(catalog: CatalogOpt = None, format: FormatOpt = ReportFormat.table) -> None:
+def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson.table) -> None:
     """Counts and size of the catalog: files, hashes per kind, failures, scans."""
     with Catalog(catalog) as cat:
         stats = cat.stats()
-    if format is ReportFormat.json:
+    if format is TableOrJson.json:
         write_json(stats.to_dict(), _stdout())
         return
     table = Table(show_header=False, box=None)
@@ -141,12 +138,12 @@ def export_command(
 def history_command(
     catalog: CatalogOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
-    format: FormatOpt = ReportFormat.table,
+    format: TableJsonOpt = TableOrJson.table,
 ) -> None:
     """Past scans, newest first: when, which paths, what they found."""
     with Catalog(catalog) as cat:
         scans = cat.history(limit)
-    if format is ReportFormat.json:
+    if format is TableOrJson.json:
         write_json({"scans": scans}, _stdout())
         return
     table = Table()

@@ -33,6 +33,13 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class TableOrJson(StrEnum):
+    """Output format of commands that print a table or JSON (no CSV)."""
+
+    table = "table"
+    json = "json"
+
+
 def print_error(message: str, hint: str | None = None) -> None:
     """One line on stderr (plus an optional hint line), never a traceback."""
     err_console.print(f"neardup: error: {message}", markup=False, soft_wrap=True)
@@ -205,6 +212,9 @@ MaxPixelsOpt = Annotated[
     typer.Option(
         "--max-pixels", min=1, help="Skip images with more pixels than this (decompression bombs)."
     ),
+]
+TableJsonOpt = Annotated[
+    TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 VerboseOpt = Annotated[

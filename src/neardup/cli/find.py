@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,8 @@ from neardup.cli.common import (
     IndexOptOpt,
     JobsOpt,
     OutputOpt,
+    TableJsonOpt,
+    TableOrJson,
     ThresholdOpt,
     console,
     output_stream,
@@ -29,11 +30,6 @@ from neardup.cli.common import (
 from neardup.find import FindResult, find_similar
 from neardup.hashing import HashSpec
 from neardup.report import format_bytes, write_json
-
-
-class FindFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @app.command("find")
@@ -66,9 +62,7 @@ def find_command(
     catalog: CatalogOpt = None,
     compat: CompatOpt = False,
     jobs: JobsOpt = 0,
-    format: Annotated[
-        FindFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = FindFormat.table,
+    format: TableJsonOpt = TableOrJson.table,
     output: OutputOpt = None,
 ) -> None:
     """Find the catalogued images nearest to each IMAGE, with their distances.
@@ -91,7 +85,7 @@ def find_command(
         jobs=jobs,
     )
     spec = HashSpec(hash, hash_size, compat=compat)
-    if format is FindFormat.json:
+    if format is TableOrJson.json:
         doc = {
             "settings": {
                 "hash": hash,
