@@ -23,7 +23,7 @@ from neardup.index.distinct import DistinctHashes, blocks_of, pair_distances, un
 
 
 class KDTreeIndex(BaseIndex):
-    """scipy ``cKDTree`` over distinct hashes as 0/1 vectors, searched with ``p=1``."""
+    """scipy cKDTree over distinct hashes as 0/1 vectors, searched with p=1 (Manhattan)."""
 
     name: ClassVar[str] = "kdtree"
     exact: ClassVar[bool] = True

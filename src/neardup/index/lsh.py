@@ -35,7 +35,7 @@ _SIGNATURE_CHUNK = 512
 
 
 class MinHashLSHIndex(BaseIndex):
-    """datasketch ``MinHashLSH`` over per-bit tokens; candidates verified by Hamming distance."""
+    """datasketch MinHashLSH over per-bit tokens; candidates verified by Hamming distance."""
 
     name: ClassVar[str] = "lsh"
     exact: ClassVar[bool] = False

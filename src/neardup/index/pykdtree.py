@@ -37,7 +37,7 @@ _MAX_DIMS = 127
 
 
 class PyKDTreeIndex(BaseIndex):
-    """pykdtree ``KDTree`` over distinct hashes as 0/1 vectors; exact by growing ``k``."""
+    """pykdtree KDTree over distinct hashes as 0/1 vectors; exact by growing k."""
 
     name: ClassVar[str] = "pykdtree"
     exact: ClassVar[bool] = True
