@@ -73,8 +73,8 @@ def describe(name: str) -> BackendInfo:
     try:
         cls = load(name)
     except IndexUnavailable as exc:
-        cls = _importable(ep)
-        if cls is None:
+        imported = _importable(ep)
+        if imported is None:
             return BackendInfo(
                 **base,
                 summary="",
@@ -86,7 +86,8 @@ def describe(name: str) -> BackendInfo:
                 operations=(),
                 options=(),
             )
-        return _from_class(base, cls, viable=False, reason=unavailable_reason(cls) or str(exc))
+        reason = unavailable_reason(imported) or str(exc)
+        return _from_class(base, imported, viable=False, reason=reason)
     return _from_class(base, cls, viable=True, reason=None)
 
 
