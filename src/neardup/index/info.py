@@ -64,7 +64,7 @@ def describe(name: str) -> BackendInfo:
     """Describe the backend registered as ``name`` (:class:`UnknownIndexError` if none)."""
     ep = entry_point(name)
     dist = getattr(ep, "dist", None)
-    base = {
+    base: dict[str, Any] = {
         "name": name,
         "distribution": getattr(dist, "name", None),
         "version": getattr(dist, "version", None),
