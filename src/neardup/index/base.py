@@ -17,7 +17,7 @@ Contract (tested by :class:`neardup.testing.IndexContract`):
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol, Self, runtime_checkable
@@ -76,12 +76,18 @@ class Requirement:
     install: str
 
     def missing(self) -> str | None:
-        """``None`` when the module imports; otherwise why not, with the install hint."""
+        """``None`` when the module is installed; otherwise why not, with the install hint.
+
+        Only looks the module up (``find_spec``), so listing backends stays fast; the backend
+        imports it when an index is built.
+        """
         try:
-            importlib.import_module(self.module)
-        except ImportError as exc:
-            return f"needs {self.module} ({exc.msg}); install it with: {self.install}"
-        return None
+            found = importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):  # a parent package is missing or was blocked
+            found = False
+        if found:
+            return None
+        return f"needs {self.module}, which is not installed; install it with: {self.install}"
 
 
 @runtime_checkable
