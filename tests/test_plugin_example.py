@@ -12,31 +12,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_plugins import pip_install_target
 
 EXAMPLE = ROOT / "docs" / "examples" / "neardup-example-index"
 
 
 @pytest.fixture(scope="module")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("example-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    target = pip_install_target(EXAMPLE, tmp_path_factory.mktemp("example-site"))
     assert (target / "neardup_example_index" / "__init__.py").is_file()
     return target
 

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from neardup.cli import app
 from neardup.cli.common import console
-from neardup.index.info import BackendInfo, OptionInfo, describe_all
+from neardup.index.base import IndexOption
+from neardup.index.info import BackendInfo, describe_all
 from neardup.report.tabular import write_json
 
 
@@ -43,12 +44,12 @@ def backends_command(
 
 def render_backends(infos: list[BackendInfo]) -> Table:
     table = Table(show_lines=True)
-    table.add_column("name", no_wrap=True)
+    table.add_column("name", min_width=12, max_width=36)
     table.add_column("package", no_wrap=True)
     table.add_column("search", no_wrap=True)
     table.add_column("viable")
     table.add_column("operations")
-    table.add_column("options (--index-opt key=value)")
+    table.add_column("options (--index-opt key=value)", min_width=30)
     for info in infos:
         search = "?" if info.exact is None else "exact" if info.exact else "approximate"
         package = f"{info.distribution or '?'} {info.version or ''}".strip()
@@ -59,10 +60,10 @@ def render_backends(infos: list[BackendInfo]) -> Table:
             f"{search}\n{info.metric or ''}",
             viable,
             ", ".join(info.operations),
-            "\n".join(_option_line(opt) for opt in info.options) or "–",
+            "\n".join(_option_line(key, opt) for key, opt in info.options) or "–",
         )
     return table
 
 
-def _option_line(opt: OptionInfo) -> str:
-    return escape(f"{opt.name}={opt.default!r} ({opt.type}): {opt.help}")
+def _option_line(key: str, opt: IndexOption) -> str:
+    return escape(f"{key}={opt.default!r} ({opt.type.__name__}): {opt.help}")

@@ -7,6 +7,8 @@ of one image neither deepen a tree nor fill an LSH bucket.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -91,6 +93,19 @@ class DistinctHashes:
             dist = distance[which]
         lo, hi = np.minimum(left, right), np.maximum(left, right)
         return PairBlock(lo.astype(np.int64), hi.astype(np.int64), dist.astype(np.int64))
+
+
+def expanded_blocks(
+    distinct: DistinctHashes,
+    a: NDArray[np.int64],
+    b: NDArray[np.int64],
+    distance: NDArray[np.int64],
+    size: int,
+) -> Iterator[PairBlock]:
+    """:meth:`DistinctHashes.expand` over ``size`` value pairs at a time."""
+    for start in range(0, a.size, size):
+        stop = start + size
+        yield distinct.expand(a[start:stop], b[start:stop], distance[start:stop])
 
 
 def unpack_bits(hashes: HashArray) -> NDArray[np.uint8]:

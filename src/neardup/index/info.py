@@ -20,19 +20,6 @@ OPERATIONS = ("build", "query", "pairs")
 
 
 @dataclass(frozen=True, slots=True)
-class OptionInfo:
-    """One backend option as ``--index-opt name=value`` accepts it."""
-
-    name: str
-    type: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[Any, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class BackendInfo:
     """One entry of the ``neardup.indexes`` group, imported if possible."""
 
@@ -47,15 +34,24 @@ class BackendInfo:
     reason: str | None
     requires: tuple[str, ...]
     operations: tuple[str, ...]
-    options: tuple[OptionInfo, ...]
+    #: ``(name, option)`` pairs, as ``--index-opt name=value`` accepts them.
+    options: tuple[tuple[str, IndexOption], ...]
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {k: v for k, v in asdict(self).items() if k != "options"}
         data["requires"] = list(self.requires)
         data["operations"] = list(self.operations)
         data["options"] = [
-            {k: (list(v) if isinstance(v, tuple) else v) for k, v in opt.items()}
-            for opt in data["options"]
+            {
+                "name": key,
+                "type": opt.type.__name__,
+                "default": opt.default,
+                "help": opt.help,
+                "minimum": getattr(opt, "minimum", None),
+                "maximum": getattr(opt, "maximum", None),
+                "choices": list(choices) if (choices := getattr(opt, "choices", None)) else None,
+            }
+            for key, opt in self.options
         ]
         return data
 
@@ -118,16 +114,5 @@ def _from_class(
         reason=reason,
         requires=tuple(req.module for req in getattr(cls, "requires", ())),
         operations=tuple(op for op in OPERATIONS if callable(getattr(cls, op, None))),
-        options=tuple(
-            OptionInfo(
-                name=key,
-                type=opt.type.__name__,
-                default=opt.default,
-                help=opt.help,
-                minimum=getattr(opt, "minimum", None),
-                maximum=getattr(opt, "maximum", None),
-                choices=getattr(opt, "choices", None),
-            )
-            for key, opt in options.items()
-        ),
+        options=tuple(options.items()),
     )

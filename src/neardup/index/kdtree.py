@@ -19,7 +19,13 @@ import numpy as np
 
 from neardup.hashing import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
-from neardup.index.distinct import DistinctHashes, blocks_of, pair_distances, unpack_bits
+from neardup.index.distinct import (
+    DistinctHashes,
+    blocks_of,
+    expanded_blocks,
+    pair_distances,
+    unpack_bits,
+)
 
 
 class KDTreeIndex(BaseIndex):
@@ -71,6 +77,4 @@ class KDTreeIndex(BaseIndex):
         found = self._tree.query_pairs(r + 0.5, p=1, output_type="ndarray").astype(np.int64)
         a, b = found[:, 0], found[:, 1]
         dist = pair_distances(self._distinct.values, a, b)
-        for start in range(0, a.size, size):
-            stop = start + size
-            yield self._distinct.expand(a[start:stop], b[start:stop], dist[start:stop])
+        yield from expanded_blocks(self._distinct, a, b, dist, size)

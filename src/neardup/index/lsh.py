@@ -28,7 +28,13 @@ from numpy.typing import NDArray
 from neardup.errors import IndexOptionError
 from neardup.hashing import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
-from neardup.index.distinct import DistinctHashes, blocks_of, pair_distances, unpack_bits
+from neardup.index.distinct import (
+    DistinctHashes,
+    blocks_of,
+    expanded_blocks,
+    pair_distances,
+    unpack_bits,
+)
 
 #: Signature rows computed per numpy step (bounds memory: bits × num_perm × 4 bytes each).
 _SIGNATURE_CHUNK = 512
@@ -158,9 +164,7 @@ class MinHashLSHIndex(BaseIndex):
         codes = np.unique(np.concatenate(found))
         a, b = codes // m, codes % m
         dist = pair_distances(self._distinct.values, a, b)
-        for start in range(0, a.size, size):
-            stop = start + size
-            yield self._distinct.expand(a[start:stop], b[start:stop], dist[start:stop])
+        yield from expanded_blocks(self._distinct, a, b, dist, size)
 
 
 def _pairs_within(

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from neardup.hashing import HashArray
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
-from neardup.index.distinct import DistinctHashes, blocks_of, unpack_bits
+from neardup.index.distinct import DistinctHashes, blocks_of, expanded_blocks, unpack_bits
 
 #: pykdtree's limit on the number of dimensions.
 _MAX_DIMS = 127
@@ -155,6 +155,4 @@ class PyKDTreeIndex(BaseIndex):
         a, b, dist = self._neighbours(self._points, r)
         keep = a < b  # each unordered pair once; drops every point's match with itself
         a, b, dist = a[keep], b[keep], dist[keep]
-        for start in range(0, a.size, size):
-            stop = start + size
-            yield self._distinct.expand(a[start:stop], b[start:stop], dist[start:stop])
+        yield from expanded_blocks(self._distinct, a, b, dist, size)
