@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from neardup.api import DEFAULT_THRESHOLD
-from neardup.evaluation import DEFAULT_METHOD, TARGET_PRECISION, EvalConfig, Evaluation, evaluate
+from neardup.evaluation import (
+    RECOMMENDED_METHOD,
+    TARGET_PRECISION,
+    EvalConfig,
+    Evaluation,
+    evaluate,
+)
 from neardup.transforms import PHOTOMETRIC
 from tests.conftest import PHOTOS
 
@@ -23,8 +29,8 @@ def _at(ev: Evaluation, name: str, threshold: int):  # type: ignore[no-untyped-d
     return row
 
 
-def test_defaults_keep_precision_and_find_edits(evaluation: Evaluation) -> None:
-    _, score, per = _at(evaluation, DEFAULT_METHOD, DEFAULT_THRESHOLD)
+def test_recommended_options_keep_precision_and_find_edits(evaluation: Evaluation) -> None:
+    _, score, per = _at(evaluation, RECOMMENDED_METHOD, DEFAULT_THRESHOLD)
     assert score.precision >= TARGET_PRECISION
     for t in PHOTOMETRIC:
         # Documented: 96-100% (not the 100% goal; see docs/accuracy.md).

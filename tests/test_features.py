@@ -144,7 +144,7 @@ def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]
     stem = photo_paths[5].stem
     plain = neardup.scan([geometric_folder], trim=False)
     assert all(f"{stem}.hflip.jpg" not in g for g in _group_names(plain))
-    trimmed = neardup.scan([geometric_folder])
+    trimmed = neardup.scan([geometric_folder], trim=True)
     assert trimmed.settings.trim and trimmed.settings.grouping == "centre"
     assert any({photo_paths[5].name, f"{stem}.border5.jpg"} <= g for g in _group_names(trimmed))
     inv = neardup.scan([geometric_folder], invariant="flip,rotate", verify=True, crop=True)
@@ -165,7 +165,7 @@ def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]
 
 def test_scan_cli_options_in_json(run_cli, geometric_folder: Path) -> None:  # type: ignore[no-untyped-def]
     proc = run_cli(
-        "scan", str(geometric_folder), "--invariant", "flip,rotate", "--verify",
+        "scan", str(geometric_folder), "--invariant", "flip,rotate", "--verify", "--trim",
         "--grouping", "components", "--format", "json", "--no-save", "--quiet",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -18,7 +18,8 @@ from neardup.errors import UsageError
 from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
 from neardup.files import discover
 from neardup.grouping import GROUPINGS, Group, build_groups
-from neardup.hashing import HashArray, HashSpec, check_max_pixels, hash_files
+from neardup.hashing import HashArray, HashSpec, check_max_pixels
+from neardup.incremental import CatalogArg, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.matching import analyse_files, group_features
@@ -31,10 +32,10 @@ DEFAULT_INDEX = "bktree"
 DEFAULT_THRESHOLD = 8
 #: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
 DEFAULT_GROUPING = GROUPINGS[0]
-#: Uniform margins are trimmed before hashing by default (measured in docs/accuracy.md).
-DEFAULT_TRIM = True
-#: Candidate pairs are confirmed on thumbnails by default (measured in docs/accuracy.md).
-DEFAULT_VERIFY = True
+#: Trimming is opt-in: the hash catalog caches plain hashes (docs/accuracy.md recommends it).
+DEFAULT_TRIM = False
+#: Verification is opt-in for the same reason (docs/accuracy.md recommends it).
+DEFAULT_VERIFY = False
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -92,6 +93,9 @@ def scan(
     verify_min: float = DEFAULT_VERIFY_MIN,
     jobs: int | None = None,
     compat: bool = False,
+    catalog: CatalogArg = None,
+    use_cache: bool = True,
+    rehash: bool = False,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -118,6 +122,11 @@ def scan(
         jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
         compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
             agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
+        catalog: the hash catalog (:class:`neardup.catalog.Catalog` or its file); ``None``
+            is the default catalog. Only new and changed files are hashed; hashes of the
+            fast and the compat mode are kept apart.
+        use_cache: ``False`` neither reads nor writes the catalog.
+        rehash: hash every file again (the catalog is still updated).
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -148,31 +157,42 @@ def scan(
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
-    total = len(found.images)
     features: list[Features] = []
-    outcomes: Iterator[tuple[HashOutcome, Features | None]]
+    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
+    from_catalog = 0
+    analysed: dict[str, tuple[HashOutcome, Features | None]]
     if plain:
-        hashed = hash_files(found.images, spec, max_pixels=max_pixels, compat=compat, jobs=jobs)
-        outcomes = ((o, None) for o in hashed)
-    else:
+        roots = [os.path.abspath(p) for p in path_list]
+        with open_catalog(catalog, use_cache) as cat:
+            hashed = hash_paths(
+                found.images,
+                spec,
+                catalog=cat,
+                roots=roots,
+                max_pixels=max_pixels,
+                rehash=rehash,
+                progress=progress,
+                jobs=jobs,
+            )
+        from_catalog = hashed.from_catalog
+        analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
+    else:  # trimmed hashes and thumbnails are not cached: every image is decoded
+        analysed = {}
+        total = len(found.images)
         outcomes = analyse_files(
             found.images, spec, features_opts, max_pixels=max_pixels, jobs=jobs
         )
-    for done, (outcome, feats) in enumerate(outcomes, 1):
+        for done, (outcome, feats) in enumerate(outcomes, 1):
+            analysed[outcome.path] = (outcome, feats)
+            if progress is not None:
+                progress(done, total)
+    for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
+        outcome, feats = analysed[path]
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
             features.append(feats or Features())
         else:
             skipped.append(outcome)
-        if progress is not None:
-            progress(done, total)
-    order = {path: k for k, path in enumerate(found.images)}  # workers finish in any order
-    if features:  # keep each image's features beside its record
-        ranked = sorted(range(len(records)), key=lambda k: order.get(records[k].path, total))
-        records = [records[k] for k in ranked]
-        features = [features[k] for k in ranked]
-    records.sort(key=lambda r: order.get(r.path, total))
-    skipped.sort(key=lambda s: order.get(s.path, -1))
     settings = ScanSettings(
         paths=tuple(os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -194,6 +214,7 @@ def scan(
         max_pixels=max_pixels,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
+    result.from_catalog = from_catalog
     if plain or not (features_opts.needs_alternates or verify):
         result.groups = group(records, result.hashes, threshold, index, opts, keep, grouping)
     else:

@@ -50,8 +50,8 @@ from neardup.hashing import ALGORITHMS, HASH_SIZES, HashSpec, hash_image, to_arr
 
 #: The precision a threshold must reach to be recommended.
 TARGET_PRECISION: Final = 0.999
-#: The evaluated method that ``neardup scan`` uses by default (pHash-64, trim, verify).
-DEFAULT_METHOD: Final = "phash-8+trim+verify"
+#: The evaluated method docs/accuracy.md recommends (``scan --trim --verify``, pHash-64).
+RECOMMENDED_METHOD: Final = "phash-8+trim+verify"
 #: Kind of an original image (variants carry their transform's name).
 ORIGINAL: Final = "original"
 #: Set names.
@@ -501,9 +501,10 @@ class Evaluation:
         return {
             "target_precision": TARGET_PRECISION,
             "scan_defaults": {
-                "method": DEFAULT_METHOD,
+                "method": "phash-8",
                 "threshold": api.DEFAULT_THRESHOLD,
                 "grouping": api.DEFAULT_GROUPING,
+                "recommended_method": RECOMMENDED_METHOD,
             },
             "counts": self.counts,
             "transforms": list(self.config.transforms),

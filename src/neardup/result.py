@@ -32,10 +32,10 @@ class ScanSettings:
     hidden: bool = False
     keep: tuple[str, ...] = DEFAULT_KEEP
     grouping: str = "centre"
-    trim: bool = True
+    trim: bool = False
     invariant: tuple[str, ...] = ()
     crop: bool = False
-    verify: bool = True
+    verify: bool = False
     verify_min: float = 0.9
     #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
     hash_mode: str = "fast"
@@ -104,6 +104,7 @@ class ScanResult:
     files_seen: int = 0
     ignored: int = 0
     seconds: float = 0.0
+    from_catalog: int = 0
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
@@ -132,6 +133,7 @@ class ScanResult:
         return {
             "files_seen": self.files_seen,
             "images_hashed": len(self.records),
+            "images_from_catalog": self.from_catalog,
             "ignored_not_images": self.ignored,
             "skipped": len(self.skipped),
             "skipped_by_reason": self.skipped_by_reason(),
@@ -214,6 +216,7 @@ class ScanResult:
             files_seen=int(summary.get("files_seen", 0)),
             ignored=int(summary.get("ignored_not_images", 0)),
             seconds=float(summary.get("seconds", 0.0)),
+            from_catalog=int(summary.get("images_from_catalog", 0)),
             created=doc.get("created", ""),
         )
 

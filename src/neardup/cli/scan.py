@@ -19,6 +19,7 @@ from neardup.api import (
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CatalogOpt,
     CompatOpt,
     ExcludeOpt,
     FormatOpt,
@@ -70,6 +71,14 @@ def scan_command(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Save the result as the last scan.")
     ] = True,
+    catalog: CatalogOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write cached hashes.")
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Hash every file again, ignoring cached hashes."),
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     grouping: Annotated[
@@ -113,12 +122,15 @@ def scan_command(
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
-    Images are hashed with a perceptual hash after uniform margins are trimmed; pairs within
-    --threshold bits, confirmed on small thumbnails (--verify), are grouped around centres,
-    so every member is within the threshold of its group's centre ('--grouping components'
-    joins chains instead; a member further than the threshold from the keeper is marked
-    'chained'). The result is saved as the last
-    scan for 'delete' and 'show'. docs/accuracy.md shows what each option catches.
+    Images are hashed with a perceptual hash; pairs within --threshold bits are grouped
+    around centres, so every member is within the threshold of its group's centre
+    ('--grouping components' joins chains instead; a member further than the threshold
+    from the keeper is marked 'chained'). --trim --verify is recommended where many
+    different images share one composition (docs/accuracy.md). The result is saved as
+    the last scan for 'delete' and 'show'.
+
+    Plain hashes (without --trim/--verify) are remembered in the catalog: a rescan
+    decodes only new and changed files.
     """
     result = scan_with_progress(
         paths,
@@ -139,6 +151,9 @@ def scan_command(
             "verify": verify,
             "verify_min": verify_min,
         },
+        catalog=catalog,
+        use_cache=not no_cache,
+        rehash=rehash,
         jobs=jobs,
         compat=compat,
         max_pixels=max_pixels,
@@ -163,13 +178,18 @@ def scan_with_progress(
     exclude: list[str] | None,
     hidden: bool,
     matching: Mapping[str, Any] | None = None,
+    catalog: Path | None = None,
+    use_cache: bool = True,
+    rehash: bool = False,
     jobs: int = 0,
     compat: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
 
-    ``matching`` holds the grouping/trim/invariant/crop/verify keyword arguments.
+    Hashes come from the catalog (``catalog`` file, default location when ``None``)
+    unless ``use_cache`` is false; ``rehash`` recomputes them. ``matching`` holds the
+    grouping/trim/invariant/crop/verify keyword arguments.
     """
     with progress_bar(not quiet, "hashing") as progress:
         return scan(
@@ -184,6 +204,9 @@ def scan_with_progress(
             index_options=parse_index_options(index_opt),
             progress=progress,
             **dict(matching or {}),
+            catalog=catalog,
+            use_cache=use_cache,
+            rehash=rehash,
             jobs=jobs,
             compat=compat,
             max_pixels=max_pixels,
