@@ -147,7 +147,9 @@ def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]
     trimmed = neardup.scan([geometric_folder], trim=True)
     assert trimmed.settings.trim and trimmed.settings.grouping == "centre"
     assert any({photo_paths[5].name, f"{stem}.border5.jpg"} <= g for g in _group_names(trimmed))
-    inv = neardup.scan([geometric_folder], invariant="flip,rotate", verify=True, crop=True)
+    inv = neardup.scan(
+        [geometric_folder], invariant="flip,rotate", verify=True, crop=True, trim=True
+    )
     groups = _group_names(inv)
     assert len(groups) == 1
     assert groups[0] == {
