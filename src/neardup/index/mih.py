@@ -134,19 +134,26 @@ class ChunkTable:
     index: int
     threshold: int
     order: Int64Array  # distinct items sorted by chunk value
-    values: U64Array  # chunk value of ``order[k]``
+    values: Int64Array  # chunk value of ``order[k]`` (chunks are at most 63 bits)
     table: Int64Array | None  # bucket offsets by value (length 2^w + 1), or None: search
-    patterns: U64Array  # flip masks with 1..threshold bits
-    highbits: U64Array
+    patterns: Int64Array  # flip masks with 1..threshold bits, grouped by highest bit
+    highbits: Int64Array  # highest set bit of each pattern
 
-    def bucket(self, q: U64Array) -> tuple[Int64Array, Int64Array]:
+    def bucket(self, q: Int64Array) -> tuple[Int64Array, Int64Array]:
         """Start and stop positions (in ``order``) of the buckets holding values ``q``."""
         if self.table is not None:
-            qi = q.astype(np.int64)
-            return self.table[qi], self.table[qi + 1]
+            return self.table[q], self.table[q + 1]
         lo = np.searchsorted(self.values, q, side="left").astype(np.int64)
         hi = np.searchsorted(self.values, q, side="right").astype(np.int64)
         return lo, hi
+
+    def pattern_groups(self) -> Iterator[tuple[int, Int64Array]]:
+        """``(highest bit, patterns)`` groups: one item selection serves a whole group."""
+        if not self.patterns.size:
+            return
+        cut = np.flatnonzero(np.diff(self.highbits)) + 1
+        for part in np.split(np.arange(self.patterns.size), cut):
+            yield int(self.highbits[part[0]]), self.patterns[part]
 
 
 class MIHIndex(BaseIndex):
@@ -277,19 +284,30 @@ def _ordered(a: Int64Array, b: Int64Array, dist: Int64Array) -> PairBlock:
 
 
 def _chunk_table(index: int, threshold: int, width: int, values: U64Array) -> ChunkTable:
-    order = np.argsort(values, kind="stable").astype(np.int64)
-    svals = values[order]
+    ivals = values.astype(np.int64)
+    order = np.argsort(ivals, kind="stable").astype(np.int64)
+    svals = ivals[order]
     table: Int64Array | None = None
     if uses_table(width, values.size):
-        counts = np.bincount(svals.astype(np.int64), minlength=1 << width)
+        counts = np.bincount(svals, minlength=1 << width)
         table = np.zeros((1 << width) + 1, dtype=np.int64)
         np.cumsum(counts, out=table[1:])
     patterns = flip_patterns(width, threshold)
-    return ChunkTable(index, threshold, order, svals, table, patterns, high_bits(patterns))
+    highbits = high_bits(patterns)
+    by_high = np.argsort(highbits, kind="stable")
+    return ChunkTable(
+        index,
+        threshold,
+        order,
+        svals,
+        table,
+        patterns[by_high].astype(np.int64),
+        highbits[by_high].astype(np.int64),
+    )
 
 
 def _verify(
-    hashes: HashArray,
+    columns: list[U64Array],
     chunks: U64Array,
     thresholds: Int64Array,
     chunk: int,
@@ -298,10 +316,10 @@ def _verify(
     y: Int64Array,
 ) -> PairBlock:
     """Keep candidate pairs within ``r`` that no earlier chunk's filter admits."""
-    dist = np.bitwise_count(hashes[x, 0] ^ hashes[y, 0]).astype(np.int64)
-    for w in range(1, hashes.shape[1]):
-        dist += np.bitwise_count(hashes[x, w] ^ hashes[y, w])
-    keep = dist <= r
+    dist = np.bitwise_count(columns[0][x] ^ columns[0][y]).astype(np.int64)
+    for col in columns[1:]:
+        dist += np.bitwise_count(col[x] ^ col[y])
+    keep = np.flatnonzero(dist <= r)
     x, y, dist = x[keep], y[keep], dist[keep]
     for j in range(chunk):
         if thresholds[j] >= 0 and x.size:
@@ -320,27 +338,39 @@ def _scan_numpy(
     hi: int,
     block_pairs: int,
 ) -> Iterator[PairBlock]:
-    """Pure-numpy scan of sorted items ``lo..hi`` of one chunk (vectorised per pattern batch)."""
+    """Pure-numpy scan of sorted items ``lo..hi`` of one chunk, vectorised per pattern group."""
     budget = max(block_pairs, 1 << 16)
+    columns = [np.ascontiguousarray(hashes[:, w]) for w in range(hashes.shape[1])]
     positions = np.arange(lo, hi, dtype=np.int64)
     vals = table.values[lo:hi]
     found = _Collector(block_pairs)
+
+    def verified(x: Int64Array, y: Int64Array) -> Iterator[PairBlock]:
+        return found.add(_verify(columns, chunks, thresholds, table.index, r, x, y))
+
     # pattern 0: pairs inside the item's own bucket, with later items only
     _, stop = table.bucket(vals)
     for q, partner in expand_ranges(positions + 1, stop - positions - 1, budget):
-        x, y = table.order[positions[q]], table.order[partner]
-        yield from found.add(_verify(hashes, chunks, thresholds, table.index, r, x, y))
-    pats, hbs = table.patterns, table.highbits
-    step = max(1, budget // max(1, hi - lo))
-    for p0 in range(0, pats.size, step):
-        pp, kk = np.nonzero((vals[None, :] & hbs[p0 : p0 + step, None]) == 0)
-        probe = vals[kk] ^ pats[p0 + pp]
-        start, stop = table.bucket(probe)
-        hit = stop > start
-        kk, start, stop = kk[hit], start[hit], stop[hit]
-        for q, partner in expand_ranges(start, stop - start, budget):
-            x, y = table.order[positions[kk[q]]], table.order[partner]
-            yield from found.add(_verify(hashes, chunks, thresholds, table.index, r, x, y))
+        yield from verified(table.order[positions[q]], table.order[partner])
+    for high, pats in table.pattern_groups():
+        sel = np.flatnonzero((vals & high) == 0)
+        if not sel.size:
+            continue
+        vsel = vals[sel]
+        step = max(1, budget // sel.size)
+        for p0 in range(0, pats.size, step):
+            probe = (vsel[None, :] ^ pats[p0 : p0 + step, None]).ravel()
+            start, stop = table.bucket(probe)
+            hit = np.flatnonzero(stop > start)
+            if not hit.size:
+                continue
+            item = table.order[positions[sel[hit % sel.size]]]
+            start, count = start[hit], stop[hit] - start[hit]
+            one = count == 1
+            yield from verified(item[one], table.order[start[one]])
+            many = np.flatnonzero(~one)
+            for q, partner in expand_ranges(start[many], count[many], budget):
+                yield from verified(item[many[q]], table.order[partner])
     yield from found.flush()
 
 

@@ -63,24 +63,23 @@ def _scan(  # noqa: PLR0913
     lo = state[3]
     p, k, pos = state[0], state[1], state[2]
     n = 0
-    zero = np.uint64(0)
     while p <= npat:
         while k < hi:
             x = values[k]
             if p == 0:
                 start = k + 1
                 if use_table:
-                    stop = table[x + np.uint64(1)]
+                    stop = table[x + 1]
                 else:
                     stop = np.searchsorted(values, x, side="right")
             else:
-                if (x & highbits[p - 1]) != zero:
+                if (x & highbits[p - 1]) != 0:
                     k += 1
                     continue
                 q = x ^ patterns[p - 1]
                 if use_table:
                     start = table[q]
-                    stop = table[q + np.uint64(1)]
+                    stop = table[q + 1]
                 else:
                     start = np.searchsorted(values, q, side="left")
                     stop = np.searchsorted(values, q, side="right")
