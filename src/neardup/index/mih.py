@@ -138,6 +138,7 @@ class ChunkTable:
     table: Int64Array | None  # bucket offsets by value (length 2^w + 1), or None: search
     patterns: Int64Array  # flip masks with 1..threshold bits, grouped by highest bit
     highbits: Int64Array  # highest set bit of each pattern
+    hashes: HashArray  # the distinct hashes in ``order``: a bucket is contiguous in memory
 
     def bucket(self, q: Int64Array) -> tuple[Int64Array, Int64Array]:
         """Start and stop positions (in ``order``) of the buckets holding values ``q``."""
@@ -224,7 +225,7 @@ class MIHIndex(BaseIndex):
             t = plan.thresholds[i]
             if t < 0:
                 continue
-            table = _chunk_table(i, t, width, chunks[i])
+            table = _chunk_table(i, t, width, chunks[i], self.distinct.hashes)
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
                 if hi > lo:
                     yield self._scan(table, chunks, thresholds, r, int(lo), int(hi))
@@ -283,7 +284,9 @@ def _ordered(a: Int64Array, b: Int64Array, dist: Int64Array) -> PairBlock:
     return PairBlock(np.minimum(a, b), np.maximum(a, b), dist.astype(np.int64, copy=False))
 
 
-def _chunk_table(index: int, threshold: int, width: int, values: U64Array) -> ChunkTable:
+def _chunk_table(
+    index: int, threshold: int, width: int, values: U64Array, hashes: HashArray
+) -> ChunkTable:
     ivals = values.astype(np.int64)
     order = np.argsort(ivals, kind="stable").astype(np.int64)
     svals = ivals[order]
@@ -303,6 +306,7 @@ def _chunk_table(index: int, threshold: int, width: int, values: U64Array) -> Ch
         table,
         patterns[by_high].astype(np.int64),
         highbits[by_high].astype(np.int64),
+        np.ascontiguousarray(hashes[order]),
     )
 
 

@@ -37,11 +37,11 @@ def _popcount(x: Any) -> Any:
 def _scan(  # noqa: PLR0913
     order: Any,
     values: Any,
+    sorted_hashes: Any,
     table: Any,
     use_table: bool,
     patterns: Any,
     highbits: Any,
-    hashes: Any,
     chunks: Any,
     thresholds: Any,
     chunk: int,
@@ -58,7 +58,7 @@ def _scan(  # noqa: PLR0913
     the number of pairs written; ``state[0] > len(patterns)`` once finished.
     """
     cap = out_left.shape[0]
-    words = hashes.shape[1]
+    words = sorted_hashes.shape[1]
     npat = patterns.shape[0]
     lo = state[3]
     p, k, pos = state[0], state[1], state[2]
@@ -85,20 +85,21 @@ def _scan(  # noqa: PLR0913
                     stop = np.searchsorted(values, q, side="right")
             if pos < start:
                 pos = start
-            xi = order[k]
             while pos < stop:
                 if n == cap:
                     state[0], state[1], state[2] = p, k, pos
                     return n
-                yi = order[pos]
-                pos += 1
+                # the bucket's hashes are contiguous: a streaming XOR + popcount
                 d = 0
                 for w in range(words):
-                    d += _popcount(hashes[xi, w] ^ hashes[yi, w])
+                    d += _popcount(sorted_hashes[k, w] ^ sorted_hashes[pos, w])
                     if d > r:
                         break
+                pos += 1
                 if d > r:
                     continue
+                xi = order[k]
+                yi = order[pos - 1]
                 earlier = False
                 for j in range(chunk):
                     if thresholds[j] >= 0 and (
@@ -143,11 +144,11 @@ def scan_chunk(
         n = _scan(
             table.order,
             table.values,
+            table.hashes,
             lookup,
             use_table,
             table.patterns,
             table.highbits,
-            hashes,
             chunks,
             thresholds,
             table.index,
