@@ -26,6 +26,7 @@ scan (one query is cheap; the join is where the index pays off).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,6 +42,7 @@ from neardup.hashing import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, matches_from
 from neardup.index.mih_plan import (
     Plan,
+    choose_kernel,
     choose_plan,
     extract_chunk,
     flip_patterns,
@@ -54,12 +56,11 @@ KERNELS = ("auto", "numba", "numpy")
 
 
 def numba_available() -> bool:
-    """True when the compiled kernel can be imported (``pip install neardup[fast]``)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when the compiled kernel can be used (``pip install neardup[fast]``).
+
+    Checked without importing numba, which takes about a second.
+    """
+    return importlib.util.find_spec("numba") is not None
 
 
 def default_workers() -> int:
@@ -177,13 +178,15 @@ class MIHIndex(BaseIndex):
             raise IndexOptionError(
                 "index 'mih' kernel 'numba' needs numba: pip install 'neardup[fast]'"
             )
-        self.kernel = "numba" if kernel == "auto" and numba_available() else kernel
-        if self.kernel == "auto":
-            self.kernel = "numpy"
+        if kernel == "auto" and not numba_available():
+            kernel = "numpy"
+        self.kernel_option = kernel
+        self.kernel = kernel  # "auto" is resolved per radius in pairs()
         self.workers = int(self.opts["workers"]) or default_workers()
         self.block_pairs = max(1, int(self.opts["block_pairs"]))
         self.distinct = Distinct.of(self.hashes)
         self.last_plan: Plan | None = None
+        self.summary = ""  # kernel and plan of the last pairs() call, for benchmarks
 
     def query(self, h: HashArray, radius: int) -> list[Match]:
         r = self.check_radius(radius)
@@ -192,10 +195,14 @@ class MIHIndex(BaseIndex):
             return []
         return matches_from(distances_to(self.hashes, row), r)
 
-    def plan(self, radius: int) -> Plan:
-        """The chunk layout :meth:`pairs` uses for ``radius`` over these hashes."""
+    def plan(self, radius: int) -> tuple[str, Plan]:
+        """The kernel and chunk layout :meth:`pairs` uses for ``radius`` over these hashes."""
         k = self.distinct.hashes.shape[0]
-        return choose_plan(k, self.bits, radius, int(self.opts["chunks"]))
+        chunks = int(self.opts["chunks"])
+        kernel = self.kernel_option
+        if kernel == "auto":
+            kernel = choose_kernel(k, self.bits, radius, self.workers, chunks)
+        return kernel, choose_plan(k, self.bits, radius, chunks, kernel)
 
     def pairs(self, radius: int) -> Iterator[PairBlock]:
         r = self.check_radius(radius)
@@ -205,8 +212,9 @@ class MIHIndex(BaseIndex):
         k = d.hashes.shape[0]
         if k < 2 or r == 0:
             return
-        plan = self.plan(r)
+        self.kernel, plan = self.plan(r)
         self.last_plan = plan
+        self.summary = f"{self.kernel} kernel, {plan}"
         chunks = np.stack(
             [extract_chunk(d.hashes, s, w) for s, w in zip(plan.starts, plan.widths, strict=True)]
         )
@@ -310,26 +318,7 @@ def _chunk_table(
     )
 
 
-def _verify(
-    columns: list[U64Array],
-    chunks: U64Array,
-    thresholds: Int64Array,
-    chunk: int,
-    r: int,
-    x: Int64Array,
-    y: Int64Array,
-) -> PairBlock:
-    """Keep candidate pairs within ``r`` that no earlier chunk's filter admits."""
-    dist = np.bitwise_count(columns[0][x] ^ columns[0][y]).astype(np.int64)
-    for col in columns[1:]:
-        dist += np.bitwise_count(col[x] ^ col[y])
-    keep = np.flatnonzero(dist <= r)
-    x, y, dist = x[keep], y[keep], dist[keep]
-    for j in range(chunk):
-        if thresholds[j] >= 0 and x.size:
-            first = np.bitwise_count(chunks[j, x] ^ chunks[j, y]) > thresholds[j]
-            x, y, dist = x[first], y[first], dist[first]
-    return _ordered(x, y, dist)
+_UNROLL = 8  # bucket offsets handled column by column before falling back to expansion
 
 
 def _scan_numpy(
@@ -342,20 +331,35 @@ def _scan_numpy(
     hi: int,
     block_pairs: int,
 ) -> Iterator[PairBlock]:
-    """Pure-numpy scan of sorted items ``lo..hi`` of one chunk, vectorised per pattern group."""
+    """Pure-numpy scan of sorted items ``lo..hi`` of one chunk, vectorised per pattern group.
+
+    Work happens on positions in the chunk's sorted order, where a bucket's hashes are
+    contiguous; rows are looked up only for the few candidates that pass verification.
+    """
     budget = max(block_pairs, 1 << 16)
-    columns = [np.ascontiguousarray(hashes[:, w]) for w in range(hashes.shape[1])]
+    columns = [np.ascontiguousarray(table.hashes[:, w]) for w in range(table.hashes.shape[1])]
     positions = np.arange(lo, hi, dtype=np.int64)
     vals = table.values[lo:hi]
     found = _Collector(block_pairs)
 
-    def verified(x: Int64Array, y: Int64Array) -> Iterator[PairBlock]:
-        return found.add(_verify(columns, chunks, thresholds, table.index, r, x, y))
+    def runs(xp: Int64Array, start: Int64Array, count: Int64Array) -> Iterator[PairBlock]:
+        """Verify item positions ``xp`` against bucket runs ``[start, start + count)``."""
+        live = np.flatnonzero(count > 0)
+        xp, start, count = xp[live], start[live], count[live]
+        for j in range(_UNROLL):
+            if not xp.size:
+                return
+            block = _verify(columns, table, chunks, thresholds, r, xp, start + j)
+            yield from found.add(block)
+            more = np.flatnonzero(count > j + 1)
+            if more.size < xp.size:
+                xp, start, count = xp[more], start[more], count[more]
+        for q, yp in expand_ranges(start + _UNROLL, count - _UNROLL, budget):
+            yield from found.add(_verify(columns, table, chunks, thresholds, r, xp[q], yp))
 
     # pattern 0: pairs inside the item's own bucket, with later items only
     _, stop = table.bucket(vals)
-    for q, partner in expand_ranges(positions + 1, stop - positions - 1, budget):
-        yield from verified(table.order[positions[q]], table.order[partner])
+    yield from runs(positions, positions + 1, stop - positions - 1)
     for high, pats in table.pattern_groups():
         sel = np.flatnonzero((vals & high) == 0)
         if not sel.size:
@@ -366,16 +370,32 @@ def _scan_numpy(
             probe = (vsel[None, :] ^ pats[p0 : p0 + step, None]).ravel()
             start, stop = table.bucket(probe)
             hit = np.flatnonzero(stop > start)
-            if not hit.size:
-                continue
-            item = table.order[positions[sel[hit % sel.size]]]
-            start, count = start[hit], stop[hit] - start[hit]
-            one = count == 1
-            yield from verified(item[one], table.order[start[one]])
-            many = np.flatnonzero(~one)
-            for q, partner in expand_ranges(start[many], count[many], budget):
-                yield from verified(item[many[q]], table.order[partner])
+            if hit.size:
+                xp = positions[sel[hit % sel.size]]
+                yield from runs(xp, start[hit], stop[hit] - start[hit])
     yield from found.flush()
+
+
+def _verify(
+    columns: list[U64Array],
+    table: ChunkTable,
+    chunks: U64Array,
+    thresholds: Int64Array,
+    r: int,
+    xp: Int64Array,
+    yp: Int64Array,
+) -> PairBlock:
+    """Keep candidates (sorted positions) within ``r`` that no earlier chunk's filter admits."""
+    dist = np.bitwise_count(columns[0][xp] ^ columns[0][yp]).astype(np.int64)
+    for col in columns[1:]:
+        dist += np.bitwise_count(col[xp] ^ col[yp])
+    keep = np.flatnonzero(dist <= r)
+    x, y, dist = table.order[xp[keep]], table.order[yp[keep]], dist[keep]
+    for j in range(table.index):
+        if thresholds[j] >= 0 and x.size:
+            first = np.bitwise_count(chunks[j, x] ^ chunks[j, y]) > thresholds[j]
+            x, y, dist = x[first], y[first], dist[first]
+    return _ordered(x, y, dist)
 
 
 class _Collector:

@@ -29,14 +29,30 @@ MAX_TABLE_BITS = 24
 #: Largest number of flip patterns per chunk the planner will consider.
 MAX_PATTERNS = 1 << 20
 
-# Relative costs measured with the compiled kernel (about 0.75 ns per unit on a 2-core
-# laptop): a bucket probe through the direct table (a random memory access), a probe by
-# binary search, one candidate verification (a streaming XOR + popcount over a bucket's
-# contiguous hashes), and sorting one item by one chunk.
-_PROBE_COST = 13.0
-_SEARCH_PROBE_COST = 64.0
-_CANDIDATE_COST = 1.0
-_SORT_COST = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """Measured costs of one kernel, in seconds per operation, single thread.
+
+    ``probe``: a bucket lookup in the direct table (a random memory access); ``search``: a
+    lookup by binary search; ``candidate``: verifying one candidate (XOR + popcount over a
+    bucket's contiguous hashes); ``sort``: sorting one item by one chunk; ``startup``:
+    fixed cost of the kernel (importing and loading compiled code).
+    """
+
+    probe: float
+    search: float
+    candidate: float
+    sort: float
+    startup: float = 0.0
+
+
+#: Measured on a 2-core x86-64 laptop with random 64-bit hashes (see docs/performance.md).
+COSTS = {
+    "numba": Costs(probe=10e-9, search=48e-9, candidate=0.75e-9, sort=75e-9, startup=2.0),
+    "numpy": Costs(probe=26e-9, search=100e-9, candidate=17e-9, sort=150e-9),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,23 +101,24 @@ def layout(bits: int, m: int, radius: int) -> Plan:
     return Plan(starts, widths, thresholds)
 
 
-def plan_cost(plan: Plan, n: int) -> float:
-    """Modelled cost of an all-pairs join with ``plan`` over ``n`` random distinct hashes."""
-    cost = 0.0
+def plan_cost(plan: Plan, n: int, kernel: str = "numba") -> float:
+    """Modelled single-thread seconds of an all-pairs join over ``n`` random distinct hashes."""
+    c = COSTS[kernel]
+    cost = c.startup
     for w, t in zip(plan.widths, plan.thresholds, strict=True):
         if t < 0:
             continue
         vol = ball_volume(w, t)
         if vol > MAX_PATTERNS:
             return math.inf
-        probe = _PROBE_COST if uses_table(w, n) else _SEARCH_PROBE_COST
+        probe = c.probe if uses_table(w, n) else c.search
         cost += probe * n * (vol - 1) / 2
-        cost += _CANDIDATE_COST * (n * n / 2) * vol / 2.0**w
-        cost += _SORT_COST * n
+        cost += c.candidate * (n * n / 2) * vol / 2.0**w
+        cost += c.sort * n
     return cost
 
 
-def choose_plan(n: int, bits: int, radius: int, chunks: int = 0) -> Plan:
+def choose_plan(n: int, bits: int, radius: int, chunks: int = 0, kernel: str = "numba") -> Plan:
     """The cheapest exact layout for ``n`` distinct ``bits``-wide hashes at ``radius``.
 
     ``chunks`` forces the number of chunks (0 lets the cost model choose).
@@ -112,8 +129,17 @@ def choose_plan(n: int, bits: int, radius: int, chunks: int = 0) -> Plan:
     m_min = max(1, -(-bits // MAX_CHUNK_BITS))
     if chunks:
         return layout(bits, max(m_min, min(chunks, bits)), radius)
-    options = [layout(bits, m, radius) for m in range(m_min, max(m_min, min(bits, radius + 1)) + 1)]
-    return min(options, key=lambda p: (plan_cost(p, max(n, 2)), p.m))
+    top = max(m_min, min(bits, radius + 1))
+    options = [layout(bits, m, radius) for m in range(m_min, top + 1)]
+    return min(options, key=lambda p: (plan_cost(p, max(n, 2), kernel), p.m))
+
+
+def choose_kernel(n: int, bits: int, radius: int, workers: int, chunks: int = 0) -> str:
+    """``numba`` when its start-up cost is repaid (large ``n``), else ``numpy``."""
+    fast = plan_cost(choose_plan(n, bits, radius, chunks, "numba"), n, "numba")
+    slow = plan_cost(choose_plan(n, bits, radius, chunks, "numpy"), n, "numpy")
+    startup = COSTS["numba"].startup
+    return "numba" if startup + (fast - startup) / workers < slow / workers else "numpy"
 
 
 def flip_patterns(width: int, radius: int) -> NDArray[np.uint64]:
