@@ -34,7 +34,7 @@ def _popcount(x: Any) -> Any:
 
 
 @nb.njit(nogil=True, cache=True)  # type: ignore[untyped-decorator]
-def _scan(  # noqa: PLR0913
+def _scan(
     order: Any,
     values: Any,
     sorted_hashes: Any,
