@@ -343,14 +343,12 @@ def plot(results: Sequence[BenchResult], path: str | os.PathLike[str]) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise UsageError(
-            "--plot needs matplotlib", hint="pip install 'neardup[plot]'"
-        ) from None
+        raise UsageError("--plot needs matplotlib", hint="pip install 'neardup[plot]'") from None
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in dict.fromkeys(r.backend for r in results):
         ok = [r for r in results if r.backend == name and r.total_s is not None]
         if ok:
-            ax.plot([r.size for r in ok], [r.total_s for r in ok], marker="o", label=name)
+            ax.plot([r.size for r in ok], [r.total_s or 0.0 for r in ok], marker="o", label=name)
         late = [r for r in results if r.backend == name and r.detail.startswith("over ")]
         if late:
             ax.scatter([r.size for r in late], [_timeout_of(r) for r in late], marker="x")

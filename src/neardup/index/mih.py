@@ -27,9 +27,10 @@ scan (one query is cheap; the join is where the index pays off).
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
@@ -234,7 +235,7 @@ class MIHIndex(BaseIndex):
             if t < 0:
                 continue
             table = _chunk_table(i, t, width, chunks[i], self.distinct.hashes)
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            for lo, hi in itertools.pairwise(bounds):
                 if hi > lo:
                     yield self._scan(table, chunks, thresholds, r, int(lo), int(hi))
 
@@ -253,7 +254,9 @@ class MIHIndex(BaseIndex):
             return scan_chunk(
                 table, self.distinct.hashes, chunks, thresholds, r, lo, hi, self.block_pairs
             )
-        return _scan_numpy(table, self.distinct.hashes, chunks, thresholds, r, lo, hi, self.block_pairs)
+        return _scan_numpy(
+            table, self.distinct.hashes, chunks, thresholds, r, lo, hi, self.block_pairs
+        )
 
     # -- rows ---------------------------------------------------------------------------
     def _duplicate_pairs(self) -> Iterator[PairBlock]:
@@ -419,6 +422,10 @@ class _Collector:
             yield PairBlock(*(np.concatenate(col) for col in zip(*parts, strict=True)))
 
 
+def _step(gen: Iterator[PairBlock]) -> PairBlock | None:
+    return next(gen, None)
+
+
 def _run_tasks(tasks: Iterator[Iterator[PairBlock]], workers: int) -> Iterator[PairBlock]:
     """Advance block generators on ``workers`` threads; yield blocks as they complete.
 
@@ -426,29 +433,27 @@ def _run_tasks(tasks: Iterator[Iterator[PairBlock]], workers: int) -> Iterator[P
     memory stays bounded whatever the number of pairs.
     """
     if workers <= 1:
-        for task in tasks:
-            yield from task
+        for gen in tasks:
+            yield from gen
         return
-    step: Callable[[Iterator[PairBlock]], PairBlock | None] = lambda gen: next(gen, None)  # noqa: E731
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mih") as pool:
         running: deque[tuple[Future[PairBlock | None], Iterator[PairBlock]]] = deque()
-        pending = iter(tasks)
         try:
             for _ in range(workers):
-                task = next(pending, None)
-                if task is None:
+                first: Iterator[PairBlock] | None = next(tasks, None)
+                if first is None:
                     break
-                running.append((pool.submit(step, task), task))
+                running.append((pool.submit(_step, first), first))
             while running:
-                future, task = running.popleft()
+                future, gen = running.popleft()
                 block = future.result()
-                if block is None:
-                    task = next(pending, None)  # type: ignore[assignment]
-                    if task is None:
-                        continue
-                else:
+                if block is not None:
                     yield block
-                running.append((pool.submit(step, task), task))
+                    running.append((pool.submit(_step, gen), gen))
+                    continue
+                following: Iterator[PairBlock] | None = next(tasks, None)
+                if following is not None:
+                    running.append((pool.submit(_step, following), following))
         finally:
             for future, _ in running:
                 future.cancel()

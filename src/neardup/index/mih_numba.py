@@ -25,7 +25,7 @@ _M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
 _H01 = np.uint64(0x0101010101010101)
 
 
-@nb.njit(inline="always")  # type: ignore[untyped-decorator]
+@nb.njit(inline="always")
 def _popcount(x: Any) -> Any:
     x = x - ((x >> np.uint64(1)) & _M1)
     x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
@@ -33,7 +33,7 @@ def _popcount(x: Any) -> Any:
     return np.int64((x * _H01) >> np.uint64(56))
 
 
-@nb.njit(nogil=True, cache=True)  # type: ignore[untyped-decorator]
+@nb.njit(nogil=True, cache=True)
 def _scan(
     order: Any,
     values: Any,
@@ -68,10 +68,7 @@ def _scan(
             x = values[k]
             if p == 0:
                 start = k + 1
-                if use_table:
-                    stop = table[x + 1]
-                else:
-                    stop = np.searchsorted(values, x, side="right")
+                stop = table[x + 1] if use_table else np.searchsorted(values, x, side="right")
             else:
                 if (x & highbits[p - 1]) != 0:
                     k += 1

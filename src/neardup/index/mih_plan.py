@@ -30,7 +30,6 @@ MAX_TABLE_BITS = 24
 MAX_PATTERNS = 1 << 20
 
 
-
 @dataclass(frozen=True, slots=True)
 class Costs:
     """Measured costs of one kernel, in seconds per operation, single thread.
@@ -170,7 +169,6 @@ def high_bits(patterns: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 def extract_chunk(hashes: NDArray[np.uint64], start: int, width: int) -> NDArray[np.uint64]:
     """Bits ``start .. start+width-1`` (0 = most significant bit of word 0) as integers."""
-    n, words = hashes.shape
     end = start + width
     first, last = start // 64, (end - 1) // 64
     mask = np.uint64((1 << width) - 1)
