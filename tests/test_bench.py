@@ -130,3 +130,18 @@ def test_parse_size_rejects_nonsense() -> None:
         parse_size("1")
     with pytest.raises(UsageError):
         parse_size("-5")
+
+
+def test_bench_documented_with_every_option(run_cli: Any) -> None:
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    help_text = run_cli("bench", "--help").stdout
+    for option in ("--sizes", "--radius", "--bits", "--backends", "--timeout", "--format",
+                   "--plot", "--folder"):  # fmt: skip
+        assert option in doc, option
+        assert option in help_text, option
+    backends = (ROOT / "docs" / "backends.md").read_text(encoding="utf-8")
+    for name in registry.available():
+        if name in ("brute", "bktree", "mih", "faiss"):
+            assert f"`{name}`" in backends and f"`{name}`" in doc, name

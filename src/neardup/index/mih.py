@@ -39,8 +39,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.errors import IndexOptionError
-from neardup.hashing import HashArray, distances_to
-from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, matches_from
+from neardup.hashing import HashArray
+from neardup.index.base import BaseIndex, IndexOption, PairBlock
+from neardup.index.brute import BruteIndex
 from neardup.index.mih_plan import (
     Plan,
     choose_kernel,
@@ -189,12 +190,8 @@ class MIHIndex(BaseIndex):
         self.last_plan: Plan | None = None
         self.summary = ""  # kernel and plan of the last pairs() call, for benchmarks
 
-    def query(self, h: HashArray, radius: int) -> list[Match]:
-        r = self.check_radius(radius)
-        row = self.check_query(h)
-        if len(self) == 0:
-            return []
-        return matches_from(distances_to(self.hashes, row), r)
+    # one query is a vectorised linear scan, exactly as in brute force
+    query = BruteIndex.query
 
     def plan(self, radius: int) -> tuple[str, Plan]:
         """The kernel and chunk layout :meth:`pairs` uses for ``radius`` over these hashes."""
