@@ -319,6 +319,7 @@ def _chunk_table(
 
 
 _UNROLL = 8  # bucket offsets handled column by column before falling back to expansion
+_BATCH = 1 << 16  # probes / candidates per numpy operation: temporaries stay in cache
 
 
 def _scan_numpy(
@@ -336,7 +337,7 @@ def _scan_numpy(
     Work happens on positions in the chunk's sorted order, where a bucket's hashes are
     contiguous; rows are looked up only for the few candidates that pass verification.
     """
-    budget = max(block_pairs, 1 << 16)
+    budget = _BATCH
     columns = [np.ascontiguousarray(table.hashes[:, w]) for w in range(table.hashes.shape[1])]
     positions = np.arange(lo, hi, dtype=np.int64)
     vals = table.values[lo:hi]
