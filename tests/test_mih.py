@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from neardup.index.mih_plan import (
     layout,
 )
 from neardup.testing.contract import brute_pairs, pair_set, planted_hashes
+from tests.conftest import expected_planted_groups
 
 needs_numba = pytest.mark.skipif(not numba_available(), reason="numba not installed")
 KERNELS = ["numpy", pytest.param("numba", marks=needs_numba)]
@@ -190,3 +194,14 @@ def test_faiss_not_viable_without_faiss(monkeypatch: pytest.MonkeyPatch) -> None
     assert FaissIndex.viable() is False
     with pytest.raises(IndexUnavailable, match="faiss"):
         FaissIndex.build(np.zeros((2, 1), dtype=np.uint64))
+
+
+def test_mih_is_the_default_backend_of_scan(
+    run_cli: Any, planted_folder: Path, photo_paths: list[Path]
+) -> None:
+    res = run_cli("scan", str(planted_folder), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["settings"]["index"] == "mih"
+    groups = {frozenset(m["path"] for m in g["members"]) for g in doc["groups"]}
+    assert groups == expected_planted_groups(planted_folder, photo_paths)

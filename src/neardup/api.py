@@ -24,7 +24,7 @@ from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
-DEFAULT_INDEX = "bktree"
+DEFAULT_INDEX = "mih"  # fastest exact backend at every size measured (docs/performance.md)
 DEFAULT_THRESHOLD = 10
 
 ProgressCallback = Callable[[int, int], None]
