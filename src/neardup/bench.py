@@ -36,7 +36,6 @@ from neardup import index as registry
 from neardup.errors import IndexUnavailable, NeardupError, UsageError
 from neardup.hashing import HashArray, HashSpec, hash_files, to_array
 from neardup.model import ImageRecord
-from neardup.testing.contract import planted_hashes
 
 #: Sizes used by ``neardup bench`` when none are given.
 DEFAULT_SIZES = (10_000, 100_000)
@@ -84,6 +83,8 @@ def synthetic(size: int, bits: int = 64, radius: int = 10, seed: int = 0) -> Dat
     """``size`` random ``bits``-wide hashes, 1 % of them planted near-duplicates."""
     if bits % 64:
         raise UsageError(f"bits must be a multiple of 64, got {bits}")
+    from neardup.testing.contract import planted_hashes  # imports pytest: only when needed
+
     planted = max(1, size // 100)
     hashes, truth = planted_hashes(
         size - planted, bits // 64, planted=planted, max_flip=min(bits, radius + 2), seed=seed
