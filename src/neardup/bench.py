@@ -346,13 +346,26 @@ def plot(results: Sequence[BenchResult], path: str | os.PathLike[str]) -> None:
     except ImportError:
         raise UsageError("--plot needs matplotlib", hint="pip install 'neardup[plot]'") from None
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name in dict.fromkeys(r.backend for r in results):
+    for i, name in enumerate(dict.fromkeys(r.backend for r in results)):
+        color = f"C{i % 10}"
         ok = [r for r in results if r.backend == name and r.total_s is not None]
-        if ok:
-            ax.plot([r.size for r in ok], [r.total_s or 0.0 for r in ok], marker="o", label=name)
         late = [r for r in results if r.backend == name and r.detail.startswith("over ")]
+        if ok:
+            ax.plot(
+                [r.size for r in ok],
+                [r.total_s or 0.0 for r in ok],
+                marker="o",
+                color=color,
+                label=name,
+            )
         if late:
-            ax.scatter([r.size for r in late], [_timeout_of(r) for r in late], marker="x")
+            ax.scatter(
+                [r.size for r in late],
+                [_timeout_of(r) for r in late],
+                marker="x",
+                color=color,
+                label=None if ok else f"{name} (timed out)",
+            )
     radius = results[0].radius if results else 0
     ax.set(
         xscale="log",
