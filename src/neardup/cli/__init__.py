@@ -45,6 +45,7 @@ def _root(
 from neardup.cli import bench as _bench  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
+from neardup.cli import show as _show  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
