@@ -160,6 +160,19 @@ class ChunkTable:
             yield int(self.highbits[part[0]]), self.patterns[part]
 
 
+@dataclass(frozen=True, slots=True)
+class ScanJob:
+    """One task for a kernel: sorted items ``lo .. hi-1`` of one chunk, all their probes."""
+
+    table: ChunkTable
+    chunks: U64Array  # (m, k) chunk values of every distinct hash (earlier-chunk filter)
+    thresholds: Int64Array  # per chunk
+    radius: int
+    lo: int
+    hi: int
+    block_pairs: int
+
+
 class MIHIndex(BaseIndex):
     """Exact multi-index hashing; pigeonhole-split chunks probed with bounded bit flips."""
 
@@ -234,26 +247,15 @@ class MIHIndex(BaseIndex):
             table = _chunk_table(i, t, width, chunks[i], self.distinct.hashes)
             for lo, hi in itertools.pairwise(bounds):
                 if hi > lo:
-                    yield self._scan(table, chunks, thresholds, r, int(lo), int(hi))
+                    job = ScanJob(table, chunks, thresholds, r, int(lo), int(hi), self.block_pairs)
+                    yield self._scan(job)
 
-    def _scan(
-        self,
-        table: ChunkTable,
-        chunks: U64Array,
-        thresholds: Int64Array,
-        r: int,
-        lo: int,
-        hi: int,
-    ) -> Iterator[PairBlock]:
+    def _scan(self, job: ScanJob) -> Iterator[PairBlock]:
         if self.kernel == "numba":
             from neardup.index.mih_numba import scan_chunk
 
-            return scan_chunk(
-                table, self.distinct.hashes, chunks, thresholds, r, lo, hi, self.block_pairs
-            )
-        return _scan_numpy(
-            table, self.distinct.hashes, chunks, thresholds, r, lo, hi, self.block_pairs
-        )
+            return scan_chunk(job)
+        return _scan_numpy(job)
 
     # -- rows ---------------------------------------------------------------------------
     def _duplicate_pairs(self) -> Iterator[PairBlock]:
@@ -322,21 +324,14 @@ _UNROLL = 8  # bucket offsets handled column by column before falling back to ex
 _BATCH = 1 << 16  # probes / candidates per numpy operation: temporaries stay in cache
 
 
-def _scan_numpy(
-    table: ChunkTable,
-    hashes: HashArray,
-    chunks: U64Array,
-    thresholds: Int64Array,
-    r: int,
-    lo: int,
-    hi: int,
-    block_pairs: int,
-) -> Iterator[PairBlock]:
-    """Pure-numpy scan of sorted items ``lo..hi`` of one chunk, vectorised per pattern group.
+def _scan_numpy(job: ScanJob) -> Iterator[PairBlock]:
+    """Pure-numpy scan of one job, vectorised per pattern group.
 
     Work happens on positions in the chunk's sorted order, where a bucket's hashes are
     contiguous; rows are looked up only for the few candidates that pass verification.
     """
+    table, chunks, thresholds, r = job.table, job.chunks, job.thresholds, job.radius
+    lo, hi, block_pairs = job.lo, job.hi, job.block_pairs
     budget = _BATCH
     columns = [np.ascontiguousarray(table.hashes[:, w]) for w in range(table.hashes.shape[1])]
     positions = np.arange(lo, hi, dtype=np.int64)

@@ -16,8 +16,7 @@ import numpy as np
 from neardup.index.base import PairBlock
 
 if TYPE_CHECKING:
-    from neardup.hashing import HashArray
-    from neardup.index.mih import ChunkTable, Int64Array, U64Array
+    from neardup.index.mih import ScanJob
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -118,22 +117,14 @@ def _scan(
     return n
 
 
-def scan_chunk(
-    table: ChunkTable,
-    hashes: HashArray,
-    chunks: U64Array,
-    thresholds: Int64Array,
-    r: int,
-    lo: int,
-    hi: int,
-    block_pairs: int,
-) -> Iterator[PairBlock]:
-    """Pairs found from sorted items ``lo..hi`` of one chunk, in blocks of ``block_pairs``."""
+def scan_chunk(job: ScanJob) -> Iterator[PairBlock]:
+    """Pairs found by one job, in blocks of at most ``job.block_pairs``."""
+    table, lo = job.table, job.lo
     npat = table.patterns.shape[0]
     use_table = table.table is not None
     lookup = table.table if table.table is not None else np.zeros(1, dtype=np.int64)
     state = np.array([0, lo, 0, lo], dtype=np.int64)
-    cap = max(1, block_pairs)
+    cap = max(1, job.block_pairs)
     left = np.empty(cap, dtype=np.int64)
     right = np.empty(cap, dtype=np.int64)
     dist = np.empty(cap, dtype=np.int64)
@@ -146,11 +137,11 @@ def scan_chunk(
             use_table,
             table.patterns,
             table.highbits,
-            chunks,
-            thresholds,
+            job.chunks,
+            job.thresholds,
             table.index,
-            r,
-            hi,
+            job.radius,
+            job.hi,
             state,
             left,
             right,
