@@ -42,6 +42,7 @@ def _root(
 
 
 # Commands register themselves on ``app`` when their module is imported.
+from neardup.cli import backends as _backends  # noqa: E402,F401
 from neardup.cli import bench as _bench  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
@@ -72,4 +73,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    if rv == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a returned 130
+        err_console.print("interrupted")
     sys.exit(rv if isinstance(rv, int) else 0)
