@@ -1,0 +1,187 @@
+"""``neardup demo``: build a sample library with planted near-duplicates and scan it."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from neardup.cli import app
+from neardup.cli.common import QuietOpt, console
+from neardup.demo import DemoOutcome, PlanRow, run_demo
+from neardup.report import format_bytes, render_groups, summary_line, write_json
+
+
+class DemoFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("demo")
+def demo_command(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Build the library in DIR and keep it (new, empty, or an earlier demo).",
+            file_okay=False,
+            show_default=False,
+            metavar="DIR",
+        ),
+    ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option("--keep", help="Keep the library (in a temporary folder) after the demo."),
+    ] = False,
+    format: Annotated[
+        DemoFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = DemoFormat.table,
+    quiet: QuietOpt = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list every planted copy.")
+    ] = False,
+) -> None:
+    """Try neardup on a small sample library with planted near-duplicates.
+
+    Five photos ship with neardup; the demo copies them the way copies happen in real
+    collections (re-encoded, resized, watermarked, rotated by an EXIF tag, mirrored), scans
+    the library with the default settings, and shows the groups found, the copies missed and
+    what 'delete --dry-run' would do. Nothing outside the library folder is touched, and the
+    last saved scan is left alone. Works offline in a few seconds.
+    """
+    with _library_folder(output, keep or output is not None) as (root, kept):
+        outcome = run_demo(root)
+        if format is DemoFormat.json:
+            doc = outcome.to_dict()
+            doc["kept"] = kept
+            write_json(doc, sys.stdout)
+            return
+        _print_outcome(outcome, kept=kept, quiet=quiet, verbose=verbose)
+
+
+@contextlib.contextmanager
+def _library_folder(output: Path | None, keep: bool) -> Iterator[tuple[Path, bool]]:
+    if output is not None:
+        yield output, True
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="neardup-demo-"))
+    try:
+        yield tmp, keep
+    finally:
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bool) -> None:
+    lib = outcome.library
+    result = outcome.result
+    found, planted = outcome.found_groups, lib.planted_groups
+    headline = (
+        f"Found {len(result.groups)} groups of near-duplicates "
+        f"({found} of {planted} planted groups, {len(outcome.found)} of "
+        f"{len(lib.copies)} planted copies)."
+    )
+    if quiet:
+        console.print(headline, markup=False, soft_wrap=True)
+        return
+    console.print(
+        f"[bold]Sample library[/]: {escape(str(lib.root))}\n"
+        f"{len(lib.originals)} photos and {len(lib.copies)} copies made of them; "
+        "scanned with the default settings.\n"
+    )
+    if result.groups:
+        console.print(render_groups(result))
+    console.print(summary_line(result), markup=False)
+    console.print(f"\n[bold]{escape(headline)}[/]", soft_wrap=True)
+    if verbose:
+        console.print(_planted_table(outcome))
+    for copy in outcome.missed:
+        why = (
+            "a perceptual hash does not see mirror images as near-duplicates"
+            if copy.kind == "mirrored"
+            else "further than the threshold from its original"
+        )
+        console.print(f"  not found: {escape(copy.path)} ({copy.kind}): {why}", soft_wrap=True)
+    if outcome.unexpected_groups:
+        console.print(
+            f"  [yellow]{outcome.unexpected_groups} group(s) mix different photos[/]: "
+            "false positives at this threshold"
+        )
+    console.print("\n[bold]What 'neardup delete --dry-run' would do[/] (nothing was changed):")
+    console.print(_plan_table(outcome, outcome.plan()))
+    _print_where(outcome, kept=kept)
+
+
+def _planted_table(outcome: DemoOutcome) -> Table:
+    table = Table(title="planted copies")
+    table.add_column("", no_wrap=True)
+    table.add_column("copy", overflow="fold")
+    table.add_column("of", overflow="fold")
+    table.add_column("how")
+    for copy in outcome.library.copies:
+        mark = "[green]found[/]" if copy in outcome.found else "[yellow]missed[/]"
+        table.add_row(mark, escape(copy.path), escape(copy.original), escape(copy.description))
+    return table
+
+
+def _plan_table(outcome: DemoOutcome, plan: list[PlanRow]) -> Table:
+    table = Table()
+    table.add_column("group", justify="right")
+    table.add_column("action", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("why")
+    root = outcome.library.root
+    for k, row in enumerate(plan):
+        first = k == 0 or plan[k - 1].group != row.group
+        last = k == len(plan) - 1 or plan[k + 1].group != row.group
+        table.add_row(
+            str(row.group) if first else "",
+            "[red]remove[/]" if row.action == "remove" else "[green]keep[/]",
+            escape(Path(row.path).relative_to(root).as_posix()),
+            format_bytes(row.size),
+            escape(row.reason),
+            end_section=last,
+        )
+    removed = [r for r in plan if r.action == "remove"]
+    table.caption = (
+        f"{len(removed)} files would go to the trash, "
+        f"{format_bytes(sum(r.size for r in removed))} reclaimed"
+    )
+    return table
+
+
+def _print_where(outcome: DemoOutcome, *, kept: bool) -> None:
+    root = outcome.library.root
+    q = shlex.quote(str(root))
+    if not kept:
+        console.print(
+            "\nThe sample library was a temporary folder and has been removed.\n"
+            "Keep it to try the commands yourself: [bold]neardup demo --keep[/] "
+            "(or --output DIR)."
+        )
+        return
+    console.print(f"\n[bold]Everything is in[/] {escape(str(root))}")
+    console.print(f"  photos/       the {len(outcome.library.originals)} originals")
+    console.print("  backup/ edited/ phone/ shared/ web/   the planted copies")
+    commands = [f"neardup scan {q}"]
+    registered = {c.name for c in app.registered_commands}
+    if "delete" in registered:
+        commands.append(f"neardup delete --dry-run {q}")
+    if "show" in registered:
+        commands.append(f"neardup show {q}")
+    console.print("Try next:")
+    for cmd in commands:
+        console.print(f"  {escape(cmd)}", markup=True, soft_wrap=True)
+    console.print(f"Remove it when done: rm -r {escape(q)}", soft_wrap=True)
