@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from neardup.cli import app
-from neardup.cli.common import QuietOpt, console
+from neardup.cli.common import console
 from neardup.demo import DemoOutcome, PlanRow, run_demo
 from neardup.report import format_bytes, render_groups, summary_line, write_json
 
@@ -47,7 +47,9 @@ def demo_command(
     format: Annotated[
         DemoFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = DemoFormat.table,
-    quiet: QuietOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the one-line result.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also list every planted copy.")
     ] = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,7 +15,6 @@ from neardup.cli.common import (
     EXIT_ERROR,
     FormatOpt,
     OutputFormat,
-    QuietOpt,
     console,
     err_console,
 )
@@ -26,7 +25,9 @@ from neardup.report import format_bytes, write_json
 @app.command("doctor")
 def doctor_command(
     format: FormatOpt = OutputFormat.table,
-    quiet: QuietOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the table of feature extras.")
+    ] = False,
 ) -> None:
     """Check this installation: optional extras, HEIC/AVIF, trash, backends, folders.
 
