@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shlex
 import shutil
 import sys
@@ -20,6 +21,7 @@ from neardup.cli import app
 from neardup.cli.common import console
 from neardup.demo import DemoOutcome, PlanRow, run_demo
 from neardup.report import format_bytes, render_groups, summary_line, write_json
+from neardup.result import ScanResult
 
 
 class DemoFormat(StrEnum):
@@ -103,8 +105,8 @@ def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bo
         "scanned with the default settings.\n"
     )
     if result.groups:
-        console.print(render_groups(result))
-    console.print(summary_line(result), markup=False)
+        console.print(render_groups(_relative_paths(result, lib.root)))
+    console.print(summary_line(result), markup=False, soft_wrap=True)
     console.print(f"\n[bold]{escape(headline)}[/]", soft_wrap=True)
     if verbose:
         console.print(_planted_table(outcome))
@@ -123,6 +125,15 @@ def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bo
     console.print("\n[bold]What 'neardup delete --dry-run' would do[/] (nothing was changed):")
     console.print(_plan_table(outcome, outcome.plan()))
     _print_where(outcome, kept=kept)
+
+
+def _relative_paths(result: ScanResult, root: Path) -> ScanResult:
+    """A copy of ``result`` whose paths are relative to the library, for a narrower table."""
+    records = [
+        dataclasses.replace(r, path=Path(r.path).relative_to(root).as_posix())
+        for r in result.records
+    ]
+    return dataclasses.replace(result, records=records)
 
 
 def _planted_table(outcome: DemoOutcome) -> Table:
