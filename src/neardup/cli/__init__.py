@@ -64,10 +64,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except typer.TyperException as exc:  # usage errors from the command-line parser
         show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            print_error(exc.format_message())
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()  # a bare group: its help is the answer
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f"see '{ctx.command_path} --help'" if ctx is not None else None
+        print_error(exc.format_message(), hint)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
