@@ -28,7 +28,7 @@ def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
         f"Found {EXPECTED_GROUPS} groups of near-duplicates "
         f"({EXPECTED_GROUPS} of 4 planted groups, 5 of 7 planted copies)."
     ) in proc.stdout
-    assert "not found: edited/rocket-mirrored.jpg (mirrored)" in proc.stdout
+    assert "not found: edited/rocket-mirrored.jpg (mirrored, 32 bits from" in proc.stdout
     assert "5 files would go to the trash" in proc.stdout
     # The temporary library is gone and the user's last scan was not replaced.
     library = re.search(r"Sample library: (\S+)", proc.stdout)

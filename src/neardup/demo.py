@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from neardup.api import scan
 from neardup.errors import UsageError
+from neardup.hashing import hamming
 from neardup.result import ScanResult
 
 #: A file in the library folder marks it as built by the demo, so it may be rebuilt in place.
@@ -108,6 +109,13 @@ class DemoOutcome:
         """Planted groups the scan found (an original grouped with at least one copy)."""
         return len({c.original for c in self.found})
 
+    def distance(self, copy: PlantedCopy) -> int | None:
+        """Hamming distance between a planted copy and its original (None if either was skipped)."""
+        by_path = {r.path: r.hash for r in self.result.records}
+        a = by_path.get(self.library.abspath(copy.path))
+        b = by_path.get(self.library.abspath(copy.original))
+        return None if a is None or b is None else hamming(a, b)
+
     def plan(self) -> list[PlanRow]:
         return dry_run_plan(self.result)
 
@@ -130,6 +138,7 @@ class DemoOutcome:
                     "kind": c.kind,
                     "description": c.description,
                     "found": c in self.found,
+                    "distance": self.distance(c),
                 }
                 for c in self.library.copies
             ],

@@ -116,7 +116,11 @@ def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bo
             if copy.kind == "mirrored"
             else "further than the threshold from its original"
         )
-        console.print(f"  not found: {escape(copy.path)} ({copy.kind}): {why}", soft_wrap=True)
+        dist = outcome.distance(copy)
+        bits = "" if dist is None else f", {dist} bits from its original"
+        console.print(
+            f"  not found: {escape(copy.path)} ({copy.kind}{bits}): {why}", soft_wrap=True
+        )
     if outcome.unexpected_groups:
         console.print(
             f"  [yellow]{outcome.unexpected_groups} group(s) mix different photos[/]: "
@@ -140,11 +144,19 @@ def _planted_table(outcome: DemoOutcome) -> Table:
     table = Table(title="planted copies")
     table.add_column("", no_wrap=True)
     table.add_column("copy", overflow="fold")
-    table.add_column("of", overflow="fold")
-    table.add_column("how")
+    table.add_column("of", no_wrap=True)
+    table.add_column("how", no_wrap=True)
+    table.add_column("dist", justify="right")
     for copy in outcome.library.copies:
         mark = "[green]found[/]" if copy in outcome.found else "[yellow]missed[/]"
-        table.add_row(mark, escape(copy.path), escape(copy.original), escape(copy.description))
+        dist = outcome.distance(copy)
+        table.add_row(
+            mark,
+            escape(copy.path),
+            escape(Path(copy.original).name),
+            escape(copy.kind),
+            "–" if dist is None else str(dist),
+        )
     return table
 
 
