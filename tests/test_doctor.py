@@ -109,3 +109,18 @@ def test_table_and_csv() -> None:
     csv_out = runner.invoke(app, ["doctor", "--format", "csv"]).stdout.splitlines()
     assert csv_out[0] == "section,name,ok,value,detail"
     assert any(line.startswith("backend,brute,True") for line in csv_out)
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="freedesktop trash only")
+def test_trash_check_looks_without_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "data"
+    home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    ok = doctor.check_trash()
+    assert ok.available and "can be created" in ok.detail
+    assert not (home / "Trash").exists()  # the check created nothing
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker / "share"))
+    refused = doctor.check_trash()
+    assert not refused.available and "--move-to" in refused.detail

@@ -366,25 +366,33 @@ def check_formats() -> list[Check]:
 
 
 def _xdg_trash() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "Trash"
+    base = os.environ.get("XDG_DATA_HOME")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "Trash"
 
 
 def check_trash() -> Check:
-    """Whether moving to the system trash can work here (nothing is moved to find out)."""
-    try:
-        import send2trash  # noqa: F401
-    except ImportError:
-        return Check("trash", False, "send2trash is not installed; use --move-to DIR")
+    """Whether moving to the trash can work here (nothing is moved or created to find out).
+
+    On macOS and Windows the system trash is reached through send2trash; elsewhere neardup
+    writes the freedesktop.org trash itself, which needs a writable ``Trash`` folder under
+    ``$XDG_DATA_HOME`` (or a parent where it can be created).
+    """
     if sys.platform in ("darwin", "win32"):
-        return Check("trash", True, f"system trash via send2trash on {sys.platform}")
-    trash = _xdg_trash()
-    probe = trash if trash.exists() else next((p for p in trash.parents if p.exists()), None)
-    if probe is None or not os.access(probe, os.W_OK | os.X_OK):
-        return Check(
-            "trash", False, f"no writable trash folder ({trash}); use --move-to DIR instead"
-        )
-    return Check("trash", True, f"freedesktop trash in {trash}")
+        try:
+            import send2trash  # noqa: F401
+        except ImportError:
+            return Check("trash", False, "send2trash is not installed; use --move-to DIR")
+        return Check("trash", True, f"system trash via send2trash ({sys.platform})")
+    try:
+        trash = _xdg_trash()
+    except RuntimeError:
+        return Check("trash", False, "no home folder; use --move-to DIR")
+    probe = next((p for p in (trash, *trash.parents) if p.exists()), None)
+    if probe is None or not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        return Check("trash", False, f"{trash} cannot be created or written; use --move-to DIR")
+    state = "exists" if trash.is_dir() else f"can be created under {probe}"
+    return Check("trash", True, f"freedesktop.org trash {trash} ({state})")
 
 
 def check_backends() -> list[Check]:
