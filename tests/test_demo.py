@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from neardup.demo import MARKER, SAMPLES, build_library, dry_run_plan, run_demo
+from neardup.demo import MARKER, SAMPLES, build_library, run_demo
 from neardup.errors import UsageError
 from tests.conftest import ROOT
 
@@ -29,7 +29,7 @@ def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
         f"({EXPECTED_GROUPS} of 4 planted groups, 5 of 7 planted copies)."
     ) in proc.stdout
     assert "not found: edited/rocket-mirrored.jpg (mirrored, 32 bits from" in proc.stdout
-    assert "5 files would go to the trash" in proc.stdout
+    assert "dry run, nothing changed; plan: remove 5 files" in proc.stdout
     # The temporary library is gone and the user's last scan was not replaced.
     library = re.search(r"Sample library: (\S+)", proc.stdout)
     assert library is not None
@@ -54,11 +54,12 @@ def test_groups_are_exactly_the_planted_ones(tmp_path: Path) -> None:
     assert len(result.groups) == outcome.found_groups == EXPECTED_GROUPS
     assert outcome.unexpected_groups == 0
     assert {c.path for c in outcome.missed} == {c.path for c in lib.copies if not c.findable}
-    # Every keeper is the original photo, and the plan removes exactly the copies.
-    plan = dry_run_plan(result)
-    kept = {Path(r.path).relative_to(lib.root).as_posix() for r in plan if r.action == "keep"}
+    # delete's own plan keeps every original photo and removes exactly the found copies.
+    plan = outcome.plan()
+    kept = {Path(g.keeper.path).relative_to(lib.root).as_posix() for g in plan.groups}
     assert kept == {"photos/astronaut.jpg", "photos/chelsea.jpg", "photos/coffee.jpg"}
-    assert sum(r.action == "remove" for r in plan) == len(outcome.found)
+    removed = {Path(i.path).relative_to(lib.root).as_posix() for _, i in plan.removals}
+    assert removed == {c.path for c in outcome.found}
 
 
 def test_exif_rotated_copy_is_stored_sideways(tmp_path: Path) -> None:
@@ -107,7 +108,12 @@ def test_demo_json(run_cli, tmp_path: Path) -> None:
         "edited/coffee-mirrored.jpg",
         "edited/rocket-mirrored.jpg",
     ]
-    assert {r["action"] for r in doc["plan"]} == {"keep", "remove"}
+    assert doc["plan"]["summary"]["remove"] == 5
+    assert doc["plan"]["summary"]["groups"] == EXPECTED_GROUPS
+    # The plan the demo prints is exactly what 'neardup delete --dry-run' makes of the library.
+    dry = run_cli("delete", "--dry-run", "--format", "json", str(tmp_path / "lib"))
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["groups"] == doc["plan"]["groups"]
 
 
 def _build_wheel(dest: Path) -> Path:

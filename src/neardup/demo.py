@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from neardup.actions import Plan, plan_deletion
 from neardup.api import scan
 from neardup.errors import UsageError
 from neardup.hashing import hamming
@@ -83,17 +84,6 @@ class DemoLibrary:
         return len({c.original for c in self.copies})
 
 
-@dataclass(frozen=True, slots=True)
-class PlanRow:
-    """One line of what ``delete --dry-run`` would do with the demo's groups."""
-
-    group: int
-    action: str  # "keep" or "remove"
-    path: str
-    size: int
-    reason: str
-
-
 @dataclass(slots=True)
 class DemoOutcome:
     """The library, the scan of it with default settings, and how the scan did on the plants."""
@@ -116,17 +106,13 @@ class DemoOutcome:
         b = by_path.get(self.library.abspath(copy.original))
         return None if a is None or b is None else hamming(a, b)
 
-    def plan(self) -> list[PlanRow]:
-        return dry_run_plan(self.result)
+    def plan(self) -> Plan:
+        """What ``neardup delete --dry-run`` would do with this scan (nothing is changed)."""
+        return plan_deletion(self.result)
 
     def to_dict(self) -> dict[str, Any]:
-        root = self.library.root
-
-        def rel(path: str) -> str:
-            return Path(path).relative_to(root).as_posix()
-
         return {
-            "library": str(root),
+            "library": str(self.library.root),
             "originals": list(self.library.originals),
             "planted_groups": self.library.planted_groups,
             "found_groups": self.found_groups,
@@ -142,16 +128,7 @@ class DemoOutcome:
                 }
                 for c in self.library.copies
             ],
-            "plan": [
-                {
-                    "group": r.group,
-                    "action": r.action,
-                    "path": rel(r.path),
-                    "bytes": r.size,
-                    "reason": r.reason,
-                }
-                for r in self.plan()
-            ],
+            "plan": self.plan().to_dict(),
             "scan": self.result.to_dict(),
         }
 
@@ -349,32 +326,3 @@ def run_demo(root: Path) -> DemoOutcome:
     library = build_library(root)
     result = scan([library.root], hidden=False)
     return evaluate(library, result)
-
-
-def dry_run_plan(result: ScanResult) -> list[PlanRow]:
-    """What ``delete --dry-run`` would do with ``result``'s groups and its keep rules.
-
-    The keeper of each group is kept; members within the threshold of the keeper are
-    removed; chained members (further than the threshold) are kept and said so.
-    """
-    rows: list[PlanRow] = []
-    rules = ", ".join(result.settings.keep)
-    for gid, g in enumerate(result.groups, start=1):
-        for k, (row, dist) in enumerate(zip(g.members, g.distances, strict=True)):
-            rec = result.records[row]
-            if k == 0:
-                rows.append(PlanRow(gid, "keep", rec.path, rec.size, f"kept by rules {rules}"))
-            elif dist > g.threshold:
-                rows.append(
-                    PlanRow(
-                        gid, "keep", rec.path, rec.size, f"chained: {dist} bits from the keeper"
-                    )
-                )
-            else:
-                rows.append(PlanRow(gid, "remove", rec.path, rec.size, f"distance {dist}"))
-    return rows
-
-
-def relative(library: DemoLibrary, paths: Sequence[str]) -> list[str]:
-    """``paths`` relative to the library root, with POSIX separators."""
-    return [Path(p).relative_to(library.root).as_posix() for p in paths]

@@ -17,10 +17,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from neardup.actions import Plan, PlanGroup, PlanItem
 from neardup.cli import app
 from neardup.cli.common import console
-from neardup.demo import DemoOutcome, PlanRow, run_demo
-from neardup.report import format_bytes, render_groups, summary_line, write_json
+from neardup.demo import DemoOutcome, run_demo
+from neardup.report import render_groups, summary_line, write_json
+from neardup.report.actions import plan_summary, reason_legend, render_plan
 from neardup.result import ScanResult
 
 
@@ -126,8 +128,12 @@ def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bo
             f"  [yellow]{outcome.unexpected_groups} group(s) mix different photos[/]: "
             "false positives at this threshold"
         )
-    console.print("\n[bold]What 'neardup delete --dry-run' would do[/] (nothing was changed):")
-    console.print(_plan_table(outcome, outcome.plan()))
+    plan = outcome.plan()
+    console.print(f"\n[bold]What '{_delete_command(lib.root)}' would do[/]:")
+    if plan.groups:
+        console.print(render_plan(_relative_plan(plan, lib.root)))
+        console.print(reason_legend(plan), markup=False, soft_wrap=True)
+    console.print("dry run, nothing changed; " + plan_summary(plan), markup=False)
     _print_where(outcome, kept=kept)
 
 
@@ -160,31 +166,19 @@ def _planted_table(outcome: DemoOutcome) -> Table:
     return table
 
 
-def _plan_table(outcome: DemoOutcome, plan: list[PlanRow]) -> Table:
-    table = Table()
-    table.add_column("group", justify="right")
-    table.add_column("action", no_wrap=True)
-    table.add_column("file", overflow="fold")
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("why")
-    root = outcome.library.root
-    for k, row in enumerate(plan):
-        first = k == 0 or plan[k - 1].group != row.group
-        last = k == len(plan) - 1 or plan[k + 1].group != row.group
-        table.add_row(
-            str(row.group) if first else "",
-            "[red]remove[/]" if row.action == "remove" else "[green]keep[/]",
-            escape(Path(row.path).relative_to(root).as_posix()),
-            format_bytes(row.size),
-            escape(row.reason),
-            end_section=last,
-        )
-    removed = [r for r in plan if r.action == "remove"]
-    table.caption = (
-        f"{len(removed)} files would go to the trash, "
-        f"{format_bytes(sum(r.size for r in removed))} reclaimed"
-    )
-    return table
+def _relative_plan(plan: Plan, root: Path) -> Plan:
+    """A copy of ``plan`` whose paths are relative to the library, for a narrower table."""
+
+    def rel(item: PlanItem) -> PlanItem:
+        path = Path(item.record.path).relative_to(root).as_posix()
+        return dataclasses.replace(item, record=dataclasses.replace(item.record, path=path))
+
+    groups = [PlanGroup(g.id, tuple(rel(i) for i in g.items)) for g in plan.groups]
+    return dataclasses.replace(plan, groups=groups)
+
+
+def _delete_command(root: Path) -> str:
+    return f"neardup delete --dry-run {shlex.quote(str(root))}"
 
 
 def _print_where(outcome: DemoOutcome, *, kept: bool) -> None:
@@ -200,10 +194,8 @@ def _print_where(outcome: DemoOutcome, *, kept: bool) -> None:
     console.print(f"\n[bold]Everything is in[/] {escape(str(root))}")
     console.print(f"  photos/       the {len(outcome.library.originals)} originals")
     console.print("  backup/ edited/ phone/ shared/ web/   the planted copies")
-    commands = [f"neardup scan {q}"]
+    commands = [f"neardup scan {q}", _delete_command(root)]
     registered = {c.name for c in app.registered_commands}
-    if "delete" in registered:
-        commands.append(f"neardup delete --dry-run {q}")
     if "show" in registered:
         commands.append(f"neardup show {q}")
     console.print("Try next:")

@@ -67,8 +67,41 @@ def scan_command(
     the keeper through a chain, and is then marked 'chained'). The result is saved as the
     last scan for 'delete' and 'show'.
     """
+    result = scan_with_progress(
+        paths,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+    )
+    if save:
+        save_last_scan(result)
+    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    if fail_on_duplicates and result.groups:
+        raise typer.Exit(EXIT_DUPLICATES)
+
+
+def scan_with_progress(
+    paths: list[Path],
+    *,
+    quiet: bool,
+    index: str,
+    index_opt: list[str] | None,
+    hash: str,
+    hash_size: int,
+    threshold: int,
+    recursive: bool,
+    exclude: list[str] | None,
+    hidden: bool,
+) -> ScanResult:
+    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar."""
     with progress_bar(not quiet, "hashing") as progress:
-        result = scan(
+        return scan(
             paths,
             index=index,
             hash=hash,
@@ -80,11 +113,6 @@ def scan_command(
             index_options=parse_index_options(index_opt),
             progress=progress,
         )
-    if save:
-        save_last_scan(result)
-    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
-    if fail_on_duplicates and result.groups:
-        raise typer.Exit(EXIT_DUPLICATES)
 
 
 def emit_scan(
