@@ -21,8 +21,15 @@ from tests.conftest import ROOT
 EXPECTED_GROUPS = 3
 
 
+def _normalise(text: str) -> list[str]:
+    """Output lines with sizes and timings blanked (they vary with the JPEG encoder build)."""
+    text = re.sub(r"\d+(\.\d+)? (B|KiB|MiB)\b", "N KiB", text)
+    text = re.sub(r" in \d+\.\d s$", " in T s", text, flags=re.M)
+    return [line.rstrip() for line in text.splitlines()]
+
+
 def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
-    proc = run_cli("demo")
+    proc = run_cli("demo", env={"NO_COLOR": "1", "COLUMNS": "100"})
     assert proc.returncode == 0, proc.stderr
     assert (
         f"Found {EXPECTED_GROUPS} groups of near-duplicates "
@@ -35,6 +42,13 @@ def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
     assert library is not None
     assert not Path(library.group(1)).exists()
     assert not any(neardup_home.rglob("last-scan.json"))
+    # The README's example is an excerpt of this very output.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"`neardup demo` \(excerpt\):\n\n```text\n(.*?)\n```", readme, re.S)
+    assert example is not None
+    excerpt, output = _normalise(example.group(1)), _normalise(proc.stdout)
+    start = output.index(excerpt[0])
+    assert output[start : start + len(excerpt)] == excerpt
 
 
 def test_groups_are_exactly_the_planted_ones(tmp_path: Path) -> None:
