@@ -63,8 +63,16 @@ def _register_optional_plugins() -> None:
 _register_optional_plugins()
 
 
-def open_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def open_image(
+    path: str | Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    draft: tuple[int, int] | None = None,
+) -> Image.Image:
     """Open, fully decode and normalise the first frame of an image file.
+
+    ``draft`` lets a decoder that can (JPEG) decode at a reduced scale no smaller than
+    that size, which makes thumbnails of large photos much cheaper.
 
     Raises:
         DecodeError: the file is empty, unreadable, not an image, corrupt, or too large.
@@ -83,6 +91,8 @@ def open_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
                         f"{width}x{height} is over the pixel limit ({max_pixels:,} pixels)",
                     )
                 im.seek(0)
+                if draft is not None:
+                    im.draft("RGB", draft)
                 im.load()
                 oriented = ImageOps.exif_transpose(im)
                 return normalise(oriented if oriented is not None else im)

@@ -46,6 +46,7 @@ from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import demo as _demo  # noqa: E402,F401
 from neardup.cli import doctor as _doctor  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
+from neardup.cli import show as _show  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
