@@ -10,9 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from neardup.demo import MARKER, SAMPLES, build_library, run_demo
+from neardup.demo import MARKER, REPORT_FOLDER, SAMPLES, build_library, run_demo
 from neardup.errors import UsageError
+from neardup.report.visual import map_available
 from tests.conftest import ROOT
 
 #: What the default scan finds in the demo library: astronaut, chelsea and coffee with their
@@ -37,6 +39,9 @@ def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
     ) in proc.stdout
     assert "not found: edited/rocket-mirrored.jpg (mirrored, 32 bits from" in proc.stdout
     assert "dry run, nothing changed; plan: remove 5 files" in proc.stdout
+    page = re.search(r"Review page \(it stays when the library is removed\): (\S+)", proc.stdout)
+    assert page is not None and Path(page.group(1)).is_relative_to(neardup_home)
+    assert Path(page.group(1)).is_file()
     # The temporary library is gone and the user's last scan was not replaced.
     library = re.search(r"Sample library: (\S+)", proc.stdout)
     assert library is not None
@@ -77,8 +82,6 @@ def test_groups_are_exactly_the_planted_ones(tmp_path: Path) -> None:
 
 
 def test_exif_rotated_copy_is_stored_sideways(tmp_path: Path) -> None:
-    from PIL import Image
-
     lib = build_library(tmp_path / "lib")
     with Image.open(lib.root / "phone/chelsea-sideways.jpg") as sideways:
         assert sideways.getexif()[0x0112] == 6
@@ -93,7 +96,7 @@ def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
     out = tmp_path / "demo"
     build_library(out)
     (out / "photos" / "extra.jpg").write_bytes(b"left over")
-    proc = run_cli("demo", "--output", str(out), "--quiet")  # rebuilds the demo's own folder
+    proc = run_cli("demo", "--output", str(out), "--quiet", "--no-report")  # rebuilds it
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"Found {EXPECTED_GROUPS} groups")
     assert (out / MARKER).is_file()
@@ -117,6 +120,14 @@ def test_demo_json(run_cli, tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["found_groups"] == EXPECTED_GROUPS
     assert doc["planted_groups"] == 4
+    # show's review page (thumbnails embedded) lists the groups; hidden from later scans.
+    report = Path(doc["report"])
+    assert report.parent == tmp_path / "lib" / REPORT_FOLDER
+    assert report.read_text(encoding="utf-8").count('<section class="group"') == EXPECTED_GROUPS
+    assert (doc["map"] is not None) == map_available()
+    if doc["map"]:
+        with Image.open(doc["map"]) as im:
+            assert im.width > 100 and im.height > 100
     assert doc["scan"]["summary"]["groups"] == EXPECTED_GROUPS
     assert [p["path"] for p in doc["planted"] if not p["found"]] == [
         "edited/coffee-mirrored.jpg",

@@ -326,3 +326,44 @@ def run_demo(root: Path) -> DemoOutcome:
     library = build_library(root)
     result = scan([library.root], hidden=False)
     return evaluate(library, result)
+
+
+# --- the review page -------------------------------------------------------------------
+
+#: Inside the library but hidden, so later scans of the library do not see its images.
+REPORT_FOLDER = ".neardup-report"
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOutput:
+    """What :func:`write_show` wrote: the review page, and the map when it could be drawn."""
+
+    report: Path
+    map: Path | None
+    map_missing_reason: str | None = None
+
+
+def write_show(result: ScanResult, folder: Path) -> ShowOutput:
+    """Write ``neardup show``'s review page (thumbnails embedded) and map into ``folder``.
+
+    The map needs the ``show`` extra (openTSNE); without it only the page is written and
+    ``map_missing_reason`` says why.
+    """
+    from neardup.report.html import write_report
+    from neardup.report.review import review_groups
+    from neardup.report.thumbs import ThumbnailCache
+    from neardup.report.visual import MAP_NAME, ShowExtraMissing, require_show_extra, write_map
+
+    cache = ThumbnailCache()
+    map_path: Path | None = None
+    reason: str | None = None
+    try:
+        require_show_extra()
+    except ShowExtraMissing as exc:
+        reason = f"{exc}; pip install 'neardup[show]'"
+    else:
+        map_path = write_map(result, review_groups(result), folder / MAP_NAME, cache=cache).path
+    report = write_report(
+        result, folder, cache=cache, embed=True, map_src=MAP_NAME if map_path else None
+    )
+    return ShowOutput(report, map_path, reason)

@@ -20,7 +20,8 @@ from rich.table import Table
 from neardup.actions import Plan, PlanGroup, PlanItem
 from neardup.cli import app
 from neardup.cli.common import console
-from neardup.demo import DemoOutcome, run_demo
+from neardup.demo import REPORT_FOLDER, DemoOutcome, ShowOutput, run_demo, write_show
+from neardup.paths import cache_dir, ensure
 from neardup.report import render_groups, summary_line, write_json
 from neardup.report.actions import plan_summary, reason_legend, render_plan
 from neardup.result import ScanResult
@@ -57,6 +58,13 @@ def demo_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also list every planted copy.")
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="Write the 'show' review page, and its map when the show extra is installed.",
+        ),
+    ] = True,
 ) -> None:
     """Try neardup on a small sample library with planted near-duplicates.
 
@@ -68,12 +76,22 @@ def demo_command(
     """
     with _library_folder(output, keep or output is not None) as (root, kept):
         outcome = run_demo(root)
+        shown = None
+        if report:
+            folder = root / REPORT_FOLDER if kept else ensure(cache_dir()) / "demo-report"
+            shown = write_show(outcome.result, folder)
         if format is DemoFormat.json:
             doc = outcome.to_dict()
             doc["kept"] = kept
+            doc["report"] = str(shown.report) if shown else None
+            doc["map"] = str(shown.map) if shown and shown.map else None
             write_json(doc, sys.stdout)
             return
-        _print_outcome(outcome, kept=kept, quiet=quiet, verbose=verbose)
+        _print_outcome(outcome, quiet=quiet, verbose=verbose)
+        if not quiet:
+            if shown:
+                _print_show(shown, kept=kept)
+            _print_where(outcome, kept=kept)
 
 
 @contextlib.contextmanager
@@ -89,7 +107,7 @@ def _library_folder(output: Path | None, keep: bool) -> Iterator[tuple[Path, boo
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bool) -> None:
+def _print_outcome(outcome: DemoOutcome, *, quiet: bool, verbose: bool) -> None:
     lib = outcome.library
     result = outcome.result
     found, planted = outcome.found_groups, lib.planted_groups
@@ -134,7 +152,6 @@ def _print_outcome(outcome: DemoOutcome, *, kept: bool, quiet: bool, verbose: bo
         console.print(render_plan(_relative_plan(plan, lib.root)))
         console.print(reason_legend(plan), markup=False, soft_wrap=True)
     console.print("dry run, nothing changed; " + plan_summary(plan), markup=False)
-    _print_where(outcome, kept=kept)
 
 
 def _relative_paths(result: ScanResult, root: Path) -> ScanResult:
@@ -179,6 +196,15 @@ def _relative_plan(plan: Plan, root: Path) -> Plan:
 
 def _delete_command(root: Path) -> str:
     return f"neardup delete --dry-run {shlex.quote(str(root))}"
+
+
+def _print_show(shown: ShowOutput, *, kept: bool) -> None:
+    where = "" if kept else " (it stays when the library is removed)"
+    console.print(f"\n[bold]Review page[/]{where}: {escape(str(shown.report))}", soft_wrap=True)
+    if shown.map:
+        console.print(f"[bold]Map[/]: {escape(str(shown.map))}", soft_wrap=True)
+    elif shown.map_missing_reason:
+        console.print(f"No map: {escape(shown.map_missing_reason)}", soft_wrap=True)
 
 
 def _print_where(outcome: DemoOutcome, *, kept: bool) -> None:
