@@ -39,8 +39,10 @@ KEY_LIBRARIES = (
     "platformdirs",
     "typer",
     "rich",
+    "Jinja2",
+    "Send2Trash",
     "pillow-heif",
-    "send2trash",
+    "openTSNE",
 )
 
 _EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
@@ -334,7 +336,8 @@ def check_extras() -> list[ExtraStatus]:
         declared = declared_extras()
     except metadata.PackageNotFoundError:
         return []
-    return [_check_extra(name, reqs) for name, reqs in declared.items()]
+    statuses = [_check_extra(name, reqs) for name, reqs in declared.items()]
+    return sorted(statuses, key=lambda e: (e.kind != "feature", e.name))
 
 
 # --- formats, trash, backends --------------------------------------------------------
