@@ -75,4 +75,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    if rv == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a returned 130
+        err_console.print("interrupted")
     sys.exit(rv if isinstance(rv, int) else 0)

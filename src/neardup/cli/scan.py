@@ -11,6 +11,7 @@ from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CompatOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -18,6 +19,8 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
+    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
@@ -30,6 +33,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
@@ -59,6 +63,9 @@ def scan_command(
     ] = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    jobs: JobsOpt = 0,
+    compat: CompatOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -78,6 +85,9 @@ def scan_command(
         recursive=recursive,
         exclude=exclude,
         hidden=hidden,
+        jobs=jobs,
+        compat=compat,
+        max_pixels=max_pixels,
     )
     if save:
         save_last_scan(result)
@@ -98,6 +108,9 @@ def scan_with_progress(
     recursive: bool,
     exclude: list[str] | None,
     hidden: bool,
+    jobs: int = 0,
+    compat: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar."""
     with progress_bar(not quiet, "hashing") as progress:
@@ -112,6 +125,9 @@ def scan_with_progress(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            jobs=jobs,
+            compat=compat,
+            max_pixels=max_pixels,
         )
 
 
