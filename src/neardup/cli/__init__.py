@@ -42,6 +42,7 @@ def _root(
 
 
 # Commands register themselves on ``app`` when their module is imported.
+from neardup.cli import backends as _backends  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import demo as _demo  # noqa: E402,F401
 from neardup.cli import doctor as _doctor  # noqa: E402,F401
