@@ -9,6 +9,7 @@ modules, ...). Checks never touch the user's files.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import os
@@ -310,24 +311,23 @@ def _check_extra(name: str, requires: tuple[str, ...]) -> ExtraStatus:
         )
     if kind == "development":
         return ExtraStatus(name, kind, requires, True, (), True, "installed", install)
-    details: list[str] = []
+    outcomes = [smoke_check(dist) for dist in requires]
+    failed = next((detail for ok, detail in outcomes if not ok), None)
+    if failed is not None:
+        return ExtraStatus(name, kind, requires, True, (), False, failed, install)
+    detail = "; ".join(detail for _, detail in outcomes)
+    return ExtraStatus(name, kind, requires, True, (), True, detail, install)
+
+
+@functools.cache
+def smoke_check(dist: str) -> tuple[bool, str]:
+    """Run the smoke check of one installed distribution once: ``(works, detail)``."""
+    smoke = SMOKE_BY_DIST.get(_normalise(dist))
     try:
-        for dist in requires:
-            smoke = SMOKE_BY_DIST.get(_normalise(dist))
-            details.append(smoke() if smoke else _import_check([dist]))
+        return True, smoke() if smoke else _import_check([dist])
     except Exception as exc:  # a broken optional dependency is a finding, not a crash
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return ExtraStatus(
-            name,
-            kind,
-            requires,
-            True,
-            (),
-            False,
-            f"{type(exc).__name__}: {first}"[:200],
-            install,
-        )
-    return ExtraStatus(name, kind, requires, True, (), True, "; ".join(details), install)
+        return False, f"{type(exc).__name__}: {first}"[:200]
 
 
 def check_extras() -> list[ExtraStatus]:
