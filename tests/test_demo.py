@@ -91,7 +91,7 @@ def test_exif_rotated_copy_is_stored_sideways(tmp_path: Path) -> None:
 
 
 def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
-    run_cli, tmp_path: Path
+    run_cli, tmp_path: Path, neardup_home: Path
 ) -> None:
     out = tmp_path / "demo"
     build_library(out)
@@ -101,6 +101,8 @@ def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
     assert proc.stdout.startswith(f"Found {EXPECTED_GROUPS} groups")
     assert (out / MARKER).is_file()
     assert sorted(p.name for p in (out / "photos").iterdir()) == sorted(SAMPLES)
+    # No catalog, scan history or last scan: the demo leaves neardup's own state alone.
+    assert list(neardup_home.rglob("*")) == []
 
     foreign = tmp_path / "mine"
     foreign.mkdir()
