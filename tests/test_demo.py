@@ -46,7 +46,7 @@ def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
     library = re.search(r"Sample library: (\S+)", proc.stdout)
     assert library is not None
     assert not Path(library.group(1)).exists()
-    assert not any(neardup_home.rglob("last-scan.json"))
+    assert not (neardup_home / "data").exists() and not (neardup_home / "state").exists()
     # The README's example is an excerpt of this very output.
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = re.search(r"`neardup demo` \(excerpt\):\n\n```text\n(.*?)\n```", readme, re.S)

@@ -89,11 +89,13 @@ def test_locations_report_the_saved_scan_and_its_size(neardup_home: Path, tmp_pa
     from neardup.state import save_last_scan
 
     Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
-    saved = save_last_scan(scan([tmp_path]))
+    saved = save_last_scan(scan([tmp_path]))  # the last scan lives in the hash catalog
     doc = doctor.diagnose().to_dict()
-    state = next(loc for loc in doc["locations"] if loc["name"] == "state")
-    assert Path(state["path"]) == saved.parent
-    assert {"name": "last-scan.json", "bytes": saved.stat().st_size} in state["entries"]
+    folder = next(loc for loc in doc["locations"] if Path(loc["path"]) == saved.parent)
+    assert folder["name"] == "data" and folder["exists"]
+    entry = next(e for e in folder["entries"] if e["name"] == saved.name)
+    assert entry["bytes"] == saved.stat().st_size > 0
+    assert folder["bytes"] >= entry["bytes"]
     assert doc["home_override"] == str(neardup_home)
 
 

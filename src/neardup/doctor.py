@@ -445,8 +445,8 @@ def _location(name: str, purpose: str, path: Path) -> Location:
 def check_locations() -> list[Location]:
     """The folders neardup keeps its own files in, with their sizes."""
     return [
-        _location("state", "last scan, delete journal, history", state_dir()),
-        _location("data", "hash catalog", data_dir()),
+        _location("state", "delete journal (undo, history)", state_dir()),
+        _location("data", "hash catalog: hashes, the last scan, scan history", data_dir()),
         _location("cache", "thumbnails and other caches (safe to delete)", cache_dir()),
     ]
 

@@ -71,8 +71,10 @@ def demo_command(
     Five photos ship with neardup; the demo copies them the way copies happen in real
     collections (re-encoded, resized, watermarked, rotated by an EXIF tag, mirrored), scans
     the library with the default settings, and shows the groups found, the copies missed and
-    what 'delete --dry-run' would do. Nothing outside the library folder is touched, and the
-    last saved scan is left alone. Works offline in a few seconds.
+    what 'delete --dry-run' would do, and writes the review page of 'show'. It writes only
+    in the library folder (and neardup's cache folder: thumbnails, and the review page of a
+    temporary library); the hash catalog and the last scan are left alone. Works offline in
+    a few seconds.
     """
     with _library_folder(output, keep or output is not None) as (root, kept):
         outcome = run_demo(root)
