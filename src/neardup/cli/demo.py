@@ -9,7 +9,6 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,17 +18,12 @@ from rich.table import Table
 
 from neardup.actions import Plan, PlanGroup, PlanItem
 from neardup.cli import app
-from neardup.cli.common import console
+from neardup.cli.common import TableJsonOpt, TableOrJson, console
 from neardup.demo import REPORT_FOLDER, DemoOutcome, ShowOutput, run_demo, write_show
 from neardup.paths import cache_dir, ensure
 from neardup.report import render_groups, summary_line, write_json
 from neardup.report.actions import plan_summary, reason_legend, render_plan
 from neardup.result import ScanResult
-
-
-class DemoFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @app.command("demo")
@@ -49,9 +43,7 @@ def demo_command(
         bool,
         typer.Option("--keep", help="Keep the library (in a temporary folder) after the demo."),
     ] = False,
-    format: Annotated[
-        DemoFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = DemoFormat.table,
+    format: TableJsonOpt = TableOrJson.table,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the one-line result.")
     ] = False,
@@ -82,7 +74,7 @@ def demo_command(
         if report:
             folder = root / REPORT_FOLDER if kept else ensure(cache_dir()) / "demo-report"
             shown = write_show(outcome.result, folder)
-        if format is DemoFormat.json:
+        if format is TableOrJson.json:
             doc = outcome.to_dict()
             doc["kept"] = kept
             doc["report"] = str(shown.report) if shown else None
