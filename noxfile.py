@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s slow``, ``nox -s lint``, ``nox -s typecheck``."""
+"""Developer sessions: ``nox -s tests``, ``slow``, ``lint``, ``typecheck`` and ``docs``."""
 
 from __future__ import annotations
 
@@ -33,3 +33,20 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/cli-reference.md from the app, then run the documentation tests."""
+    session.install("-e", ".[test]")
+    with open("docs/cli-reference.md", "w", encoding="utf-8") as fh:
+        session.run("python", "-m", "neardup.cli.reference", stdout=fh)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/test_cli_reference.py",
+        "tests/test_docs.py",
+        "tests/test_docs_examples.py",
+        *session.posargs,
+    )

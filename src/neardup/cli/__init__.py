@@ -51,6 +51,8 @@ from neardup.cli import backends as _backends  # noqa: E402,F401
 from neardup.cli import bench as _bench  # noqa: E402,F401
 from neardup.cli import catalog as _catalog  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
+from neardup.cli import demo as _demo  # noqa: E402,F401
+from neardup.cli import doctor as _doctor  # noqa: E402,F401
 from neardup.cli import eval as _eval  # noqa: E402,F401
 from neardup.cli import find as _find  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
@@ -75,10 +77,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except typer.TyperException as exc:  # usage errors from the command-line parser
         show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            print_error(exc.format_message())
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+            show()  # a bare group: its help is the answer
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f"see '{ctx.command_path} --help'" if ctx is not None else None
+        print_error(exc.format_message(), hint)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -22,7 +22,7 @@ from neardup.bench import (
     synthetic,
 )
 from neardup.cli import app
-from neardup.cli.common import console, err_console
+from neardup.cli.common import TableJsonOpt, TableOrJson, console, err_console
 from neardup.errors import UsageError
 
 
@@ -42,9 +42,7 @@ def bench_command(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds allowed per backend and size.")
     ] = 120,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="Output format: table or json.")
-    ] = "table",
+    format: TableJsonOpt = TableOrJson.table,
     plot_file: Annotated[
         Path | None,
         typer.Option("--plot", help="Write a log-log plot of time against N to FILE.png."),
@@ -56,9 +54,7 @@ def bench_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic hashes.")] = 0,
 ) -> None:
     """Time every installed backend (each in a fresh process): build, all pairs, memory, recall."""
-    fmt = format.lower()
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format must be table or json, got {format!r}")
+    fmt = format.value
     if bits not in (64, 256):
         raise UsageError(f"--bits must be 64 or 256, got {bits}")
     names = [b.strip() for b in backends.split(",") if b.strip()]
