@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from neardup.decode import open_thumbnail
 from neardup.errors import UsageError
 from neardup.hashing import (
     ALGORITHMS,
@@ -29,19 +30,39 @@ IMAGEHASH = {
 }
 
 
-def test_phash_equals_imagehash_on_every_corpus_photo(photo_paths: list[Path]) -> None:
+@pytest.fixture(scope="module")
+def live_phash(photo_paths: list[Path]) -> dict[Path, int]:
+    """``imagehash.phash`` of every corpus photo, computed now with the installed libraries."""
     assert len(photo_paths) == 150
+    out = {}
     for path in photo_paths:
+        with Image.open(path) as im:
+            out[path] = int(str(imagehash.phash(im)), 16)
+    return out
+
+
+def test_compat_phash_equals_imagehash_on_every_corpus_photo(live_phash: dict[Path, int]) -> None:
+    for path, expected in live_phash.items():
+        outcome = hash_file(path, compat=True)
+        assert isinstance(outcome, ImageRecord), outcome
+        assert outcome.hash == expected, path.name
+
+
+def test_fast_phash_agrees_with_imagehash_on_corpus_photos(live_phash: dict[Path, int]) -> None:
+    distances = []
+    for path, expected in live_phash.items():
         outcome = hash_file(path)
         assert isinstance(outcome, ImageRecord), outcome
-        with Image.open(path) as im:
-            expected = str(imagehash.phash(im))
-        assert HashSpec().hex(outcome.hash) == expected, path.name
+        distances.append(hamming(outcome.hash, expected))
+    within = sum(d <= 2 for d in distances) / len(distances)
+    assert within >= 0.99, sorted(distances)[-10:]
+    # the fast path is not a disguised compat path: its decoding does differ somewhere
+    assert any(d > 0 for d in distances)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("size", [8, 16])
-def test_every_algorithm_and_size_equals_imagehash(
+def test_every_algorithm_and_size_equals_imagehash_in_compat_mode(
     photo_paths: list[Path], algorithm: str, size: int
 ) -> None:
     spec = HashSpec(algorithm, size)
@@ -49,9 +70,80 @@ def test_every_algorithm_and_size_equals_imagehash(
         with Image.open(path) as im:
             im.load()
             expected = str(IMAGEHASH[algorithm](im, hash_size=size))
-            got = hash_image(im, spec)
+            got = hash_image(im, spec, compat=True)
+            fast = hash_image(im, spec)
         assert spec.hex(got) == expected
         assert got.bit_length() <= spec.bits
+        assert fast.bit_length() <= spec.bits
+        assert hamming(fast, got) <= spec.bits // 16, path.name
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_fast_file_hash_is_near_imagehash_for_every_algorithm(
+    photo_paths: list[Path], algorithm: str
+) -> None:
+    spec = HashSpec(algorithm)
+    for path in photo_paths[1::25]:
+        fast, compat = hash_file(path, spec), hash_file(path, spec, compat=True)
+        assert isinstance(fast, ImageRecord) and isinstance(compat, ImageRecord)
+        assert (fast.width, fast.height) == (compat.width, compat.height)
+        assert hamming(fast.hash, compat.hash) <= 2, path.name
+
+
+def test_uniform_images_share_one_fast_hash(tmp_path: Path) -> None:
+    hashes = set()
+    for k, (mode, colour, size) in enumerate(
+        [("L", 200, (640, 480)), ("RGB", (200, 200, 200), (31, 977)), ("L", 17, (8, 8))]
+    ):
+        Image.new(mode, size, colour).save(tmp_path / f"u{k}.png")
+        rec = hash_file(tmp_path / f"u{k}.png")
+        assert isinstance(rec, ImageRecord)
+        hashes.add(rec.hash)
+    assert hashes == {1 << 63}  # only the DC coefficient is above the median
+
+
+def test_large_jpeg_is_decoded_reduced_but_sized_in_full(
+    photo_paths: list[Path], tmp_path: Path
+) -> None:
+    big = tmp_path / "big.jpg"
+    with Image.open(photo_paths[3]) as im:
+        im.convert("RGB").resize((4000, 3000)).save(big, quality=90)
+    fast, compat = hash_file(big), hash_file(big, compat=True)
+    assert isinstance(fast, ImageRecord) and isinstance(compat, ImageRecord)
+    assert (fast.width, fast.height) == (4000, 3000) == (compat.width, compat.height)
+    assert hamming(fast.hash, compat.hash) <= 2
+    thumb = open_thumbnail(big, lambda w, h: (32, 32))
+    assert thumb.image.size == (32, 32) and thumb.image.mode == "L"
+
+
+def test_max_pixels_refuses_before_decoding(photo_paths: list[Path]) -> None:
+    for compat in (False, True):
+        skipped = hash_file(photo_paths[0], max_pixels=1000, compat=compat)
+        assert isinstance(skipped, Skipped) and skipped.reason == "too-large"
+        assert "pixel limit (1,000 pixels)" in skipped.detail
+
+
+def test_max_pixels_must_be_positive(photo_paths: list[Path]) -> None:
+    with pytest.raises(UsageError, match="max_pixels"):
+        hash_file(photo_paths[0], max_pixels=0)
+
+
+def test_max_pixels_above_pillows_own_limit_is_honoured(tmp_path: Path) -> None:
+    """A raised --max-pixels lets Pillow open what its own bomb check would refuse."""
+    from PIL import Image as PILImage
+
+    limit = PILImage.MAX_IMAGE_PIXELS
+    assert limit is not None
+    path = tmp_path / "wide.png"
+    Image.new("L", (4000, 10), 90).save(path)
+    try:
+        PILImage.MAX_IMAGE_PIXELS = 10_000  # Pillow alone refuses > 20,000 pixels
+        refused = hash_file(path, max_pixels=30_000)
+        assert isinstance(refused, Skipped) and refused.reason == "too-large"
+        assert isinstance(hash_file(path, max_pixels=50_000), ImageRecord)
+        assert PILImage.MAX_IMAGE_PIXELS == 10_000  # restored afterwards
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = limit
 
 
 def test_hash_record_fields(photo_paths: list[Path]) -> None:
@@ -75,7 +167,9 @@ def test_resized_copy_is_near(photo_paths: list[Path], tmp_path: Path) -> None:
 def test_bad_files_are_skipped_not_raised(tmp_path: Path) -> None:
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "text.png").write_text("hello")
-    assert isinstance(hash_file(tmp_path / "empty.jpg"), Skipped)
+    for compat in (False, True):
+        empty = hash_file(tmp_path / "empty.jpg", compat=compat)
+        assert isinstance(empty, Skipped) and empty.reason == "empty"
     skipped = hash_file(tmp_path / "text.png")
     assert isinstance(skipped, Skipped) and skipped.reason == "not-an-image"
     gone = hash_file(tmp_path / "missing.jpg")

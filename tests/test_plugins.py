@@ -53,12 +53,8 @@ class LinearIndex(BaseIndex):
 '''
 
 
-def install_plugin(tmp_path: Path) -> Path:
-    src = tmp_path / "plugin-src"
-    (src / "neardup_testindex").mkdir(parents=True)
-    (src / "pyproject.toml").write_text(PLUGIN_PYPROJECT)
-    (src / "neardup_testindex" / "__init__.py").write_text(textwrap.dedent(PLUGIN_MODULE))
-    target = tmp_path / "site"
+def pip_install_target(package: Path, target: Path) -> Path:
+    """Install the package folder ``package`` into ``target`` with pip (no network, no deps)."""
     subprocess.run(
         [
             sys.executable,
@@ -71,13 +67,21 @@ def install_plugin(tmp_path: Path) -> Path:
             "--no-index",
             "--target",
             str(target),
-            str(src),
+            str(package),
         ],
         check=True,
         capture_output=True,
         text=True,
     )
     return target
+
+
+def install_plugin(tmp_path: Path) -> Path:
+    src = tmp_path / "plugin-src"
+    (src / "neardup_testindex").mkdir(parents=True)
+    (src / "pyproject.toml").write_text(PLUGIN_PYPROJECT)
+    (src / "neardup_testindex" / "__init__.py").write_text(textwrap.dedent(PLUGIN_MODULE))
+    return pip_install_target(src, tmp_path / "site")
 
 
 def test_third_party_backend_is_usable(run_cli: Any, tmp_path: Path, planted_folder: Path) -> None:

@@ -39,3 +39,19 @@ class NoSavedScanError(NeardupError):
 
 class StateError(NeardupError):
     """The saved state (last scan) could not be read or written."""
+
+
+class ActionError(NeardupError):
+    """A delete action cannot be carried out as asked (nothing was changed by the failure)."""
+
+
+class TrashUnavailable(ActionError):
+    """There is no usable trash for a file (for example a headless box without a home trash)."""
+
+
+class ConfirmationRequired(UsageError):
+    """A destructive action needs ``--yes`` or an interactive confirmation."""
+
+
+class JournalError(StateError):
+    """The delete journal cannot be written or read, or names an unknown run."""

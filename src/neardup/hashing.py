@@ -4,7 +4,8 @@ Representation (documented in ``docs/usage.md``):
 
 * one hash is a Python ``int`` of ``bits = hash_size**2`` bits; bit ``bits-1`` (the most
   significant) is the first element of ImageHash's flattened boolean array, so the hex form
-  equals ``str(imagehash.phash(img))``;
+  is that of ``str(imagehash.phash(img))`` (equal to it in compat mode, within a bit or two
+  in the default fast mode, see ``docs/hashing.md``);
 * many hashes are a C-contiguous ``numpy`` array of shape ``(n, words)`` and dtype
   ``uint64`` with ``words = bits // 64``; word 0 holds the most significant 64 bits.
   A 64-bit hash is one word, a 256-bit hash (``hash_size=16``) four.
@@ -14,6 +15,8 @@ Hamming distance (XOR + popcount) is the metric everywhere.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,11 +28,14 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image
+from neardup import fasthash
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image, open_thumbnail, shrink
 from neardup.errors import UsageError
 from neardup.model import HashOutcome, ImageRecord, Skipped
 
 HashArray = NDArray[np.uint64]
+
+_log = logging.getLogger(__name__)
 
 _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "phash": imagehash.phash,
@@ -45,10 +51,16 @@ HASH_SIZES: Final[tuple[int, ...]] = (8, 16)
 
 @dataclass(frozen=True, slots=True)
 class HashSpec:
-    """Which hash to compute: algorithm name and ``hash_size`` (side of the bit grid)."""
+    """Which hash to compute: algorithm name, ``hash_size`` (side of the bit grid) and mode.
+
+    ``compat=True`` computes the hash bit-for-bit as ImageHash (full decode); the default
+    fast path agrees with it to within a bit or two. Re-hashing a file with the spec of a
+    scan therefore reproduces that scan's hash exactly.
+    """
 
     algorithm: str = "phash"
     size: int = 8
+    compat: bool = False
 
     def __post_init__(self) -> None:
         if self.algorithm not in _FUNCTIONS:
@@ -86,10 +98,33 @@ def bits_to_int(bits: NDArray[np.bool_]) -> int:
     return value >> (packed.size * 8 - flat.size)
 
 
-def hash_image(image: Image.Image, spec: HashSpec = HashSpec()) -> int:
-    """Hash an already opened image exactly as ImageHash does."""
-    result = _FUNCTIONS[spec.algorithm](image, hash_size=spec.size)
-    return bits_to_int(result.hash)
+def check_max_pixels(max_pixels: int) -> None:
+    """Raise :class:`UsageError` unless the pixel limit is a positive count."""
+    if max_pixels < 1:
+        raise UsageError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
+
+
+def hash_image(image: Image.Image, spec: HashSpec = HashSpec(), *, compat: bool = False) -> int:
+    """Hash an already opened image.
+
+    Args:
+        image: any Pillow image; it is hashed as it is (no EXIF orientation is applied).
+        spec: algorithm and hash size.
+        compat: compute the hash with ImageHash itself, bit for bit. The default fast path
+            reduces the image before the final resize and agrees with ImageHash to within a
+            bit or two (``docs/hashing.md``).
+    """
+    if compat or spec.compat:
+        result = _FUNCTIONS[spec.algorithm](image, hash_size=spec.size)
+        return bits_to_int(result.hash)
+    size = fasthash.input_size(spec.algorithm, spec.size, image.width, image.height)
+    image.load()
+    return _thumbnail_hash(shrink(image, size), spec)
+
+
+def _thumbnail_hash(thumbnail: Image.Image, spec: HashSpec) -> int:
+    pixels = np.asarray(thumbnail, dtype=np.uint8)
+    return bits_to_int(fasthash.BITS[spec.algorithm](pixels, spec.size))
 
 
 def hash_file(
@@ -97,24 +132,46 @@ def hash_file(
     spec: HashSpec = HashSpec(),
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    compat: bool = False,
 ) -> HashOutcome:
-    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead."""
+    """Hash one file; never raises for a bad file, returns :class:`Skipped` instead.
+
+    The EXIF orientation is applied first, so a photo and its EXIF-rotated twin hash alike.
+    ``compat=True`` decodes the whole image and hashes it with ImageHash (bit-for-bit equal
+    to ImageHash on the upright image); the default decodes only what the hash needs.
+    """
+    check_max_pixels(max_pixels)
+    compat = compat or spec.compat
     p = Path(path)
     name = str(p)
     try:
         st = p.stat()
-        image = open_image(p, max_pixels=max_pixels)
+        if compat:
+            image = open_image(p, max_pixels=max_pixels)
+            width, height = image.size
+        else:
+            thumb = open_thumbnail(
+                p,
+                functools.partial(fasthash.input_size, spec.algorithm, spec.size),
+                max_pixels=max_pixels,
+            )
+            width, height = thumb.width, thumb.height
     except DecodeError as exc:
         return Skipped(name, exc.reason, exc.detail)
     except FileNotFoundError:
         return Skipped(name, "unreadable", "file vanished during the scan")
     except OSError as exc:
         return Skipped(name, "unreadable", exc.strerror or str(exc))
+    except Exception as exc:  # a decoder bug must not abort a scan: record it with its type
+        return Skipped(name, "corrupt", f"unexpected decoder error {type(exc).__name__}: {exc}")
     try:
-        value = hash_image(image, spec)
+        if compat:
+            value = hash_image(image, spec, compat=True)
+        else:
+            value = _thumbnail_hash(thumb.image, spec)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Skipped(name, "corrupt", f"cannot hash: {exc}")
-    return ImageRecord(name, value, image.width, image.height, st.st_size, st.st_mtime_ns)
+    return ImageRecord(name, value, width, height, st.st_size, st.st_mtime_ns)
 
 
 def hash_files(
@@ -122,10 +179,46 @@ def hash_files(
     spec: HashSpec = HashSpec(),
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    compat: bool = False,
+    jobs: int | None = 1,
 ) -> Iterator[HashOutcome]:
-    """Hash many files in order, yielding one outcome per path."""
-    for path in paths:
-        yield hash_file(path, spec, max_pixels=max_pixels)
+    """Hash many files, yielding one outcome per path as soon as it is ready.
+
+    Args:
+        paths: the files to hash.
+        spec: algorithm and hash size.
+        max_pixels: images with more pixels are skipped as ``too-large``.
+        compat: hash bit-for-bit as ImageHash (slower; see :func:`hash_file`).
+        jobs: worker processes; ``None`` or ``0`` uses every available core when the work
+            is large enough to pay for starting them (see
+            :func:`neardup.parallel.worth_workers`), ``1`` hashes in this process, in order.
+
+    With more than one job the outcomes come in completion order, not input order; match
+    them up by ``outcome.path``. Closing the generator (or Ctrl-C) stops the workers at
+    once, and every outcome already yielded stays valid.
+    """
+    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
+
+    check_max_pixels(max_pixels)
+    path_list = [os.fspath(p) for p in paths]
+    workers = min(resolve_jobs(jobs), len(path_list))
+    automatic = not jobs  # None or 0: workers only where they pay off
+    if workers <= 1 or (automatic and not worth_workers(path_list)):
+        for path in path_list:
+            yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
+        return
+    done: set[str] = set()
+    try:
+        for outcome in hash_in_workers(
+            path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers
+        ):
+            done.add(outcome.path)
+            yield outcome
+    except WorkerError as exc:  # e.g. a script read from stdin cannot be re-imported
+        _log.warning("%s; hashing in this process instead", exc)
+        for path in path_list:
+            if str(Path(path)) not in done:
+                yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
 
 
 def to_array(values: Sequence[int] | Iterable[int], words: int) -> HashArray:

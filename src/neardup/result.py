@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neardup import __version__
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.grouping import Group
 from neardup.hashing import HashArray, HashSpec, to_array
 from neardup.keep import DEFAULT_KEEP
@@ -30,10 +31,13 @@ class ScanSettings:
     exclude: tuple[str, ...] = ()
     hidden: bool = False
     keep: tuple[str, ...] = DEFAULT_KEEP
+    #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
+    hash_mode: str = "fast"
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     @property
     def spec(self) -> HashSpec:
-        return HashSpec(self.hash, self.hash_size)
+        return HashSpec(self.hash, self.hash_size, compat=self.hash_mode == "compat")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +51,8 @@ class ScanSettings:
             "exclude": list(self.exclude),
             "hidden": self.hidden,
             "keep": list(self.keep),
+            "hash_mode": self.hash_mode,
+            "max_pixels": self.max_pixels,
         }
 
     @classmethod
@@ -62,6 +68,9 @@ class ScanSettings:
             exclude=tuple(d.get("exclude", ())),
             hidden=bool(d.get("hidden", False)),
             keep=tuple(d.get("keep", DEFAULT_KEEP)),
+            # documents written before hash_mode existed were hashed the ImageHash way
+            hash_mode=str(d.get("hash_mode", "compat")),
+            max_pixels=int(d.get("max_pixels", DEFAULT_MAX_PIXELS)),
         )
 
 

@@ -42,7 +42,10 @@ def _root(
 
 
 # Commands register themselves on ``app`` when their module is imported.
+from neardup.cli import backends as _backends  # noqa: E402,F401
+from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
+from neardup.cli import show as _show  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,4 +72,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    if rv == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a returned 130
+        err_console.print("interrupted")
     sys.exit(rv if isinstance(rv, int) else 0)

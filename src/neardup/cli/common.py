@@ -67,8 +67,12 @@ def output_stream(output: Path | None) -> Iterator[Any]:
 def progress_bar(
     enabled: bool, label: str
 ) -> contextlib.AbstractContextManager[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (files/s, ETA) or ``None`` when disabled or not a TTY."""
-    if not enabled or not err_console.is_terminal:
+    """A rich progress bar on stderr (files/s, ETA) or ``None`` when disabled.
+
+    It is drawn only while both stdout and stderr are terminals: output piped or redirected
+    stays free of control sequences.
+    """
+    if not enabled or not err_console.is_terminal or not console.is_terminal:
         return contextlib.nullcontext(None)
     return _rich_progress(label)
 
@@ -150,6 +154,25 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output", "-o", help="Write the output to FILE instead of stdout.", dir_okay=False
+    ),
+]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", min=0, help="Hashing processes; 0 uses every core, 1 hashes in-process."
+    ),
+]
+CompatOpt = Annotated[
+    bool,
+    typer.Option(
+        "--compat",
+        help="Decode images in full and hash them bit-for-bit as ImageHash (slower).",
+    ),
+]
+MaxPixelsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-pixels", min=1, help="Skip images with more pixels than this (decompression bombs)."
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]

@@ -11,6 +11,7 @@ from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CompatOpt,
     ExcludeOpt,
     FormatOpt,
     HashOpt,
@@ -18,6 +19,8 @@ from neardup.cli.common import (
     HiddenOpt,
     IndexOpt,
     IndexOptOpt,
+    JobsOpt,
+    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
@@ -30,6 +33,7 @@ from neardup.cli.common import (
     parse_index_options,
     progress_bar,
 )
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
@@ -59,6 +63,9 @@ def scan_command(
     ] = True,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    jobs: JobsOpt = 0,
+    compat: CompatOpt = False,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -67,8 +74,47 @@ def scan_command(
     the keeper through a chain, and is then marked 'chained'). The result is saved as the
     last scan for 'delete' and 'show'.
     """
+    result = scan_with_progress(
+        paths,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+        jobs=jobs,
+        compat=compat,
+        max_pixels=max_pixels,
+    )
+    if save:
+        save_last_scan(result)
+    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    if fail_on_duplicates and result.groups:
+        raise typer.Exit(EXIT_DUPLICATES)
+
+
+def scan_with_progress(
+    paths: list[Path],
+    *,
+    quiet: bool,
+    index: str,
+    index_opt: list[str] | None,
+    hash: str,
+    hash_size: int,
+    threshold: int,
+    recursive: bool,
+    exclude: list[str] | None,
+    hidden: bool,
+    jobs: int = 0,
+    compat: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ScanResult:
+    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar."""
     with progress_bar(not quiet, "hashing") as progress:
-        result = scan(
+        return scan(
             paths,
             index=index,
             hash=hash,
@@ -79,12 +125,10 @@ def scan_command(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            jobs=jobs,
+            compat=compat,
+            max_pixels=max_pixels,
         )
-    if save:
-        save_last_scan(result)
-    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
-    if fail_on_duplicates and result.groups:
-        raise typer.Exit(EXIT_DUPLICATES)
 
 
 def emit_scan(

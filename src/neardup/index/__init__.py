@@ -26,6 +26,7 @@ __all__ = [
     "build",
     "entry_point",
     "load",
+    "unavailable_reason",
 ]
 
 ENTRY_POINT_GROUP = "neardup.indexes"
@@ -75,8 +76,17 @@ def load(name: str) -> type[Index]:
         raise IndexUnavailable(f"index {name!r} ({ep.value}) does not implement the Index protocol")
     backend = cast("type[Index]", cls)
     if not backend.viable():
-        raise IndexUnavailable(f"index {name!r} is installed but not usable here")
+        raise IndexUnavailable(f"index {name!r} is not usable here: {unavailable_reason(backend)}")
     return backend
+
+
+def unavailable_reason(backend: type[Index]) -> str | None:
+    """Why ``backend`` is not viable (one line, with an install hint when known), else None."""
+    explain = getattr(backend, "unavailable_reason", None)
+    reason = explain() if callable(explain) else None
+    if reason:
+        return str(reason)
+    return None if backend.viable() else "its viable() check failed"
 
 
 def build(name: str, hashes: Any, **options: Any) -> Index:

@@ -17,6 +17,7 @@ Contract (tested by :class:`neardup.testing.IndexContract`):
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol, Self, runtime_checkable
@@ -49,11 +50,44 @@ class PairBlock(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class IndexOption:
-    """A backend option settable with ``--index-opt key=value``."""
+    """A backend option settable with ``--index-opt key=value``.
+
+    ``minimum``/``maximum`` (inclusive) bound numeric values; ``choices`` lists the only
+    accepted values. Violations raise :class:`~neardup.errors.IndexOptionError`.
+    """
 
     type: type
     default: Any
     help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """An optional dependency of a backend: the module it imports and how to install it.
+
+    ``install`` is the one-line hint shown when the module is missing, e.g.
+    ``pip install 'neardup[lsh]'``.
+    """
+
+    module: str
+    install: str
+
+    def missing(self) -> str | None:
+        """``None`` when the module is installed; otherwise why not, with the install hint.
+
+        Only looks the module up (``find_spec``), so listing backends stays fast; the backend
+        imports it when an index is built.
+        """
+        try:
+            found = importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):  # a parent package is missing or was blocked
+            found = False
+        if found:
+            return None
+        return f"needs {self.module}, which is not installed; install it with: {self.install}"
 
 
 @runtime_checkable
@@ -98,6 +132,8 @@ class BaseIndex:
     metric: ClassVar[str] = "hamming"
     exact: ClassVar[bool] = True
     options: ClassVar[Mapping[str, IndexOption]] = {}
+    #: Optional dependencies, imported lazily by the backend (checked by :meth:`viable`).
+    requires: ClassVar[tuple[Requirement, ...]] = ()
 
     def __init__(self, hashes: HashArray, **options: Any) -> None:
         self.hashes = as_hash_array(hashes)
@@ -106,7 +142,17 @@ class BaseIndex:
 
     @classmethod
     def viable(cls) -> bool:
-        return True
+        """True when every optional dependency in ``requires`` imports."""
+        return cls.unavailable_reason() is None
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why :meth:`viable` is False (one line with an install hint), else ``None``."""
+        for req in cls.requires:
+            reason = req.missing()
+            if reason is not None:
+                return reason
+        return None
 
     @classmethod
     def build(cls, hashes: HashArray, **options: Any) -> Self:
@@ -122,8 +168,13 @@ class BaseIndex:
                 raise IndexOptionError(
                     f"index {cls.name!r} has no option {key!r} (options: {known})"
                 )
-            resolved[key] = convert_option(cls.name, key, cls.options[key].type, value)
+            resolved[key] = convert_option(cls.name, key, cls.options[key], value)
+        cls.check_options(resolved)
         return resolved
+
+    @classmethod
+    def check_options(cls, opts: dict[str, Any]) -> None:
+        """Validate options together (after each was converted); raise IndexOptionError."""
 
     def _setup(self) -> None:
         """Build internal structures from ``self.hashes``."""
@@ -150,10 +201,29 @@ class BaseIndex:
         return int(self.hashes.shape[0])
 
 
-def convert_option(index: str, key: str, kind: type, value: Any) -> Any:
-    """Convert an option value (often a string from the command line) to ``kind``."""
+def convert_option(index: str, key: str, option: IndexOption | type, value: Any) -> Any:
+    """Convert an option value (often a string from the command line) and check its range.
+
+    ``option`` is the :class:`IndexOption` (or, for backward compatibility, just its type).
+    """
+    spec = option if isinstance(option, IndexOption) else IndexOption(option, None, "")
+    converted = _convert(index, key, spec.type, value)
+    where = f"index {index!r} option {key!r}"
+    if spec.choices is not None and converted not in spec.choices:
+        allowed = ", ".join(map(str, spec.choices))
+        raise IndexOptionError(f"{where} must be one of {allowed}, got {converted!r}")
+    if spec.minimum is not None and converted < spec.minimum:
+        raise IndexOptionError(f"{where} must be >= {spec.minimum:g}, got {converted!r}")
+    if spec.maximum is not None and converted > spec.maximum:
+        raise IndexOptionError(f"{where} must be <= {spec.maximum:g}, got {converted!r}")
+    return converted
+
+
+def _convert(index: str, key: str, kind: type, value: Any) -> Any:
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     text = str(value).strip()
     try:
         if kind is bool:
@@ -163,11 +233,14 @@ def convert_option(index: str, key: str, kind: type, value: Any) -> Any:
             if low in ("0", "false", "no", "off"):
                 return False
             raise ValueError(text)
-        return kind(text)
+        converted = kind(text)
     except ValueError:
         raise IndexOptionError(
             f"index {index!r} option {key!r} needs a {kind.__name__}, got {text!r}"
         ) from None
+    if kind is float and not np.isfinite(converted):
+        raise IndexOptionError(f"index {index!r} option {key!r} must be finite, got {text!r}")
+    return converted
 
 
 def matches_from(distances: NDArray[np.int64], radius: int) -> list[Match]:

@@ -31,7 +31,7 @@ class BKTreeIndex(BaseIndex):
     name: ClassVar[str] = "bktree"
     exact: ClassVar[bool] = True
     options: ClassVar[dict[str, IndexOption]] = {
-        "block_pairs": IndexOption(int, 100_000, "pairs per yielded block"),
+        "block_pairs": IndexOption(int, 100_000, "pairs per yielded block", minimum=1),
     }
 
     def _setup(self) -> None:

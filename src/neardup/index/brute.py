@@ -22,7 +22,10 @@ class BruteIndex(BaseIndex):
     exact: ClassVar[bool] = True
     options: ClassVar[dict[str, IndexOption]] = {
         "block_cells": IndexOption(
-            int, 4_000_000, "distances computed per block (bounds memory: ~9 bytes each)"
+            int,
+            4_000_000,
+            "distances computed per block (bounds memory: ~9 bytes each)",
+            minimum=1,
         ),
     }
 

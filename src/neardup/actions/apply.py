@@ -1,0 +1,429 @@
+"""Carrying out a :class:`~neardup.actions.plan.Plan`, one verified, journaled file at a time.
+
+For every file to remove, in order:
+
+1. re-verify it (:func:`verify`): still a regular file at a path with no symlinked
+   folder, same size and mtime as at the scan, and the same hash (recomputed with the
+   scan's hash, distance 0); the group's keeper is verified the same way first, so a
+   group never loses its last copy;
+2. append an ``intent`` record to the journal (fsync-ed) naming the destination;
+3. act (trash, move, hard link or delete);
+4. append a ``done`` record (or ``failed`` when the action raised; nothing was changed).
+
+A crash between 2 and 4 leaves an intent whose action may or may not have happened;
+:mod:`neardup.actions.undo` checks the file system to tell which.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from neardup import __version__
+from neardup.actions import trash as trashmod
+from neardup.actions.fsops import move_no_clobber, same_file
+from neardup.actions.journal import JournalWriter, new_run_id, now_iso
+from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
+from neardup.errors import ActionError, UsageError
+from neardup.hashing import HashSpec, hamming, hash_file
+from neardup.model import ImageRecord
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class Action(StrEnum):
+    """What happens to a file the plan removes."""
+
+    trash = "trash"
+    move = "move"
+    hardlink = "hardlink"
+    permanent = "permanent"
+
+
+#: Actions ``undo`` can reverse (trash only where neardup writes the trash itself).
+UNDOABLE = frozenset(
+    {Action.move, Action.hardlink} | ({Action.trash} if trashmod.FREEDESKTOP else set())
+)
+
+
+#: Why a file the plan removes was left in place (``Outcome.reason``; see docs/delete.md).
+SKIP_REASONS = (
+    "missing",
+    "changed",
+    "symlink",
+    "not-a-file",
+    "unreadable",
+    "keeper-changed",
+    "destination-exists",
+    "error",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one file the plan meant to remove."""
+
+    path: str
+    status: str  # "done", "skipped" or "failed"
+    reason: str = ""
+    detail: str = ""
+    destination: str | None = None
+    size: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "reason": self.reason,
+            "detail": self.detail,
+            "destination": self.destination,
+            "bytes": self.size,
+        }
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    """The result of :func:`apply_plan`."""
+
+    run_id: str
+    action: Action
+    journal: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def removed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "done"]
+
+    @property
+    def bytes_reclaimed(self) -> int:
+        return sum(o.size for o in self.removed)
+
+    def summary(self) -> dict[str, Any]:
+        by_reason: dict[str, int] = {}
+        for o in self.outcomes:
+            if o.status != "done":
+                by_reason[o.reason] = by_reason.get(o.reason, 0) + 1
+        return {
+            "files_removed": len(self.removed),
+            "bytes_reclaimed": self.bytes_reclaimed,
+            "skipped": sum(1 for o in self.outcomes if o.status == "skipped"),
+            "failed": sum(1 for o in self.outcomes if o.status == "failed"),
+            "not_removed_by_reason": dict(sorted(by_reason.items())),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "action": self.action.value,
+            "journal": self.journal,
+            "summary": self.summary(),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def verify(
+    record: ImageRecord,
+    spec: HashSpec,
+    *,
+    roots: Sequence[str] = (),
+    check_hash: bool = True,
+) -> tuple[str, str] | None:
+    """Check that ``record`` still describes the file on disk.
+
+    Returns:
+        ``None`` when it does, else ``(reason, detail)`` with reason ``missing``,
+        ``symlink``, ``not-a-file``, ``changed`` or ``unreadable``.
+    """
+    path = record.path
+    if os.path.realpath(path) != _resolved_below_root(path, roots):
+        return ("symlink", "a folder on its path is now a symbolic link")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return ("missing", "no longer exists")
+    except OSError as exc:
+        return ("unreadable", exc.strerror or str(exc))
+    if stat.S_ISLNK(st.st_mode):
+        return ("symlink", "is now a symbolic link")
+    if not stat.S_ISREG(st.st_mode):
+        return ("not-a-file", "is no longer a regular file")
+    if st.st_size != record.size:
+        return ("changed", f"size changed since the scan ({record.size} -> {st.st_size} bytes)")
+    if st.st_mtime_ns != record.mtime_ns:
+        return ("changed", "modified since the scan (mtime differs)")
+    if check_hash:
+        fresh = hash_file(path, spec)
+        if not isinstance(fresh, ImageRecord):
+            return ("unreadable", fresh.detail)
+        if fresh.hash != record.hash:
+            d = hamming(fresh.hash, record.hash)
+            return ("changed", f"content changed since the scan (hash distance {d})")
+    return None
+
+
+def _resolved_below_root(path: str, roots: Sequence[str]) -> str:
+    """``path`` with only its scanned root resolved: a root given through a symlink is
+    fine, a symlink below it is not."""
+    path = os.path.abspath(path)
+    for root in sorted(roots, key=len, reverse=True):
+        folder = os.path.dirname(root) if os.path.isfile(root) else root
+        if is_under(path, [folder]):
+            return os.path.join(os.path.realpath(folder), os.path.relpath(path, folder))
+    return path
+
+
+def move_destination(path: str, roots: tuple[str, ...], target: str) -> str:
+    """Where ``--move-to target`` puts ``path``: its path relative to the scanned roots.
+
+    >>> move_destination("/p/a/x.jpg", ("/p/a", "/p/b"), "/t")
+    '/t/a/x.jpg'
+    >>> move_destination("/p/a/x.jpg", ("/p/a",), "/t")
+    '/t/x.jpg'
+    """
+    folders = [r if not os.path.isfile(r) else os.path.dirname(r) for r in roots] or ["/"]
+    base = os.path.commonpath([os.path.abspath(f) for f in folders])
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:
+        rel = ".."
+    if rel.startswith(".."):
+        rel = os.path.splitdrive(os.path.abspath(path))[1].lstrip(os.sep)
+    return os.path.join(target, rel)
+
+
+def apply_plan(
+    plan: Plan,
+    action: Action | str = Action.trash,
+    *,
+    move_to: str | os.PathLike[str] | None = None,
+    check_hash: bool = True,
+    progress: ProgressCallback | None = None,
+    delay: float = 0.0,
+    run_id: str | None = None,
+) -> ApplyReport:
+    """Remove the plan's duplicates with ``action``, journaling each step.
+
+    Args:
+        plan: from :func:`~neardup.actions.plan.plan_deletion`.
+        action: ``trash``, ``move`` (needs ``move_to``), ``hardlink`` (replaces each
+            duplicate by a hard link to its keeper; the duplicate itself goes to
+            ``move_to`` when given, else to the trash, so it can be undone) or
+            ``permanent``.
+        move_to: target folder for ``move`` (and the stash of ``hardlink``).
+        check_hash: re-hash each file before acting (the default; turning it off leaves
+            the size and mtime checks).
+        progress: called as ``progress(done, total)``.
+        delay: seconds to wait after each intent is journaled. Only for tests that
+            interrupt a run; leave it at 0.
+        run_id: journal id (a new one by default).
+
+    Returns:
+        An :class:`ApplyReport` with one outcome per file the plan removes.
+
+    Raises:
+        UsageError: ``move`` without ``move_to``, or a ``move_to`` that is a file.
+        TrashUnavailable: the trash cannot be used (checked before anything is touched).
+        ActionError: ``hardlink`` across file systems (checked before anything is touched).
+        JournalError: the journal cannot be written.
+    """
+    action = Action(action)
+    removals = plan.removals
+    target = _check_target(action, move_to)
+    trash = trashmod.Trash() if trashmod.FREEDESKTOP else None
+    uses_trash = action is Action.trash or (action is Action.hardlink and target is None)
+    if uses_trash and trash is not None:
+        trash.check([i.path for _, i in removals])
+    if action is Action.hardlink:
+        _check_same_device(removals)
+    target_created = target is not None and not os.path.exists(target)
+    run_id = run_id or new_run_id()
+    outcomes: list[Outcome] = []
+    with JournalWriter(run_id) as journal:
+        report = ApplyReport(run_id, action, str(journal.path), outcomes)
+        journal.write(
+            {
+                "type": "run",
+                "journal_version": 1,
+                "started": now_iso(),
+                "action": action.value,
+                "target": target,
+                "target_created": target_created,
+                "files": len(removals),
+                "bytes": plan.bytes_reclaimed,
+                "neardup_version": __version__,
+            }
+        )
+        runner = _Runner(plan, action, target, trash, journal, check_hash, delay)
+        status = "interrupted"
+        try:
+            for seq, (group, item) in enumerate(removals):
+                outcome = runner.one(seq, group, item)
+                outcomes.append(outcome)
+                if outcome.status == "skipped":
+                    journal.write(
+                        {
+                            "type": "skip",
+                            "path": item.path,
+                            "reason": outcome.reason,
+                            "detail": outcome.detail,
+                        }
+                    )
+                if progress is not None:
+                    progress(seq + 1, len(removals))
+            status = "completed"
+        finally:
+            journal.write(
+                {"type": "end", "status": status, "ended": now_iso(), "summary": report.summary()}
+            )
+    return report
+
+
+def _check_target(action: Action, move_to: str | os.PathLike[str] | None) -> str | None:
+    if move_to is None:
+        if action is Action.move:
+            raise UsageError("--move-to needs a folder")
+        return None
+    if action not in (Action.move, Action.hardlink):
+        raise UsageError("a target folder only goes with move or hardlink")
+    target = os.path.abspath(os.path.expanduser(os.fspath(move_to)))
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise UsageError(f"--move-to {target} is not a folder")
+    return target
+
+
+def _check_same_device(removals: list[tuple[PlanGroup, PlanItem]]) -> None:
+    for group, item in removals:
+        try:
+            a, b = os.lstat(item.path).st_dev, os.lstat(group.keeper.path).st_dev
+        except OSError:
+            continue  # verification will skip it with a reason
+        if a != b:
+            raise ActionError(
+                f"cannot hard-link {item.path} to {group.keeper.path}: "
+                "they are on different file systems",
+                hint="hard links only work within one file system; use --trash or --move-to",
+            )
+
+
+@dataclass(slots=True)
+class _Runner:
+    """Carries one run's settings through :meth:`one`, called per file to remove."""
+
+    plan: Plan
+    action: Action
+    target: str | None
+    trash: trashmod.Trash | None
+    journal: JournalWriter
+    check_hash: bool
+    delay: float
+    keeper_problems: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+
+    def _keeper_problem(self, group: PlanGroup) -> tuple[str, str] | None:
+        if group.id not in self.keeper_problems:
+            self.keeper_problems[group.id] = verify(
+                group.keeper.record,
+                self.plan.spec,
+                roots=self.plan.roots,
+                check_hash=self.check_hash,
+            )
+        return self.keeper_problems[group.id]
+
+    def one(self, seq: int, group: PlanGroup, item: PlanItem) -> Outcome:
+        """Verify, journal, act and journal again for one file."""
+        rec, plan, action = item.record, self.plan, self.action
+        keeper_problem = self._keeper_problem(group)
+        if keeper_problem is not None:
+            reason, detail = keeper_problem
+            return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
+        problem = verify(rec, plan.spec, roots=plan.roots, check_hash=self.check_hash)
+        if problem is not None:
+            return Outcome(rec.path, "skipped", *problem)
+        if not os.path.lexists(group.keeper.path):  # the last copy must survive
+            return Outcome(rec.path, "skipped", "keeper-changed", "the keeper no longer exists")
+        intent: dict[str, Any] = {
+            "type": "intent",
+            "seq": seq,
+            "group": group.id,
+            "action": action.value,
+            "path": rec.path,
+            "size": rec.size,
+            "mtime_ns": rec.mtime_ns,
+            "hash": plan.spec.hex(rec.hash),
+            "keeper": group.keeper.path,
+            "dest": None,
+            "info": None,
+        }
+        slot: trashmod.TrashSlot | None = None
+        if self.target is not None:  # move, or the stash of a hard link
+            intent["dest"] = move_destination(rec.path, plan.roots, self.target)
+            if os.path.lexists(intent["dest"]):
+                return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
+        elif action in (Action.trash, Action.hardlink) and self.trash is not None:
+            slot = self.trash.reserve(rec.path)
+            intent["dest"], intent["info"] = slot.file, slot.info
+        self.journal.write(intent)
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            _act(action, rec.path, intent["dest"], slot, group.keeper.path)
+        except FileExistsError as exc:
+            self.journal.write({"type": "failed", "seq": seq, "reason": "destination-exists"})
+            return Outcome(rec.path, "skipped", "destination-exists", str(exc.filename or exc))
+        except OSError as exc:
+            detail = exc.strerror or str(exc)
+            self.journal.write({"type": "failed", "seq": seq, "reason": detail})
+            return Outcome(rec.path, "failed", "error", detail)
+        self.journal.write({"type": "done", "seq": seq})
+        return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
+
+
+def _act(
+    action: Action, path: str, dest: str | None, slot: trashmod.TrashSlot | None, keeper: str
+) -> None:
+    """Do one action; on ``OSError`` everything is as before."""
+    if action is Action.permanent:
+        os.unlink(path)
+    elif action is Action.move:
+        assert dest is not None
+        move_no_clobber(path, dest)
+    elif action is Action.trash:
+        _stash(path, dest, slot)
+    else:
+        _stash(path, dest, slot)
+        try:
+            os.link(keeper, path)
+        except OSError:
+            if not os.path.lexists(path) and dest is not None:
+                move_no_clobber(dest, path)
+                if slot is not None and os.path.lexists(slot.info):
+                    os.unlink(slot.info)
+            raise
+        if not same_file(path, keeper):  # pragma: no cover - defensive
+            raise OSError(f"{path} is not a link to {keeper}")
+
+
+def _stash(path: str, dest: str | None, slot: trashmod.TrashSlot | None) -> None:
+    """Move ``path`` to the trash slot, the system trash, or ``dest``."""
+    if slot is not None:
+        trashmod.write_info(slot, path)
+        try:
+            os.rename(path, slot.file)
+        except OSError:
+            os.unlink(slot.info)
+            raise
+    elif dest is not None:
+        move_no_clobber(path, dest)
+    else:
+        trashmod.system_trash(path)

@@ -1,0 +1,286 @@
+"""``neardup delete``, ``neardup undo`` and ``neardup history``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from neardup.actions import Action, apply_plan, iter_runs, plan_deletion, undo_run
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
+from neardup.cli import app
+from neardup.cli.common import (
+    EXIT_ERROR,
+    ExcludeOpt,
+    HashOpt,
+    HashSizeOpt,
+    HiddenOpt,
+    IndexOpt,
+    IndexOptOpt,
+    QuietOpt,
+    RecursiveOpt,
+    ThresholdOpt,
+    console,
+    err_console,
+    progress_bar,
+)
+from neardup.cli.scan import scan_with_progress
+from neardup.errors import ConfirmationRequired, UsageError
+from neardup.report import format_bytes, write_json
+from neardup.report.actions import (
+    history_rows,
+    plan_summary,
+    reason_legend,
+    render_history,
+    render_not_removed,
+    render_plan,
+    render_undo,
+    run_summary,
+    undo_summary,
+)
+from neardup.state import load_last_scan, save_last_scan
+
+#: Test-only: seconds to wait after each journaled intent, so a test can kill a run mid-way.
+DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
+
+
+class TableOrJson(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Verify(StrEnum):
+    hash = "hash"
+    stat = "stat"
+
+
+TableJsonOpt = Annotated[
+    TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+
+def _choose_action(trash: bool, move_to: Path | None, hardlink: bool, permanent: bool) -> Action:
+    chosen = [
+        name
+        for name, on in (
+            ("--trash", trash),
+            ("--move-to", move_to is not None and not hardlink),
+            ("--hardlink", hardlink),
+            ("--permanent", permanent),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one action, not {' and '.join(chosen)}")
+    if hardlink:
+        return Action.hardlink
+    if permanent:
+        return Action.permanent
+    return Action.move if move_to is not None else Action.trash
+
+
+@contextlib.contextmanager
+def _undo_hint_on_interrupt() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print("stopped; what was done so far is journaled: 'neardup undo' reverses it")
+        raise
+
+
+@app.command("delete")
+def delete_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Scan these first; without PATH act on the last saved scan."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Print the plan and change nothing.")
+    ] = False,
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            "--keep",
+            "-k",
+            help="Keep rules in order, e.g. highest-resolution,largest,oldest "
+            "(default: the scan's rules).",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reference",
+            "-r",
+            help="Folder whose files are always kept and never touched (repeatable).",
+            file_okay=False,
+        ),
+    ] = None,
+    trash: Annotated[
+        bool, typer.Option("--trash", help="Move duplicates to the trash (the default).")
+    ] = False,
+    move_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--move-to",
+            help="Move duplicates into DIR, keeping their relative paths; never overwrites. "
+            "With --hardlink: where the replaced duplicates go instead of the trash.",
+            file_okay=False,
+            metavar="DIR",
+        ),
+    ] = None,
+    hardlink: Annotated[
+        bool,
+        typer.Option(
+            "--hardlink",
+            help="Replace each duplicate by a hard link to its keeper (same file system); "
+            "the duplicate goes to the trash (or --move-to DIR) so it can be undone.",
+        ),
+    ] = False,
+    permanent: Annotated[
+        bool,
+        typer.Option("--permanent", help="Delete for good (cannot be undone); needs --yes."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    verify: Annotated[
+        Verify,
+        typer.Option(
+            "--verify",
+            help="Re-check before acting: 'hash' (size, mtime and perceptual hash) or "
+            "'stat' (size and mtime only; faster, misses same-size same-mtime edits).",
+            case_sensitive=False,
+        ),
+    ] = Verify.hash,
+    format: TableJsonOpt = TableOrJson.table,
+    quiet: QuietOpt = False,
+    index: IndexOpt = DEFAULT_INDEX,
+    index_opt: IndexOptOpt = None,
+    hash: HashOpt = "phash",
+    hash_size: HashSizeOpt = 8,
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    recursive: RecursiveOpt = True,
+    exclude: ExcludeOpt = None,
+    hidden: HiddenOpt = False,
+) -> None:
+    """Remove near-duplicates, keeping one file per group; undo with 'neardup undo'.
+
+    Each group keeps the file chosen by --keep (a file in a --reference folder when the
+    group has one); members within the threshold of it are removed, members further away
+    (chained) are kept. Every file is re-checked (exists, same size, mtime and hash as at
+    the scan) just before it is touched, and every action is journaled first. The scan
+    options (--index, --threshold, ...) apply when PATH is given.
+    """
+    action = _choose_action(trash, move_to, hardlink, permanent)
+    if paths:
+        result = scan_with_progress(
+            paths,
+            quiet=quiet,
+            index=index,
+            index_opt=index_opt,
+            hash=hash,
+            hash_size=hash_size,
+            threshold=threshold,
+            recursive=recursive,
+            exclude=exclude,
+            hidden=hidden,
+        )
+        save_last_scan(result)
+    else:
+        result = load_last_scan()
+    plan = plan_deletion(result, keep=keep, references=reference or ())
+    if dry_run:
+        if format is TableOrJson.json:
+            write_json(plan.to_dict(), sys.stdout)
+        else:
+            if plan.groups:
+                console.print(render_plan(plan))
+                console.print(reason_legend(plan), markup=False)
+            console.print("dry run, nothing changed; " + plan_summary(plan), markup=False)
+        return
+    n, size = len(plan.removals), plan.bytes_reclaimed
+    if n == 0:
+        if format is TableOrJson.json:
+            write_json({"plan": plan.to_dict(), "run": None}, sys.stdout)
+        elif not quiet:
+            console.print("nothing to remove; " + plan_summary(plan), markup=False)
+        return
+    if action is Action.permanent and n and not yes:
+        question = f"Permanently delete {n} files ({format_bytes(size)})? This cannot be undone"
+        if not sys.stdin.isatty():
+            raise ConfirmationRequired(
+                f"refusing to delete {n} files ({format_bytes(size)}) permanently "
+                "without confirmation; nothing was changed",
+                hint="add --yes, or use --trash / --move-to DIR, which can be undone",
+            )
+        if not typer.confirm(question, default=False, err=True):
+            err_console.print("nothing deleted")
+            raise typer.Exit(EXIT_ERROR)
+    delay = float(os.environ.get(DELAY_ENV) or 0)
+    with progress_bar(not quiet, action.value) as progress, _undo_hint_on_interrupt():
+        report = apply_plan(
+            plan,
+            action,
+            move_to=move_to,
+            check_hash=verify is Verify.hash,
+            progress=progress,
+            delay=delay,
+        )
+    if format is TableOrJson.json:
+        write_json({"plan": plan.to_dict(), "run": report.to_dict()}, sys.stdout)
+    else:
+        if plan.groups and not quiet:
+            console.print(render_plan(plan))
+        if any(o.status != "done" for o in report.outcomes):
+            console.print(render_not_removed(report))
+    if not quiet:
+        out = err_console if format is TableOrJson.json else console
+        out.print(run_summary(report), markup=False)
+        if report.removed and action is not Action.permanent:
+            out.print(f"undo with: neardup undo {report.run_id}", markup=False)
+    if any(o.status == "failed" for o in report.outcomes):
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command("undo")
+def undo_command(
+    run_id: Annotated[
+        str | None,
+        typer.Argument(help="Run to undo (a unique prefix); default: the last one not undone."),
+    ] = None,
+    format: TableJsonOpt = TableOrJson.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Put back the files a delete run trashed, moved or hard-linked.
+
+    Nothing that exists at an original path is ever overwritten; such files are reported
+    as 'conflict' and retried by the next undo. Permanent deletions cannot be undone.
+    """
+    with progress_bar(not quiet, "restoring") as progress:
+        report = undo_run(run_id, progress=progress)
+    if format is TableOrJson.json:
+        write_json(report.to_dict(), sys.stdout)
+    elif any(o.status != "restored" for o in report.outcomes):
+        console.print(render_undo(report))
+    if not quiet:
+        out = err_console if format is TableOrJson.json else console
+        out.print(undo_summary(report), markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command("history")
+def history_command(format: TableJsonOpt = TableOrJson.table) -> None:
+    """List recorded delete runs, newest first."""
+    rows = history_rows(iter_runs())
+    if format is TableOrJson.json:
+        write_json({"runs": rows}, sys.stdout)
+    elif rows:
+        console.print(render_history(rows))
+    else:
+        console.print("no delete runs recorded yet")

@@ -1,0 +1,142 @@
+"""Human output for delete plans, delete runs, undo and the run history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.markup import escape
+from rich.table import Table
+
+from neardup.actions.apply import ApplyReport
+from neardup.actions.journal import RunJournal
+from neardup.actions.plan import REASONS, Plan
+from neardup.actions.undo import UndoReport
+from neardup.report.text import format_bytes
+
+_MARK = {"keep": "[green]keep[/]", "remove": "[red]remove[/]"}
+
+
+def render_plan(plan: Plan) -> Table:
+    """One block of rows per group: decision, reason, file, size, pixels, distance."""
+    table = Table()
+    table.add_column("group", justify="right")
+    table.add_column("", no_wrap=True)
+    table.add_column("reason", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("pixels", justify="right", no_wrap=True)
+    table.add_column("dist", justify="right", no_wrap=True)
+    for g in plan.groups:
+        for k, item in enumerate(g.items):
+            r = item.record
+            table.add_row(
+                str(g.id) if k == 0 else "",
+                _MARK[item.decision],
+                item.reason,
+                escape(r.path),
+                format_bytes(r.size),
+                f"{r.width}x{r.height}",
+                "–" if k == 0 else str(item.distance),
+                end_section=k == len(g.items) - 1,
+            )
+    return table
+
+
+def plan_summary(plan: Plan) -> str:
+    s = plan.summary()
+    untouched = f", {s['groups_untouched']} left untouched" if s["groups_untouched"] else ""
+    return (
+        f"plan: remove {s['remove']} files ({format_bytes(s['bytes_reclaimed'])}), "
+        f"keep {s['keep']}, in {s['groups']} groups{untouched}"
+    )
+
+
+def reason_legend(plan: Plan) -> str:
+    used = sorted({i.reason for g in plan.groups for i in g.items})
+    return "; ".join(f"{r}: {REASONS[r]}" for r in used)
+
+
+def render_not_removed(report: ApplyReport) -> Table:
+    table = Table(title="not removed")
+    table.add_column("reason", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("detail", overflow="fold")
+    for o in report.outcomes:
+        if o.status != "done":
+            table.add_row(o.reason, escape(o.path), escape(o.detail))
+    return table
+
+
+_VERB = {"trash": "trashed", "move": "moved", "hardlink": "hard-linked", "permanent": "deleted"}
+
+
+def run_summary(report: ApplyReport) -> str:
+    s = report.summary()
+    reasons = ", ".join(f"{k} {v}" for k, v in s["not_removed_by_reason"].items())
+    not_removed = s["skipped"] + s["failed"]
+    tail = f"; {not_removed} not removed ({reasons})" if not_removed else ""
+    return (
+        f"{_VERB[report.action.value]} {s['files_removed']} files, "
+        f"{format_bytes(s['bytes_reclaimed'])} reclaimed{tail}; run {report.run_id}"
+    )
+
+
+def render_undo(report: UndoReport) -> Table:
+    table = Table(title=f"undo {report.run_id}")
+    table.add_column("status", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("detail", overflow="fold")
+    for o in report.outcomes:
+        table.add_row(o.status, escape(o.path), escape(o.detail))
+    return table
+
+
+def undo_summary(report: UndoReport) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts().items()) or "nothing to do"
+    return f"undo {report.run_id}: {counts}"
+
+
+def history_rows(runs: Iterable[RunJournal]) -> list[dict[str, object]]:
+    """One JSON-able row per run, newest first."""
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                "run_id": run.run_id,
+                "started": run.header.get("started", ""),
+                "action": run.header.get("action", ""),
+                "target": run.header.get("target"),
+                "planned": int(run.header.get("files", 0)),
+                "done": len(run.done),
+                "skipped": len(run.skipped),
+                "status": run.status,
+                "undone": run.undo_state,
+                "journal": str(run.path),
+            }
+        )
+    return rows[::-1]
+
+
+def render_history(rows: list[dict[str, object]]) -> Table:
+    table = Table()
+    for col in ("run_id", "started", "action", "planned", "done", "skipped", "status", "undone"):
+        table.add_column(
+            col, no_wrap=True, justify="right" if col in ("planned", "done") else "left"
+        )
+    for row in rows:
+        table.add_row(
+            *(
+                escape(str(row[c]))
+                for c in (
+                    "run_id",
+                    "started",
+                    "action",
+                    "planned",
+                    "done",
+                    "skipped",
+                    "status",
+                    "undone",
+                )
+            )
+        )
+    return table

@@ -1,0 +1,181 @@
+"""Hashing in worker processes: same results as in-process, crash isolation, prompt stop."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from neardup.api import scan
+from neardup.errors import UsageError
+from neardup.hashing import HashSpec, hash_file, hash_files
+from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.parallel import chunk_size, hash_in_workers, resolve_jobs, worth_workers
+from tests.conftest import ODD
+
+
+def test_workers_give_the_same_outcomes_as_one_process(photo_paths: list[Path]) -> None:
+    paths = [str(p) for p in photo_paths[:60]] + [str(p) for p in sorted(ODD.glob("*.*"))]
+    serial = {o.path: o for o in hash_files(paths, jobs=1)}
+    parallel = list(hash_files(paths, jobs=2))
+    assert len(parallel) == len(paths)
+    assert {o.path: o for o in parallel} == serial
+    assert any(isinstance(o, Skipped) for o in parallel)
+
+
+def test_scan_result_does_not_depend_on_the_number_of_jobs(planted_library: Path) -> None:
+    one = scan([planted_library], jobs=1)
+    two = scan([planted_library], jobs=2)
+    assert one.records == two.records  # same records in the same (discovery) order
+    assert [g.members for g in one.groups] == [g.members for g in two.groups]
+    assert one.settings.hash_mode == "fast" and one.groups
+
+
+def _crash_on_marked_file(
+    paths: tuple[str, ...], *, spec: HashSpec, max_pixels: int, compat: bool
+) -> list[HashOutcome]:
+    """A worker task that dies like a segfaulting decoder on files named *crash*."""
+    out = []
+    for p in paths:
+        if "crash" in Path(p).name:
+            os.kill(os.getpid(), signal.SIGKILL)
+        out.append(hash_file(p, spec, max_pixels=max_pixels, compat=compat))
+    return out
+
+
+def test_a_crashing_decoder_costs_only_its_own_file(tmp_path: Path) -> None:
+    src = ODD / "exif_base.jpg"
+    paths = []
+    for k in range(24):
+        name = "crash.jpg" if k == 17 else f"ok{k:02}.jpg"
+        shutil.copy(src, tmp_path / name)
+        paths.append(str(tmp_path / name))
+    outcomes = list(
+        hash_in_workers(
+            paths,
+            HashSpec(),
+            max_pixels=10**8,
+            compat=False,
+            jobs=2,
+            task=_crash_on_marked_file,
+        )
+    )
+    assert sorted(o.path for o in outcomes) == sorted(paths)
+    bad = [o for o in outcomes if isinstance(o, Skipped)]
+    assert [(Path(o.path).name, o.reason) for o in bad] == [("crash.jpg", "corrupt")]
+    assert "crashed" in bad[0].detail
+    assert all(isinstance(o, ImageRecord) for o in outcomes if o not in bad)
+
+
+def test_closing_the_generator_stops_the_workers(photo_paths: list[Path]) -> None:
+    paths = [str(p) for p in photo_paths] * 2
+    gen = hash_files(paths, jobs=2)
+    first = next(gen)
+    assert isinstance(first, ImageRecord)
+    assert multiprocessing.active_children()
+    gen.close()
+    deadline = time.monotonic() + 5
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not multiprocessing.active_children()
+
+
+def test_job_counts() -> None:
+    assert resolve_jobs(None) == resolve_jobs(0) >= 1
+    assert resolve_jobs(3) == 3
+    with pytest.raises(UsageError, match="--jobs"):
+        resolve_jobs(-1)
+    assert chunk_size(5, 2) == 1 and chunk_size(10_000, 2) == 32
+    assert not worth_workers([str(ODD / "exif_base.jpg")] * 10)
+    assert worth_workers([str(ODD / "exif_base.jpg")] * 200)
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        for k in map(int, kids):
+            found.add(k)
+            todo.append(k)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_ctrl_c_stops_a_parallel_scan_at_once(tmp_path: Path, photo_paths: list[Path]) -> None:
+    big = tmp_path / "big.jpg"
+    with Image.open(photo_paths[2]) as im:
+        im.convert("RGB").resize((3000, 2000)).save(big, quality=85)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for k in range(400):
+        os.link(big, folder / f"{k:03}.jpg")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neardup", "scan", str(folder), "--jobs", "2", "--no-save"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_descendants(proc.pid)) < 3:  # forkserver + 2 workers are up
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)  # let them hash for a moment
+        assert proc.poll() is None, "the scan finished before it could be interrupted"
+        workers = _descendants(proc.pid)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+        _out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert took < 3.0, took  # "within a second", with room for a loaded test machine
+    time.sleep(0.5)
+    assert not [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
+    ]
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_fall_back_to_this_process(photo_paths: list[Path]) -> None:
+    """A script read from stdin cannot be re-imported by a worker: hashing still completes."""
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "from neardup.hashing import hash_files\n"
+        "paths = sys.argv[1:]\n"
+        "out = list(hash_files(paths, jobs=2))\n"
+        "print(len(out), len({o.path for o in out}))\n"
+    )
+    paths = [str(p) for p in photo_paths[:70]]
+    res = subprocess.run(
+        [sys.executable, "-", *paths],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["70", "70"]
+    assert "worker processes could not start; hashing in this process instead" in res.stderr
