@@ -21,15 +21,12 @@ TASK_FILES = 256
 Compact = tuple[str, int, int, int, int, int, str, str]
 
 
-def hash_task(
-    paths: Sequence[str], algorithm: str, size: int, options: dict[str, Any]
-) -> list[Compact]:
+def hash_task(paths: Sequence[str], spec: HashSpec, options: dict[str, Any]) -> list[Compact]:
     """Run on a worker: hash ``paths``; one compact tuple per file.
 
     Tuple: ``(path, bytes, mtime_ns, hash, width, height, error_reason, error_detail)``;
     ``error_reason`` is ``""`` for a hashed image.
     """
-    spec = HashSpec(algorithm, size)
     out: list[Compact] = []
     for path in paths:
         outcome = (
@@ -79,8 +76,7 @@ def hash_on_cluster(
     futures = client.map(
         hash_task,
         batches,
-        algorithm=spec.algorithm,
-        size=spec.size,
+        spec=spec,
         options=opts,
         pure=False,
         key=[f"neardup-hash-{i}" for i in range(len(batches))],
