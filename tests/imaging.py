@@ -37,3 +37,22 @@ def make_variant(src: Path, dest_dir: Path, kind: str) -> Path:
     out = dest_dir / f"{src.stem}.{kind}.{ext}"
     img.save(out, **save_kw)
     return out
+
+
+def write_noise_images(folder: Path, count: int, *, side: int = 48, seed: int = 0) -> list[Path]:
+    """Write ``count`` small, mutually distinct random PNGs (``img00000.png``…) into ``folder``,
+    spread over sub-folders of 250; their perceptual hashes are far apart."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    paths = []
+    for k in range(count):
+        sub = folder / f"part{k // 250:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        # coarse random blocks upscaled: compressible, and distinct at hash resolution
+        blocks = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
+        img = Image.fromarray(blocks, "RGB").resize((side, side), Image.Resampling.NEAREST)
+        out = sub / f"img{k:05d}.png"
+        img.save(out, compress_level=1)
+        paths.append(out)
+    return paths

@@ -10,13 +10,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 from neardup.api import find_pairs, group, scan
+from neardup.catalog import Catalog
 from neardup.errors import NeardupError
+from neardup.find import find_similar
 from neardup.grouping import Group
 from neardup.hashing import HashSpec, hash_file, hash_image
 from neardup.model import ImageRecord, Skipped
 from neardup.result import ScanResult, ScanSettings
 
 __all__ = [
+    "Catalog",
     "Group",
     "HashSpec",
     "ImageRecord",
@@ -26,6 +29,7 @@ __all__ = [
     "Skipped",
     "__version__",
     "find_pairs",
+    "find_similar",
     "group",
     "hash_file",
     "hash_image",

@@ -17,10 +17,11 @@ from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
 from neardup.files import discover
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, check_max_pixels, hash_files
+from neardup.hashing import HashArray, HashSpec, check_max_pixels
+from neardup.incremental import CatalogArg, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
-from neardup.model import HashOutcome, ImageRecord, Skipped
+from neardup.model import ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
 
@@ -76,6 +77,9 @@ def scan(
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
     compat: bool = False,
+    catalog: CatalogArg = None,
+    use_cache: bool = True,
+    rehash: bool = False,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -95,6 +99,11 @@ def scan(
         jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
         compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
             agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
+        catalog: the hash catalog (:class:`neardup.catalog.Catalog` or its file); ``None``
+            is the default catalog. Only new and changed files are hashed; hashes of the
+            fast and the compat mode are kept apart.
+        use_cache: ``False`` neither reads nor writes the catalog.
+        rehash: hash every file again (the catalog is still updated).
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -118,19 +127,25 @@ def scan(
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
-    total = len(found.images)
-    outcome: HashOutcome
-    hashed = hash_files(found.images, spec, max_pixels=max_pixels, compat=compat, jobs=jobs)
-    for done, outcome in enumerate(hashed, 1):
+    roots = [os.path.abspath(p) for p in path_list]
+    with open_catalog(catalog, use_cache) as cat:
+        hashed = hash_paths(
+            found.images,
+            spec,
+            catalog=cat,
+            roots=roots,
+            max_pixels=max_pixels,
+            rehash=rehash,
+            progress=progress,
+            jobs=jobs,
+        )
+    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
+    for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
+        outcome = hashed.outcomes[path]
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
         else:
             skipped.append(outcome)
-        if progress is not None:
-            progress(done, total)
-    order = {path: k for k, path in enumerate(found.images)}  # workers finish in any order
-    records.sort(key=lambda r: order.get(r.path, total))
-    skipped.sort(key=lambda s: order.get(s.path, -1))
     settings = ScanSettings(
         paths=tuple(os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -146,6 +161,7 @@ def scan(
         max_pixels=max_pixels,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
+    result.from_catalog = hashed.from_catalog
     result.groups = group(records, result.hashes, threshold, index, opts, keep)
     result.seconds = time.perf_counter() - started
     return result

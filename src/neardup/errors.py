@@ -41,6 +41,18 @@ class StateError(NeardupError):
     """The saved state (last scan) could not be read or written."""
 
 
+class CatalogError(NeardupError):
+    """The hash catalog could not be opened, read or written."""
+
+
+class NeardupWarning(UserWarning):
+    """Base class of the warnings neardup emits; the CLI prints them as one line."""
+
+
+class CatalogRecoveredWarning(NeardupWarning):
+    """The catalog file was damaged: it was moved aside and a new one started."""
+
+
 class ActionError(NeardupError):
     """A delete action cannot be carried out as asked (nothing was changed by the failure)."""
 

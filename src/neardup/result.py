@@ -85,6 +85,7 @@ class ScanResult:
     files_seen: int = 0
     ignored: int = 0
     seconds: float = 0.0
+    from_catalog: int = 0
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
@@ -113,6 +114,7 @@ class ScanResult:
         return {
             "files_seen": self.files_seen,
             "images_hashed": len(self.records),
+            "images_from_catalog": self.from_catalog,
             "ignored_not_images": self.ignored,
             "skipped": len(self.skipped),
             "skipped_by_reason": self.skipped_by_reason(),
@@ -195,6 +197,7 @@ class ScanResult:
             files_seen=int(summary.get("files_seen", 0)),
             ignored=int(summary.get("ignored_not_images", 0)),
             seconds=float(summary.get("seconds", 0.0)),
+            from_catalog=int(summary.get("images_from_catalog", 0)),
             created=doc.get("created", ""),
         )
 

@@ -11,7 +11,12 @@ import sys
 import typer
 
 from neardup import __version__
-from neardup.cli.common import EXIT_INTERRUPTED, err_console, print_error
+from neardup.cli.common import (
+    EXIT_INTERRUPTED,
+    err_console,
+    install_warning_printer,
+    print_error,
+)
 from neardup.errors import NeardupError
 
 app = typer.Typer(
@@ -43,13 +48,16 @@ def _root(
 
 # Commands register themselves on ``app`` when their module is imported.
 from neardup.cli import backends as _backends  # noqa: E402,F401
+from neardup.cli import catalog as _catalog  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
+from neardup.cli import find as _find  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
 from neardup.cli import show as _show  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and map every outcome to an exit code."""
+    install_warning_printer()
     try:
         rv = app(args=argv, prog_name="neardup", standalone_mode=False)
     except NeardupError as exc:

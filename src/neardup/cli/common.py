@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
-from neardup.errors import UsageError
+from neardup.errors import NeardupWarning, UsageError
 from neardup.hashing import ALGORITHMS
 
 EXIT_OK = 0
@@ -32,11 +33,39 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class TableOrJson(StrEnum):
+    """Output format of commands that print a table or JSON (no CSV)."""
+
+    table = "table"
+    json = "json"
+
+
 def print_error(message: str, hint: str | None = None) -> None:
     """One line on stderr (plus an optional hint line), never a traceback."""
     err_console.print(f"neardup: error: {message}", markup=False, soft_wrap=True)
     if hint:
         err_console.print(f"hint: {hint}", markup=False, soft_wrap=True)
+
+
+def print_warning(message: str) -> None:
+    """One warning line on stderr."""
+    err_console.print(f"neardup: warning: {message}", markup=False, soft_wrap=True)
+
+
+def install_warning_printer() -> None:
+    """Show neardup's own warnings as one ``neardup: warning:`` line (others as usual)."""
+    default = warnings.showwarning
+    if getattr(default, "neardup", False):
+        return
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        if issubclass(category, NeardupWarning):
+            print_warning(str(message))
+        else:
+            default(message, category, *args, **kw)
+
+    show.neardup = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def parse_index_options(items: list[str] | None) -> dict[str, str]:
@@ -156,6 +185,15 @@ OutputOpt = Annotated[
         "--output", "-o", help="Write the output to FILE instead of stdout.", dir_okay=False
     ),
 ]
+CatalogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="Hash catalog file (default: catalog.sqlite in the user data folder).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
 JobsOpt = Annotated[
     int,
     typer.Option(
@@ -174,6 +212,9 @@ MaxPixelsOpt = Annotated[
     typer.Option(
         "--max-pixels", min=1, help="Skip images with more pixels than this (decompression bombs)."
     ),
+]
+TableJsonOpt = Annotated[
+    TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 VerboseOpt = Annotated[

@@ -25,6 +25,8 @@ from neardup.cli.common import (
     IndexOptOpt,
     QuietOpt,
     RecursiveOpt,
+    TableJsonOpt,
+    TableOrJson,
     ThresholdOpt,
     console,
     err_console,
@@ -50,19 +52,9 @@ from neardup.state import load_last_scan, save_last_scan
 DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
 
 
-class TableOrJson(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class Verify(StrEnum):
     hash = "hash"
     stat = "stat"
-
-
-TableJsonOpt = Annotated[
-    TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
 
 
 def _choose_action(trash: bool, move_to: Path | None, hardlink: bool, permanent: bool) -> Action:

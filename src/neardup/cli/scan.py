@@ -11,6 +11,7 @@ from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
+    CatalogOpt,
     CompatOpt,
     ExcludeOpt,
     FormatOpt,
@@ -61,6 +62,14 @@ def scan_command(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Save the result as the last scan.")
     ] = True,
+    catalog: CatalogOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write cached hashes.")
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Hash every file again, ignoring cached hashes."),
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     jobs: JobsOpt = 0,
@@ -73,6 +82,8 @@ def scan_command(
     into groups (connected components: a member may be further than the threshold from
     the keeper through a chain, and is then marked 'chained'). The result is saved as the
     last scan for 'delete' and 'show'.
+
+    Hashes are remembered in the catalog: a rescan decodes only new and changed files.
     """
     result = scan_with_progress(
         paths,
@@ -85,6 +96,9 @@ def scan_command(
         recursive=recursive,
         exclude=exclude,
         hidden=hidden,
+        catalog=catalog,
+        use_cache=not no_cache,
+        rehash=rehash,
         jobs=jobs,
         compat=compat,
         max_pixels=max_pixels,
@@ -108,11 +122,17 @@ def scan_with_progress(
     recursive: bool,
     exclude: list[str] | None,
     hidden: bool,
+    catalog: Path | None = None,
+    use_cache: bool = True,
+    rehash: bool = False,
     jobs: int = 0,
     compat: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> ScanResult:
-    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar."""
+    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
+
+    Hashes come from the catalog (``catalog`` file, default location when ``None``)
+    unless ``use_cache`` is false; ``rehash`` recomputes them."""
     with progress_bar(not quiet, "hashing") as progress:
         return scan(
             paths,
@@ -125,6 +145,9 @@ def scan_with_progress(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            catalog=catalog,
+            use_cache=use_cache,
+            rehash=rehash,
             jobs=jobs,
             compat=compat,
             max_pixels=max_pixels,

@@ -68,8 +68,10 @@ def summary_line(result: ScanResult) -> str:
     reasons = ", ".join(f"{k} {v}" for k, v in s["skipped_by_reason"].items())
     skipped = f"{s['skipped']} skipped" + (f" ({reasons})" if reasons else "")
     chained = f", {s['chained_groups']} chained" if s["chained_groups"] else ""
+    cached = s.get("images_from_catalog", 0)
+    hashed = f"{s['images_hashed']} images hashed" + (f" ({cached} from catalog)" if cached else "")
     return (
-        f"{s['files_seen']} files scanned, {s['images_hashed']} images hashed, {skipped}, "
+        f"{s['files_seen']} files scanned, {hashed}, {skipped}, "
         f"{s['groups']} groups{chained}, {s['duplicates']} duplicates "
         f"({format_bytes(s['reclaimable_bytes'])} reclaimable) in {s['seconds']:.1f} s"
     )

@@ -1,0 +1,167 @@
+"""``neardup catalog``: inspect and maintain the hash catalog."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from neardup.catalog import Catalog
+from neardup.cli import app
+from neardup.cli.common import (
+    CatalogOpt,
+    OutputOpt,
+    TableJsonOpt,
+    TableOrJson,
+    console,
+    output_stream,
+)
+from neardup.report import format_bytes, write_json
+
+catalog_app = typer.Typer(
+    name="catalog",
+    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history).",
+    no_args_is_help=True,
+)
+app.add_typer(catalog_app, name="catalog")
+
+EXPORT_FIELDS = (
+    "path",
+    "algorithm",
+    "hash_size",
+    "mode",
+    "hash",
+    "current",
+    "width",
+    "height",
+    "bytes",
+    "mtime_ns",
+    "inode",
+    "device",
+    "exif_datetime",
+    "first_seen",
+    "last_seen",
+    "vanished",
+    "error",
+    "error_detail",
+)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@catalog_app.command("stats")
+def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson.table) -> None:
+    """Counts and size of the catalog: files, hashes per kind, failures, scans."""
+    with Catalog(catalog) as cat:
+        stats = cat.stats()
+    if format is TableOrJson.json:
+        write_json(stats.to_dict(), _stdout())
+        return
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("catalog", escape(stats.path))
+    table.add_row("schema version", str(stats.schema_version))
+    table.add_row("size on disk", format_bytes(stats.bytes))
+    table.add_row("files", f"{stats.files:,} ({stats.vanished:,} vanished)")
+    for kind, n in stats.hashes.items():
+        table.add_row(f"hashes {escape(kind)}", f"{n:,}")
+    table.add_row("cached failures", f"{stats.failures:,}")
+    table.add_row(
+        "scans", f"{stats.scans:,}" + (f" (last {stats.last_scan})" if stats.scans else "")
+    )
+    console.print(table)
+
+
+@catalog_app.command("prune")
+def prune_command(
+    catalog: CatalogOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Only list what would be removed.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every path.")] = False,
+) -> None:
+    """Remove the entries of files that are gone (vanished or missing now).
+
+    Only catalog rows are removed; no image file is touched.
+    """
+    with Catalog(catalog) as cat:
+        gone = cat.prune(dry_run=dry_run)
+    if verbose or dry_run:
+        for path in gone:
+            console.print(path, markup=False, soft_wrap=True)
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"{verb} {len(gone):,} entries of files that are gone", markup=False)
+
+
+@catalog_app.command("vacuum")
+def vacuum_command(catalog: CatalogOpt = None) -> None:
+    """Compact the catalog file (SQLite VACUUM) and fold in its write-ahead log."""
+    with Catalog(catalog) as cat:
+        before, after = cat.vacuum()
+    console.print(f"{format_bytes(before)} -> {format_bytes(after)}", markup=False)
+
+
+@catalog_app.command("export")
+def export_command(
+    catalog: CatalogOpt = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = ExportFormat.csv,
+    output: OutputOpt = None,
+) -> None:
+    """Write every catalog entry (one row per file and hash kind) as CSV or JSON.
+
+    Hashes are hex (as ImageHash prints them); 'current' says whether the hash still
+    matches the file's recorded size and modification time.
+    """
+    with Catalog(catalog) as cat, output_stream(output) as stream:
+        rows = cat.export_rows()
+        if format is ExportFormat.json:
+            write_json({"catalog": cat.location, "entries": list(rows)}, stream)
+        else:
+            writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+
+
+@catalog_app.command("history")
+def history_command(
+    catalog: CatalogOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
+    format: TableJsonOpt = TableOrJson.table,
+) -> None:
+    """Past scans, newest first: when, which paths, what they found."""
+    with Catalog(catalog) as cat:
+        scans = cat.history(limit)
+    if format is TableOrJson.json:
+        write_json({"scans": scans}, _stdout())
+        return
+    table = Table()
+    for col in ("id", "created", "paths", "images", "from catalog", "groups", "seconds"):
+        table.add_column(col, overflow="fold")
+    for s in scans:
+        summ: dict[str, Any] = s["summary"]
+        table.add_row(
+            str(s["id"]),
+            s["created"],
+            escape(", ".join(s["paths"])),
+            str(summ.get("images_hashed", "")),
+            str(summ.get("images_from_catalog", "")),
+            str(summ.get("groups", "")),
+            str(summ.get("seconds", "")),
+        )
+    console.print(table)
+
+
+def _stdout() -> Any:
+    return sys.stdout

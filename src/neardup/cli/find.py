@@ -1,0 +1,138 @@
+"""``neardup find``: the catalogued images nearest to query images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
+from neardup.cli import app
+from neardup.cli.common import (
+    CatalogOpt,
+    CompatOpt,
+    HashOpt,
+    HashSizeOpt,
+    IndexOpt,
+    IndexOptOpt,
+    JobsOpt,
+    OutputOpt,
+    TableJsonOpt,
+    TableOrJson,
+    ThresholdOpt,
+    console,
+    output_stream,
+    parse_index_options,
+)
+from neardup.find import FindResult, find_similar
+from neardup.hashing import HashSpec
+from neardup.report import format_bytes, write_json
+
+
+@app.command("find")
+def find_command(
+    images: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Query image files.", show_default=False, dir_okay=False, metavar="IMAGE"
+        ),
+    ],
+    within: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--in",
+            metavar="PATH",
+            help="Search only below PATH, updating the catalog for it first (repeatable). "
+            "Default: every image in the catalog.",
+            show_default=False,
+        ),
+    ] = None,
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    index: IndexOpt = DEFAULT_INDEX,
+    index_opt: IndexOptOpt = None,
+    hash: HashOpt = "phash",
+    hash_size: HashSizeOpt = 8,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=1, help="At most N matches per query image."),
+    ] = None,
+    catalog: CatalogOpt = None,
+    compat: CompatOpt = False,
+    jobs: JobsOpt = 0,
+    format: TableJsonOpt = TableOrJson.table,
+    output: OutputOpt = None,
+) -> None:
+    """Find the catalogued images nearest to each IMAGE, with their distances.
+
+    A query image need not be in the catalog. Candidates are the images earlier scans
+    stored in the catalog (same --hash and --hash-size), or the images below --in PATH.
+    Exit code 0 when every query has a match, 1 when some has none.
+    """
+    results = find_similar(
+        images,
+        within=within or (),
+        catalog=catalog,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        index=index,
+        index_options=parse_index_options(index_opt),
+        limit=limit,
+        compat=compat,
+        jobs=jobs,
+    )
+    spec = HashSpec(hash, hash_size, compat=compat)
+    if format is TableOrJson.json:
+        doc = {
+            "settings": {
+                "hash": hash,
+                "hash_size": hash_size,
+                "threshold": threshold,
+                "index": index,
+                "compat": compat,
+                "in": [str(p.resolve()) for p in within or ()],
+            },
+            "results": [r.to_dict(spec) for r in results],
+        }
+        with output_stream(output) as stream:
+            write_json(doc, stream)
+    else:
+        table = render_matches(results)
+        if output is None:
+            console.print(table)
+        else:
+            from rich.console import Console
+
+            with output_stream(output) as stream:
+                Console(file=stream, width=160, no_color=True).print(table)
+    if not all(r.matches for r in results):
+        raise typer.Exit(1)
+
+
+def render_matches(results: list[FindResult]) -> Table:
+    """A block of rows per query: the query, then its matches nearest first."""
+    table = Table(show_lines=False)
+    table.add_column("query / match", overflow="fold")
+    table.add_column("dist", justify="right", no_wrap=True)
+    table.add_column("pixels", justify="right", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    for r in results:
+        if r.skipped is not None:
+            table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
+            table.add_row(f"  [red]cannot hash: {escape(r.skipped.detail)}[/]", "", "", "")
+            continue
+        table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
+        if not r.matches:
+            table.add_row("  [dim]no match within the threshold[/]", "", "", "")
+        for m in r.matches:
+            rec = m.record
+            table.add_row(
+                f"  {escape(rec.path)}",
+                str(m.distance),
+                f"{rec.width}×{rec.height}",
+                format_bytes(rec.size),
+            )
+    return table

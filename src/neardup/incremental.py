@@ -1,0 +1,114 @@
+"""Hashing with the catalog: only new and changed files are decoded.
+
+:func:`hash_paths` is what :func:`neardup.scan` uses. It stats every file, takes the
+still-valid outcomes from the :class:`~neardup.catalog.Catalog`, hashes the rest with
+:func:`neardup.hashing.hash_files` (whose outcomes may arrive in any order) and writes
+them back in batches as they arrive, so an interrupted scan keeps what it hashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from neardup.catalog import Catalog, FileStat
+from neardup.hashing import HashSpec, hash_files
+from neardup.keep import exif_datetime_ns
+from neardup.model import HashOutcome
+
+CatalogArg = Catalog | str | os.PathLike[str] | None
+
+
+@dataclass(slots=True)
+class Hashed:
+    """Outcomes by path, and how many came from the catalog versus were computed."""
+
+    outcomes: dict[str, HashOutcome] = field(default_factory=dict)
+    from_catalog: int = 0
+    computed: int = 0
+    vanished: int = 0
+
+
+@contextlib.contextmanager
+def open_catalog(catalog: CatalogArg, use_cache: bool = True) -> Iterator[Catalog | None]:
+    """The catalog to use: a given :class:`Catalog` (left open), a path or ``None`` for the
+    default location (opened and closed here), or no catalog when ``use_cache`` is false."""
+    if not use_cache:
+        yield None
+    elif isinstance(catalog, Catalog):
+        yield catalog
+    else:
+        with Catalog(catalog) as opened:
+            yield opened
+
+
+def hash_paths(
+    paths: Sequence[str],
+    spec: HashSpec,
+    *,
+    catalog: Catalog | None,
+    roots: Sequence[str] = (),
+    max_pixels: int,
+    rehash: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = 1,
+) -> Hashed:
+    """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
+
+    Args:
+        paths: the image files of a scan.
+        spec: the hash to compute.
+        catalog: where hashes are remembered; ``None`` hashes everything, stores nothing.
+        roots: the scanned files and folders; catalogued files below them that are gone
+            now are marked vanished.
+        max_pixels: the pixel limit (a cached ``too-large`` skip is retried under a
+            higher limit).
+        rehash: ignore cached hashes (new ones are still stored).
+        progress: called as ``progress(done, total)``.
+        jobs: hashing processes for :func:`neardup.hashing.hash_files` (``None``/``0``:
+            every core where it pays off).
+    """
+    out = Hashed()
+    total = len(paths)
+    if catalog is None:
+        computed = hash_files(paths, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+        for done, outcome in enumerate(computed, 1):
+            out.outcomes[outcome.path] = outcome
+            if progress is not None:
+                progress(done, total)
+        out.computed = total
+        return out
+
+    stats: dict[str, FileStat] = {}
+    for p in paths:
+        st = FileStat.of(p)
+        if st is not None:
+            stats[p] = st
+    if not rehash:
+        hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots)
+        out.outcomes.update(hits.outcomes)
+        catalog.mark_seen(hits.file_ids)
+        moved = hits.moved
+    else:
+        moved = {}
+    out.from_catalog = len(out.outcomes)
+    done = out.from_catalog
+    if progress is not None:
+        progress(done, total)
+    todo = [p for p in paths if p not in out.outcomes]
+    with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
+        for p, exif_ns in moved.items():
+            writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
+        computed = hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+        for outcome in computed:
+            out.outcomes[outcome.path] = outcome
+            writer.add(outcome, stats.get(outcome.path))
+            out.computed += 1
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    if roots:
+        out.vanished = catalog.mark_vanished(roots, paths)
+    return out
