@@ -32,7 +32,7 @@ def test_dask_missing_gives_install_hint(
     blocker.mkdir()
     for name in ("dask", "distributed"):
         (blocker / f"{name}.py").write_text(
-            f"raise ImportError('No module named {name!r}', name={name!r})\n"
+            f"raise ImportError('No module named {name}', name='{name}')\n"
         )
     env = {"PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")])}
     res = run_cli("scan", str(planted_folder), "--dask", "local:2", env=env)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,14 +16,15 @@ from typing import Any
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
-from neardup.files import discover
+from neardup.files import discover, is_url
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, check_max_pixels
-from neardup.incremental import CatalogArg, hash_paths, open_catalog
+from neardup.hashing import HashArray, HashSpec, check_max_pixels, to_array
+from neardup.incremental import CatalogArg, Hasher, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
-from neardup.model import ImageRecord, Skipped
+from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
+from neardup.remote import hash_any
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -50,14 +52,17 @@ def group(
     index: str = DEFAULT_INDEX,
     index_options: Mapping[str, Any] | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
+    pairs: Iterable[PairBlock] | None = None,
 ) -> list[Group]:
     """Find near-duplicate groups among already hashed ``records``.
 
     The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`).
+    ``pairs``, when given, are the pairs within ``threshold`` already found elsewhere (a
+    Dask scan's distributed join); otherwise the ``index`` backend finds them.
     """
     if len(records) < 2:
         return []
-    blocks = find_pairs(hashes, threshold, index, index_options)
+    blocks = pairs if pairs is not None else find_pairs(hashes, threshold, index, index_options)
     return build_groups(hashes, blocks, threshold, keeper_key(records, keep))
 
 
@@ -80,6 +85,8 @@ def scan(
     catalog: CatalogArg = None,
     use_cache: bool = True,
     rehash: bool = False,
+    dask: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -104,6 +111,10 @@ def scan(
             fast and the compat mode are kept apart.
         use_cache: ``False`` neither reads nor writes the catalog.
         rehash: hash every file again (the catalog is still updated).
+        dask: run hashing and the pair search on a Dask cluster: ``"local"``,
+            ``"local:N"`` or a scheduler address (needs ``neardup[dask]``; see
+            docs/scale-out.md). ``None`` never imports Dask.
+        log: receives one-line notes, such as the Dask dashboard address.
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -122,32 +133,61 @@ def scan(
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
         backend.resolve_options(opts)
+    if dask is not None:
+        from neardup.scaleout import require_dask
+        from neardup.scaleout.cluster import parse_scheduler
+
+        parse_scheduler(dask)  # a bad value is a usage error before any work
+        require_dask()
     started = time.perf_counter()
     path_list = [os.fspath(p) for p in paths]
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
-    roots = [os.path.abspath(p) for p in path_list]
-    with open_catalog(catalog, use_cache) as cat:
-        hashed = hash_paths(
-            found.images,
-            spec,
-            catalog=cat,
-            roots=roots,
-            max_pixels=max_pixels,
-            rehash=rehash,
-            progress=progress,
-            jobs=jobs,
-        )
-    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
-    for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
-        outcome = hashed.outcomes[path]
-        if isinstance(outcome, ImageRecord):
-            records.append(outcome)
+    roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
+        hasher: Hasher
+        if client is not None:
+            from neardup.scaleout.hashing import hash_on_cluster
+
+            def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+                return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
         else:
-            skipped.append(outcome)
+
+            def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+                return hash_any(todo, spec, max_pixels=max_pixels, jobs=jobs)
+
+        with open_catalog(catalog, use_cache) as cat:
+            hashed = hash_paths(
+                found.images,
+                spec,
+                catalog=cat,
+                roots=roots,
+                max_pixels=max_pixels,
+                rehash=rehash,
+                progress=progress,
+                jobs=jobs,
+                hasher=hasher,
+            )
+        order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
+        for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
+            outcome = hashed.outcomes[path]
+            if isinstance(outcome, ImageRecord):
+                records.append(outcome)
+            else:
+                skipped.append(outcome)
+        pair_blocks: list[PairBlock] | None = None
+        if client is not None and len(records) > 1:
+            from neardup.scaleout.join import distributed_pairs
+
+            hashes = to_array([r.hash for r in records], spec.words)
+            found_pairs = distributed_pairs(
+                hashes, threshold, client, show_progress=progress is not None
+            )
+            pair_blocks = [found_pairs]
     settings = ScanSettings(
-        paths=tuple(os.path.abspath(p) for p in path_list),
+        paths=tuple(p if is_url(p) else os.path.abspath(p) for p in path_list),
         hash=hash,
         hash_size=hash_size,
         threshold=threshold,
@@ -162,6 +202,18 @@ def scan(
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
     result.from_catalog = hashed.from_catalog
-    result.groups = group(records, result.hashes, threshold, index, opts, keep)
+    result.groups = group(records, result.hashes, threshold, index, opts, keep, pair_blocks)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def _cluster(dask: str, log: Callable[[str], None] | None) -> Iterator[Any]:
+    """Connect to the Dask cluster named by ``dask`` and say where its dashboard is."""
+    from neardup.scaleout.cluster import connect
+
+    with connect(dask) as client:
+        if log is not None:
+            workers = len(client.scheduler_info().get("workers", {}))
+            log(f"dask: {workers} workers, dashboard {client.dashboard_link}")
+        yield client

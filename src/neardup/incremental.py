@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, FileStat
@@ -19,6 +19,8 @@ from neardup.keep import exif_datetime_ns
 from neardup.model import HashOutcome
 
 CatalogArg = Catalog | str | os.PathLike[str] | None
+#: Computes outcomes for a list of paths, yielding them in any order.
+Hasher = Callable[[Sequence[str]], Iterable[HashOutcome]]
 
 
 @dataclass(slots=True)
@@ -54,6 +56,7 @@ def hash_paths(
     rehash: bool = False,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = 1,
+    hasher: Hasher | None = None,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -69,12 +72,19 @@ def hash_paths(
         progress: called as ``progress(done, total)``.
         jobs: hashing processes for :func:`neardup.hashing.hash_files` (``None``/``0``:
             every core where it pays off).
+        hasher: computes outcomes for the files not found in the catalog, in any order
+            (default: :func:`neardup.hashing.hash_files` with ``jobs``; a Dask scan passes
+            its cluster hasher).
     """
+    if hasher is None:
+
+        def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+            return hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+
     out = Hashed()
     total = len(paths)
     if catalog is None:
-        computed = hash_files(paths, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
-        for done, outcome in enumerate(computed, 1):
+        for done, outcome in enumerate(hasher(paths), 1):
             out.outcomes[outcome.path] = outcome
             if progress is not None:
                 progress(done, total)
@@ -101,8 +111,7 @@ def hash_paths(
     with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
         for p, exif_ns in moved.items():
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
-        computed = hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
-        for outcome in computed:
+        for outcome in hasher(todo):
             out.outcomes[outcome.path] = outcome
             writer.add(outcome, stats.get(outcome.path))
             out.computed += 1

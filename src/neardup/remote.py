@@ -9,29 +9,18 @@ skip-with-reason rules apply unchanged.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from fnmatch import fnmatch
 from typing import Any
 
 from neardup.decode import is_image_name
 from neardup.errors import NeardupError, UsageError
-from neardup.files import Discovery, natural_key
-from neardup.hashing import HashSpec, hash_file
+from neardup.files import Discovery, is_url, natural_key
+from neardup.hashing import HashSpec, hash_file, hash_files
 from neardup.model import HashOutcome, ImageRecord, Skipped
-
-
-def is_url(path: str) -> bool:
-    """True for ``scheme://...`` (a Windows drive letter is not a scheme).
-
-    >>> is_url("memory://photos"), is_url("s3://bucket/x.jpg"), is_url("/home/me"), is_url("C:/x")
-    (True, True, False, False)
-    """
-    scheme, sep, _ = path.partition("://")
-    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").replace("-", "").isalnum()
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
@@ -125,9 +114,17 @@ def _mtime_ns(info: dict[str, Any]) -> int:
     return 0
 
 
-def local_path(url: str) -> str | None:
-    """The local path of a ``file://`` URL, else ``None``."""
-    if not url.startswith("file://"):
-        return None
-    _, path = _filesystem(url)
-    return os.path.abspath(path)
+def hash_any(
+    paths: Sequence[str],
+    spec: HashSpec,
+    *,
+    max_pixels: int | None = None,
+    jobs: int | None = None,
+) -> Iterator[HashOutcome]:
+    """Hash local paths with :func:`neardup.hashing.hash_files` (parallel) and URLs here."""
+    local = [p for p in paths if not is_url(p)]
+    urls = [p for p in paths if is_url(p)]
+    kwargs: dict[str, Any] = {} if max_pixels is None else {"max_pixels": max_pixels}
+    yield from hash_files(local, spec, compat=spec.compat, jobs=jobs, **kwargs)
+    for url in urls:
+        yield hash_url(url, spec, max_pixels=max_pixels)

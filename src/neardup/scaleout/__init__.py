@@ -12,8 +12,6 @@ from neardup.errors import NeardupError
 class DaskUnavailable(NeardupError):
     """``--dask`` was given but the ``neardup[dask]`` extra is not installed."""
 
-    hint = "pip install 'neardup[dask]'"
-
 
 def require_dask() -> None:
     """Raise :class:`DaskUnavailable` unless dask and distributed are importable."""
@@ -23,6 +21,5 @@ def require_dask() -> None:
     except ImportError as exc:
         raise DaskUnavailable(
             f"--dask needs the dask extra ({exc.name or exc} is missing): "
-            "pip install 'neardup[dask]'",
-            hint=None,
+            "pip install 'neardup[dask]'"
         ) from None

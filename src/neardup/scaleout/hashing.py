@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from neardup.files import is_url
 from neardup.hashing import HashSpec, hash_file
 from neardup.model import HashOutcome, ImageRecord, Skipped
-from neardup.remote import hash_url, is_url
+from neardup.remote import hash_url
 
 #: Files per Dask task.
 TASK_FILES = 256
