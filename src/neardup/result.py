@@ -25,7 +25,7 @@ class ScanSettings:
     hash: str = "phash"
     hash_size: int = 8
     threshold: int = 10
-    index: str = "bktree"
+    index: str = "mih"
     index_options: tuple[tuple[str, Any], ...] = ()
     recursive: bool = True
     exclude: tuple[str, ...] = ()

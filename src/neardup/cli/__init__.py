@@ -48,6 +48,7 @@ def _root(
 
 # Commands register themselves on ``app`` when their module is imported.
 from neardup.cli import backends as _backends  # noqa: E402,F401
+from neardup.cli import bench as _bench  # noqa: E402,F401
 from neardup.cli import catalog as _catalog  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
 from neardup.cli import find as _find  # noqa: E402,F401

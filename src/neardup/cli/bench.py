@@ -1,0 +1,117 @@
+"""``neardup bench``: every installed backend side by side on the same hashes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from neardup.bench import (
+    DEFAULT_SIZES,
+    BenchResult,
+    Dataset,
+    folder_dataset,
+    format_size,
+    machine,
+    parse_size,
+    plot,
+    run_benchmark,
+    synthetic,
+)
+from neardup.cli import app
+from neardup.cli.common import console, err_console
+from neardup.errors import UsageError
+
+
+@app.command("bench")
+def bench_command(
+    sizes: Annotated[
+        str,
+        typer.Option("--sizes", help="Comma-separated numbers of hashes, e.g. 10k,100k,1M."),
+    ] = ",".join(format_size(s) for s in DEFAULT_SIZES),
+    radius: Annotated[
+        int, typer.Option("--radius", "-r", min=0, help="Hamming radius of the all-pairs search.")
+    ] = 10,
+    bits: Annotated[int, typer.Option("--bits", help="Hash width: 64 or 256.")] = 64,
+    backends: Annotated[
+        str, typer.Option("--backends", help="Comma-separated backend names, or 'all'.")
+    ] = "all",
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds allowed per backend and size.")
+    ] = 120,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = "table",
+    plot_file: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write a log-log plot of time against N to FILE.png."),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Option("--folder", help="Benchmark on the real hashes of the images under PATH."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic hashes.")] = 0,
+) -> None:
+    """Time every installed backend (each in a fresh process): build, all pairs, memory, recall."""
+    fmt = format.lower()
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format must be table or json, got {format!r}")
+    if bits not in (64, 256):
+        raise UsageError(f"--bits must be 64 or 256, got {bits}")
+    names = [b.strip() for b in backends.split(",") if b.strip()]
+    datasets: list[Dataset]
+    if folder is not None:
+        datasets = [folder_dataset(folder, bits)]
+    else:
+        datasets = [synthetic(parse_size(s), bits, radius, seed) for s in sizes.split(",")]
+
+    def progress(result: BenchResult) -> None:
+        if fmt == "table":
+            err_console.print(
+                f"{result.dataset:>6} {result.backend:<10} {result.status}", highlight=False
+            )
+
+    results = run_benchmark(datasets, radius, names, timeout, on_result=progress)
+    if plot_file is not None:
+        plot(results, plot_file)
+    if fmt == "json":
+        doc = {
+            "radius": radius,
+            "bits": bits,
+            "timeout_s": timeout,
+            "machine": machine(),
+            "results": [r.to_dict() for r in results],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    console.print(render_table(results))
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def render_table(results: list[BenchResult]) -> Table:
+    """The benchmark as a rich table, one row per backend and size."""
+    table = Table(title=f"all pairs within radius {results[0].radius}" if results else None)
+    for col in ("N", "backend", "status", "build s", "pairs s", "total s", "peak RSS MB"):
+        table.add_column(col, justify="right" if col != "backend" else "left")
+    for col in ("pairs", "recall", "planted recall"):
+        table.add_column(col, justify="right")
+    for r in results:
+        table.add_row(
+            r.dataset,
+            r.backend,
+            r.status if not r.detail or r.status == "ok" else f"{r.status} ({r.detail})",
+            _num(r.build_s),
+            _num(r.pairs_s),
+            _num(r.total_s),
+            _num(r.peak_rss_mb, 0),
+            "–" if r.pairs is None else f"{r.pairs:,}",
+            _num(r.recall, 3),
+            _num(r.planted_recall, 3),
+        )
+    return table
