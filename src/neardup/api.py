@@ -24,7 +24,6 @@ from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
-from neardup.remote import hash_any
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
@@ -147,16 +146,12 @@ def scan(
     roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
-        hasher: Hasher
+        hasher: Hasher | None = None  # None: local processes (see hash_paths)
         if client is not None:
             from neardup.scaleout.hashing import hash_on_cluster
 
             def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
                 return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
-        else:
-
-            def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
-                return hash_any(todo, spec, max_pixels=max_pixels, jobs=jobs)
 
         with open_catalog(catalog, use_cache) as cat:
             hashed = hash_paths(

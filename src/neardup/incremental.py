@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, FileStat
+from neardup.files import is_url
 from neardup.hashing import HashSpec, hash_files
 from neardup.keep import exif_datetime_ns
 from neardup.model import HashOutcome
@@ -78,8 +79,15 @@ def hash_paths(
     """
     if hasher is None:
 
-        def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
-            return hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome]:
+            local = [p for p in todo if not is_url(p)]
+            yield from hash_files(local, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+            urls = [p for p in todo if is_url(p)]
+            if urls:
+                from neardup.remote import hash_url  # fsspec is optional
+
+                for url in urls:
+                    yield hash_url(url, spec, max_pixels=max_pixels)
 
     out = Hashed()
     total = len(paths)

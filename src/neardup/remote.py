@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import posixpath
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from fnmatch import fnmatch
 from typing import Any
 
 from neardup.decode import is_image_name
 from neardup.errors import NeardupError, UsageError
-from neardup.files import Discovery, is_url, natural_key
-from neardup.hashing import HashSpec, hash_file, hash_files
+from neardup.files import Discovery, natural_key
+from neardup.hashing import HashSpec, hash_file
 from neardup.model import HashOutcome, ImageRecord, Skipped
 
 
@@ -112,19 +112,3 @@ def _mtime_ns(info: dict[str, Any]) -> int:
         except (TypeError, ValueError):
             continue
     return 0
-
-
-def hash_any(
-    paths: Sequence[str],
-    spec: HashSpec,
-    *,
-    max_pixels: int | None = None,
-    jobs: int | None = None,
-) -> Iterator[HashOutcome]:
-    """Hash local paths with :func:`neardup.hashing.hash_files` (parallel) and URLs here."""
-    local = [p for p in paths if not is_url(p)]
-    urls = [p for p in paths if is_url(p)]
-    kwargs: dict[str, Any] = {} if max_pixels is None else {"max_pixels": max_pixels}
-    yield from hash_files(local, spec, compat=spec.compat, jobs=jobs, **kwargs)
-    for url in urls:
-        yield hash_url(url, spec, max_pixels=max_pixels)
