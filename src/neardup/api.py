@@ -16,19 +16,27 @@ from typing import Any
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
+from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
 from neardup.files import discover, is_url
-from neardup.grouping import Group, build_groups
+from neardup.grouping import GROUPINGS, Group, build_groups
 from neardup.hashing import HashArray, HashSpec, check_max_pixels, to_array
 from neardup.incremental import CatalogArg, Hasher, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
+from neardup.matching import analyse_files, group_features
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
 
 #: Default options of :func:`scan` (and of the CLI).
 DEFAULT_INDEX = "mih"  # fastest exact backend at every size measured (docs/performance.md)
-DEFAULT_THRESHOLD = 10
+DEFAULT_THRESHOLD = 8
+#: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
+DEFAULT_GROUPING = GROUPINGS[0]
+#: Trimming is opt-in: the hash catalog caches plain hashes (docs/accuracy.md recommends it).
+DEFAULT_TRIM = False
+#: Verification is opt-in for the same reason (docs/accuracy.md recommends it).
+DEFAULT_VERIFY = False
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -51,18 +59,20 @@ def group(
     index: str = DEFAULT_INDEX,
     index_options: Mapping[str, Any] | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
+    grouping: str = DEFAULT_GROUPING,
     pairs: Iterable[PairBlock] | None = None,
 ) -> list[Group]:
     """Find near-duplicate groups among already hashed ``records``.
 
-    The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`).
+    The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`);
+    ``grouping`` is ``centre`` (no chaining) or ``components`` (see :mod:`neardup.grouping`).
     ``pairs``, when given, are the pairs within ``threshold`` already found elsewhere (a
     Dask scan's distributed join); otherwise the ``index`` backend finds them.
     """
     if len(records) < 2:
         return []
     blocks = pairs if pairs is not None else find_pairs(hashes, threshold, index, index_options)
-    return build_groups(hashes, blocks, threshold, keeper_key(records, keep))
+    return build_groups(hashes, blocks, threshold, keeper_key(records, keep), grouping)
 
 
 def scan(
@@ -79,6 +89,12 @@ def scan(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
+    grouping: str = DEFAULT_GROUPING,
+    trim: bool = DEFAULT_TRIM,
+    invariant: Iterable[str] | str | None = None,
+    crop: bool = False,
+    verify: bool = DEFAULT_VERIFY,
+    verify_min: float = DEFAULT_VERIFY_MIN,
     jobs: int | None = None,
     compat: bool = False,
     catalog: CatalogArg = None,
@@ -102,6 +118,13 @@ def scan(
         max_pixels: images with more pixels are skipped as ``too-large``.
         keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
+        grouping: ``centre`` (default, no chaining) or ``components``.
+        trim: remove uniform margins (frames, letterboxing) before hashing.
+        invariant: ``"flip"``, ``"rotate"`` or both: also match mirrored/rotated copies
+            (pHash only).
+        crop: also match on hashes of centred sub-regions (crop resistance).
+        verify: confirm candidate pairs by the normalised correlation of small greyscale
+            thumbnails, at least ``verify_min``.
         jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
         compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
             agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
@@ -124,63 +147,89 @@ def scan(
     """
     spec = HashSpec(hash, hash_size, compat=compat)
     keep = parse_keep(keep)
+    if grouping not in GROUPINGS:
+        raise UsageError(f"unknown grouping {grouping!r}; choose one of: {', '.join(GROUPINGS)}")
+    if not -1.0 <= verify_min <= 1.0:
+        raise UsageError(f"verify_min must be between -1 and 1, got {verify_min}")
+    features_opts = FeatureOptions(trim, parse_invariant(invariant), crop, verify)
+    features_opts.check(spec)
+    plain = features_opts == FeatureOptions(trim=False)
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     check_max_pixels(max_pixels)
     resolve_jobs(jobs)
-    opts = dict(index_options or {})
-    backend = index_registry.load(index)  # fail fast, before hashing anything
-    if hasattr(backend, "resolve_options"):
-        backend.resolve_options(opts)
     if dask is not None:
         from neardup.scaleout import require_dask
         from neardup.scaleout.cluster import parse_scheduler
 
         parse_scheduler(dask)  # a bad value is a usage error before any work
+        if not plain:
+            raise UsageError(
+                "--dask runs the plain hash scan: drop --trim, --invariant, --crop, --verify"
+            )
         require_dask()
+    opts = dict(index_options or {})
+    backend = index_registry.load(index)  # fail fast, before hashing anything
+    if hasattr(backend, "resolve_options"):
+        backend.resolve_options(opts)
     started = time.perf_counter()
     path_list = [os.fspath(p) for p in paths]
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
-    roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
-    with contextlib.ExitStack() as stack:
-        client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
-        hasher: Hasher | None = None  # None: local processes (see hash_paths)
-        if client is not None:
-            from neardup.scaleout.hashing import hash_on_cluster
+    features: list[Features] = []
+    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
+    from_catalog = 0
+    analysed: dict[str, tuple[HashOutcome, Features | None]]
+    pair_blocks: list[PairBlock] | None = None
+    if plain:
+        roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
+            hasher: Hasher | None = None  # None: local processes (see hash_paths)
+            if client is not None:
+                from neardup.scaleout.hashing import hash_on_cluster
 
-            def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
-                return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
+                def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+                    return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
 
-        with open_catalog(catalog, use_cache) as cat:
-            hashed = hash_paths(
-                found.images,
-                spec,
-                catalog=cat,
-                roots=roots,
-                max_pixels=max_pixels,
-                rehash=rehash,
-                progress=progress,
-                jobs=jobs,
-                hasher=hasher,
-            )
-        order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
-        for path in sorted(hashed.outcomes, key=lambda p: order.get(p, len(order))):
-            outcome = hashed.outcomes[path]
-            if isinstance(outcome, ImageRecord):
-                records.append(outcome)
-            else:
-                skipped.append(outcome)
-        pair_blocks: list[PairBlock] | None = None
-        if client is not None and len(records) > 1:
-            from neardup.scaleout.join import distributed_pairs
-
-            hashes = to_array([r.hash for r in records], spec.words)
-            found_pairs = distributed_pairs(
-                hashes, threshold, client, show_progress=progress is not None
-            )
-            pair_blocks = [found_pairs]
+            with open_catalog(catalog, use_cache) as cat:
+                hashed = hash_paths(
+                    found.images,
+                    spec,
+                    catalog=cat,
+                    roots=roots,
+                    max_pixels=max_pixels,
+                    rehash=rehash,
+                    progress=progress,
+                    jobs=jobs,
+                    hasher=hasher,
+                )
+            if client is not None:
+                pair_blocks = [
+                    _distributed_pairs(
+                        hashed.outcomes, order, spec, threshold, client, progress is not None
+                    )
+                ]
+        from_catalog = hashed.from_catalog
+        analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
+    else:  # trimmed hashes and thumbnails are not cached: every image is decoded
+        analysed = {}
+        total = len(found.images)
+        outcomes = analyse_files(
+            found.images, spec, features_opts, max_pixels=max_pixels, jobs=jobs
+        )
+        for done, (outcome, feats) in enumerate(outcomes, 1):
+            analysed[outcome.path] = (outcome, feats)
+            if progress is not None:
+                progress(done, total)
+    for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
+        outcome, feats = analysed[path]
+        if isinstance(outcome, ImageRecord):
+            records.append(outcome)
+            features.append(feats or Features())
+        else:
+            skipped.append(outcome)
     settings = ScanSettings(
         paths=tuple(p if is_url(p) else os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -192,12 +241,34 @@ def scan(
         exclude=tuple(exclude),
         hidden=hidden,
         keep=keep,
+        grouping=grouping,
+        trim=trim,
+        invariant=tuple(sorted(features_opts.invariant)),
+        crop=crop,
+        verify=verify,
+        verify_min=verify_min,
         hash_mode="compat" if compat else "fast",
         max_pixels=max_pixels,
     )
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
-    result.from_catalog = hashed.from_catalog
-    result.groups = group(records, result.hashes, threshold, index, opts, keep, pair_blocks)
+    result.from_catalog = from_catalog
+    if plain or not (features_opts.needs_alternates or verify):
+        result.groups = group(
+            records, result.hashes, threshold, index, opts, keep, grouping, pairs=pair_blocks
+        )
+    else:
+        result.groups = group_features(
+            records,
+            result.hashes,
+            features,
+            features_opts,
+            threshold,
+            index=index,
+            index_options=opts,
+            keep=keep,
+            grouping=grouping,
+            verify_min=verify_min,
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -212,3 +283,22 @@ def _cluster(dask: str, log: Callable[[str], None] | None) -> Iterator[Any]:
             workers = len(client.scheduler_info().get("workers", {}))
             log(f"dask: {workers} workers, dashboard {client.dashboard_link}")
         yield client
+
+
+def _distributed_pairs(
+    outcomes: Mapping[str, HashOutcome],
+    order: Mapping[str, int],
+    spec: HashSpec,
+    threshold: int,
+    client: Any,
+    show_progress: bool,
+) -> PairBlock:
+    """Pairs among the hashed images, in the row order :func:`scan` gives its records."""
+    from neardup.scaleout.join import distributed_pairs
+
+    records = sorted(
+        (o for o in outcomes.values() if isinstance(o, ImageRecord)),
+        key=lambda r: order.get(r.path, len(order)),
+    )
+    hashes = to_array([r.hash for r in records], spec.words)
+    return distributed_pairs(hashes, threshold, client, show_progress=show_progress)

@@ -133,12 +133,15 @@ def hash_file(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     compat: bool = False,
+    analyse: Callable[[Image.Image], int] | None = None,
 ) -> HashOutcome:
     """Hash one file; never raises for a bad file, returns :class:`Skipped` instead.
 
     The EXIF orientation is applied first, so a photo and its EXIF-rotated twin hash alike.
     ``compat=True`` decodes the whole image and hashes it with ImageHash (bit-for-bit equal
     to ImageHash on the upright image); the default decodes only what the hash needs.
+    ``analyse``, when given, decodes the whole image and computes the hash from it instead
+    (border trimming and extra features, see :mod:`neardup.features`).
     """
     check_max_pixels(max_pixels)
     compat = compat or spec.compat
@@ -146,7 +149,7 @@ def hash_file(
     name = str(p)
     try:
         st = p.stat()
-        if compat:
+        if compat or analyse is not None:
             image = open_image(p, max_pixels=max_pixels)
             width, height = image.size
         else:
@@ -165,7 +168,9 @@ def hash_file(
     except Exception as exc:  # a decoder bug must not abort a scan: record it with its type
         return Skipped(name, "corrupt", f"unexpected decoder error {type(exc).__name__}: {exc}")
     try:
-        if compat:
+        if analyse is not None:
+            value = analyse(image)
+        elif compat:
             value = hash_image(image, spec, compat=True)
         else:
             value = _thumbnail_hash(thumb.image, spec)

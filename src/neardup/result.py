@@ -24,13 +24,19 @@ class ScanSettings:
     paths: tuple[str, ...]
     hash: str = "phash"
     hash_size: int = 8
-    threshold: int = 10
+    threshold: int = 8
     index: str = "mih"
     index_options: tuple[tuple[str, Any], ...] = ()
     recursive: bool = True
     exclude: tuple[str, ...] = ()
     hidden: bool = False
     keep: tuple[str, ...] = DEFAULT_KEEP
+    grouping: str = "centre"
+    trim: bool = False
+    invariant: tuple[str, ...] = ()
+    crop: bool = False
+    verify: bool = False
+    verify_min: float = 0.9
     #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
     hash_mode: str = "fast"
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -51,6 +57,12 @@ class ScanSettings:
             "exclude": list(self.exclude),
             "hidden": self.hidden,
             "keep": list(self.keep),
+            "grouping": self.grouping,
+            "trim": self.trim,
+            "invariant": list(self.invariant),
+            "crop": self.crop,
+            "verify": self.verify,
+            "verify_min": self.verify_min,
             "hash_mode": self.hash_mode,
             "max_pixels": self.max_pixels,
         }
@@ -68,6 +80,13 @@ class ScanSettings:
             exclude=tuple(d.get("exclude", ())),
             hidden=bool(d.get("hidden", False)),
             keep=tuple(d.get("keep", DEFAULT_KEEP)),
+            # Documents written before these settings existed grouped by components, untrimmed.
+            grouping=d.get("grouping", "components"),
+            trim=bool(d.get("trim", False)),
+            invariant=tuple(d.get("invariant", ())),
+            crop=bool(d.get("crop", False)),
+            verify=bool(d.get("verify", False)),
+            verify_min=float(d.get("verify_min", 0.9)),
             # documents written before hash_mode existed were hashed the ImageHash way
             hash_mode=str(d.get("hash_mode", "compat")),
             max_pixels=int(d.get("max_pixels", DEFAULT_MAX_PIXELS)),

@@ -51,6 +51,7 @@ from neardup.cli import backends as _backends  # noqa: E402,F401
 from neardup.cli import bench as _bench  # noqa: E402,F401
 from neardup.cli import catalog as _catalog  # noqa: E402,F401
 from neardup.cli import delete as _delete  # noqa: E402,F401
+from neardup.cli import eval as _eval  # noqa: E402,F401
 from neardup.cli import find as _find  # noqa: E402,F401
 from neardup.cli import scan as _scan  # noqa: E402,F401
 from neardup.cli import show as _show  # noqa: E402,F401

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, scan
+from neardup.api import (
+    DEFAULT_GROUPING,
+    DEFAULT_INDEX,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TRIM,
+    DEFAULT_VERIFY,
+    scan,
+)
 from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
@@ -36,6 +43,7 @@ from neardup.cli.common import (
     progress_bar,
 )
 from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
 from neardup.state import save_last_scan
@@ -77,6 +85,41 @@ def scan_command(
     ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    grouping: Annotated[
+        str,
+        typer.Option(
+            "--grouping",
+            help="centre: every member within the threshold of its group's centre (no "
+            "chaining); components: connected components of the pairs (may chain).",
+        ),
+    ] = DEFAULT_GROUPING,
+    trim: Annotated[
+        bool,
+        typer.Option("--trim/--no-trim", help="Remove uniform margins (frames) before hashing."),
+    ] = DEFAULT_TRIM,
+    invariant: Annotated[
+        str | None,
+        typer.Option(
+            "--invariant", help="Also match mirrored/rotated copies: flip, rotate or flip,rotate."
+        ),
+    ] = None,
+    crop: Annotated[
+        bool,
+        typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify/--no-verify",
+            help="Confirm every pair by correlating small greyscale thumbnails.",
+        ),
+    ] = DEFAULT_VERIFY,
+    verify_min: Annotated[
+        float,
+        typer.Option(
+            "--verify-min", min=-1.0, max=1.0, help="Smallest correlation --verify accepts."
+        ),
+    ] = DEFAULT_VERIFY_MIN,
     jobs: JobsOpt = 0,
     compat: CompatOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
@@ -92,12 +135,15 @@ def scan_command(
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
-    Images are hashed with a perceptual hash; pairs within --threshold bits are joined
-    into groups (connected components: a member may be further than the threshold from
-    the keeper through a chain, and is then marked 'chained'). The result is saved as the
-    last scan for 'delete' and 'show'.
+    Images are hashed with a perceptual hash; pairs within --threshold bits are grouped
+    around centres, so every member is within the threshold of its group's centre
+    ('--grouping components' joins chains instead; a member further than the threshold
+    from the keeper is marked 'chained'). --trim --verify is recommended where many
+    different images share one composition (docs/accuracy.md). The result is saved as
+    the last scan for 'delete' and 'show'.
 
-    Hashes are remembered in the catalog: a rescan decodes only new and changed files.
+    Plain hashes (without --trim/--verify) are remembered in the catalog: a rescan
+    decodes only new and changed files.
     """
     result = scan_with_progress(
         paths,
@@ -110,6 +156,14 @@ def scan_command(
         recursive=recursive,
         exclude=exclude,
         hidden=hidden,
+        matching={
+            "grouping": grouping,
+            "trim": trim,
+            "invariant": invariant,
+            "crop": crop,
+            "verify": verify,
+            "verify_min": verify_min,
+        },
         catalog=catalog,
         use_cache=not no_cache,
         rehash=rehash,
@@ -137,6 +191,7 @@ def scan_with_progress(
     recursive: bool,
     exclude: list[str] | None,
     hidden: bool,
+    matching: Mapping[str, Any] | None = None,
     catalog: Path | None = None,
     use_cache: bool = True,
     rehash: bool = False,
@@ -148,7 +203,9 @@ def scan_with_progress(
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
 
     Hashes come from the catalog (``catalog`` file, default location when ``None``)
-    unless ``use_cache`` is false; ``rehash`` recomputes them."""
+    unless ``use_cache`` is false; ``rehash`` recomputes them. ``matching`` holds the
+    grouping/trim/invariant/crop/verify keyword arguments.
+    """
     with progress_bar(not quiet, "hashing") as progress:
         return scan(
             paths,
@@ -161,6 +218,7 @@ def scan_with_progress(
             hidden=hidden,
             index_options=parse_index_options(index_opt),
             progress=progress,
+            **dict(matching or {}),
             catalog=catalog,
             use_cache=use_cache,
             rehash=rehash,

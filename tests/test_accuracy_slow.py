@@ -1,0 +1,70 @@
+"""The full evaluation on the 150 shared photos, asserting the documented accuracy (slow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from neardup.api import DEFAULT_THRESHOLD
+from neardup.evaluation import (
+    RECOMMENDED_METHOD,
+    TARGET_PRECISION,
+    EvalConfig,
+    Evaluation,
+    evaluate,
+)
+from neardup.transforms import PHOTOMETRIC
+from tests.conftest import PHOTOS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> Evaluation:
+    return evaluate(PHOTOS, EvalConfig(algorithms=("phash",), sizes=(8,)))
+
+
+def _at(ev: Evaluation, name: str, threshold: int):  # type: ignore[no-untyped-def]
+    row = ev.method(name).at(threshold)
+    assert row is not None, f"{name} has no row at {threshold}"
+    return row
+
+
+def test_recommended_options_keep_precision_and_find_edits(evaluation: Evaluation) -> None:
+    _, score, per = _at(evaluation, RECOMMENDED_METHOD, DEFAULT_THRESHOLD)
+    assert score.precision >= TARGET_PRECISION
+    for t in PHOTOMETRIC:
+        # Documented: 96-100% (not the 100% goal; see docs/accuracy.md).
+        assert per[t].recall_photos is not None and per[t].recall_photos >= 0.95, t
+    assert per["watermark"].recall_photos >= 0.95
+    assert per["border5"].recall_photos >= 0.90
+
+
+def test_plain_hash_cannot_separate_same_composition(evaluation: Evaluation) -> None:
+    _, score, per = _at(evaluation, "phash-8", DEFAULT_THRESHOLD)
+    assert score.precision < 0.9
+    assert per["jpeg30"].recall_photos == 1.0
+
+
+def test_invariance_finds_flips_and_quarter_turns(evaluation: Evaluation) -> None:
+    _, score, per = _at(evaluation, "phash-8+trim+invariant+crop+verify", DEFAULT_THRESHOLD)
+    assert score.precision >= TARGET_PRECISION
+    assert per["hflip"].recall_photos >= 0.95
+    assert per["rot90"].recall_photos >= 0.95
+
+
+def test_crop_hashes_help_crops_at_a_precision_cost(evaluation: Evaluation) -> None:
+    # Documented shortfall: at >= 99.9% precision crops stay far below the 85% goal.
+    best = evaluation.method("phash-8+trim+crop").best_threshold()
+    assert best is not None
+    _, _, per = _at(evaluation, "phash-8+trim+crop", best)
+    plain = _at(evaluation, "phash-8+trim", best)[2]
+    assert per["crop5"].recall_photos > plain["crop5"].recall_photos
+    _, score8, per8 = _at(evaluation, "phash-8+trim+crop", DEFAULT_THRESHOLD)
+    assert per8["crop5"].recall_photos >= 0.85
+    assert score8.precision < TARGET_PRECISION
+
+
+def test_baselines_are_less_precise(evaluation: Evaluation) -> None:
+    by_name = {name: score for name, _, score, _ in evaluation.baselines}
+    assert by_name["imagededup"].precision < 0.9
+    assert by_name["kdtree-hex-manhattan"].recall < 0.5
