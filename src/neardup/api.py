@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -16,10 +17,10 @@ from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
 from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
-from neardup.files import discover
+from neardup.files import discover, is_url
 from neardup.grouping import GROUPINGS, Group, build_groups
-from neardup.hashing import HashArray, HashSpec, check_max_pixels
-from neardup.incremental import CatalogArg, hash_paths, open_catalog
+from neardup.hashing import HashArray, HashSpec, check_max_pixels, to_array
+from neardup.incremental import CatalogArg, Hasher, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
 from neardup.matching import analyse_files, group_features
@@ -59,15 +60,18 @@ def group(
     index_options: Mapping[str, Any] | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
     grouping: str = DEFAULT_GROUPING,
+    pairs: Iterable[PairBlock] | None = None,
 ) -> list[Group]:
     """Find near-duplicate groups among already hashed ``records``.
 
     The proposed keeper of each group is chosen by the ``keep`` rules (see :mod:`neardup.keep`);
     ``grouping`` is ``centre`` (no chaining) or ``components`` (see :mod:`neardup.grouping`).
+    ``pairs``, when given, are the pairs within ``threshold`` already found elsewhere (a
+    Dask scan's distributed join); otherwise the ``index`` backend finds them.
     """
     if len(records) < 2:
         return []
-    blocks = find_pairs(hashes, threshold, index, index_options)
+    blocks = pairs if pairs is not None else find_pairs(hashes, threshold, index, index_options)
     return build_groups(hashes, blocks, threshold, keeper_key(records, keep), grouping)
 
 
@@ -96,6 +100,8 @@ def scan(
     catalog: CatalogArg = None,
     use_cache: bool = True,
     rehash: bool = False,
+    dask: str | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> ScanResult:
     """Walk ``paths``, hash every image, and group near-duplicates.
 
@@ -127,6 +133,10 @@ def scan(
             fast and the compat mode are kept apart.
         use_cache: ``False`` neither reads nor writes the catalog.
         rehash: hash every file again (the catalog is still updated).
+        dask: run hashing and the pair search on a Dask cluster: ``"local"``,
+            ``"local:N"`` or a scheduler address (needs ``neardup[dask]``; see
+            docs/scale-out.md). ``None`` never imports Dask.
+        log: receives one-line notes, such as the Dask dashboard address.
 
     Returns:
         A :class:`ScanResult`; bad files are in ``result.skipped``, never raised.
@@ -148,6 +158,16 @@ def scan(
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     check_max_pixels(max_pixels)
     resolve_jobs(jobs)
+    if dask is not None:
+        from neardup.scaleout import require_dask
+        from neardup.scaleout.cluster import parse_scheduler
+
+        parse_scheduler(dask)  # a bad value is a usage error before any work
+        if not plain:
+            raise UsageError(
+                "--dask runs the plain hash scan: drop --trim, --invariant, --crop, --verify"
+            )
+        require_dask()
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
     if hasattr(backend, "resolve_options"):
@@ -161,19 +181,36 @@ def scan(
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
     from_catalog = 0
     analysed: dict[str, tuple[HashOutcome, Features | None]]
+    pair_blocks: list[PairBlock] | None = None
     if plain:
-        roots = [os.path.abspath(p) for p in path_list]
-        with open_catalog(catalog, use_cache) as cat:
-            hashed = hash_paths(
-                found.images,
-                spec,
-                catalog=cat,
-                roots=roots,
-                max_pixels=max_pixels,
-                rehash=rehash,
-                progress=progress,
-                jobs=jobs,
-            )
+        roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
+            hasher: Hasher | None = None  # None: local processes (see hash_paths)
+            if client is not None:
+                from neardup.scaleout.hashing import hash_on_cluster
+
+                def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+                    return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
+
+            with open_catalog(catalog, use_cache) as cat:
+                hashed = hash_paths(
+                    found.images,
+                    spec,
+                    catalog=cat,
+                    roots=roots,
+                    max_pixels=max_pixels,
+                    rehash=rehash,
+                    progress=progress,
+                    jobs=jobs,
+                    hasher=hasher,
+                )
+            if client is not None:
+                pair_blocks = [
+                    _distributed_pairs(
+                        hashed.outcomes, order, spec, threshold, client, progress is not None
+                    )
+                ]
         from_catalog = hashed.from_catalog
         analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
     else:  # trimmed hashes and thumbnails are not cached: every image is decoded
@@ -194,7 +231,7 @@ def scan(
         else:
             skipped.append(outcome)
     settings = ScanSettings(
-        paths=tuple(os.path.abspath(p) for p in path_list),
+        paths=tuple(p if is_url(p) else os.path.abspath(p) for p in path_list),
         hash=hash,
         hash_size=hash_size,
         threshold=threshold,
@@ -216,7 +253,9 @@ def scan(
     result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
     result.from_catalog = from_catalog
     if plain or not (features_opts.needs_alternates or verify):
-        result.groups = group(records, result.hashes, threshold, index, opts, keep, grouping)
+        result.groups = group(
+            records, result.hashes, threshold, index, opts, keep, grouping, pairs=pair_blocks
+        )
     else:
         result.groups = group_features(
             records,
@@ -232,3 +271,34 @@ def scan(
         )
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def _cluster(dask: str, log: Callable[[str], None] | None) -> Iterator[Any]:
+    """Connect to the Dask cluster named by ``dask`` and say where its dashboard is."""
+    from neardup.scaleout.cluster import connect
+
+    with connect(dask) as client:
+        if log is not None:
+            workers = len(client.scheduler_info().get("workers", {}))
+            log(f"dask: {workers} workers, dashboard {client.dashboard_link}")
+        yield client
+
+
+def _distributed_pairs(
+    outcomes: Mapping[str, HashOutcome],
+    order: Mapping[str, int],
+    spec: HashSpec,
+    threshold: int,
+    client: Any,
+    show_progress: bool,
+) -> PairBlock:
+    """Pairs among the hashed images, in the row order :func:`scan` gives its records."""
+    from neardup.scaleout.join import distributed_pairs
+
+    records = sorted(
+        (o for o in outcomes.values() if isinstance(o, ImageRecord)),
+        key=lambda r: order.get(r.path, len(order)),
+    )
+    hashes = to_array([r.hash for r in records], spec.words)
+    return distributed_pairs(hashes, threshold, client, show_progress=show_progress)

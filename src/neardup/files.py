@@ -33,6 +33,16 @@ class Discovery:
 _DIGITS = re.compile(r"(\d+)")
 
 
+def is_url(path: str) -> bool:
+    """True for ``scheme://...`` paths (fsspec URLs); a Windows drive letter is not a scheme.
+
+    >>> is_url("memory://photos"), is_url("s3://bucket/x.jpg"), is_url("/home/me"), is_url("C:/x")
+    (True, True, False, False)
+    """
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").replace("-", "").isalnum()
+
+
 def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders ``img2`` before ``img10``.
 
@@ -71,6 +81,20 @@ def discover(
             found.images.append(path)
 
     for given in paths:
+        if is_url(os.fspath(given)):
+            from neardup.remote import discover_url  # fsspec is optional
+
+            sub = discover_url(
+                os.fspath(given), recursive=recursive, exclude=exclude, hidden=hidden
+            )
+            found.files_seen += sub.files_seen
+            found.ignored += sub.ignored
+            found.skipped.extend(sub.skipped)
+            for url in sub.images:
+                if url not in seen:
+                    seen.add(url)
+                    found.images.append(url)
+            continue
         root = os.path.abspath(os.fspath(given))
         if not os.path.lexists(root):
             raise UsageError(f"no such file or folder: {given}")

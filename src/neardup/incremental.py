@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, FileStat
+from neardup.files import is_url
 from neardup.hashing import HashSpec, hash_files
 from neardup.keep import exif_datetime_ns
 from neardup.model import HashOutcome
 
 CatalogArg = Catalog | str | os.PathLike[str] | None
+#: Computes outcomes for a list of paths, yielding them in any order.
+Hasher = Callable[[Sequence[str]], Iterable[HashOutcome]]
 
 
 @dataclass(slots=True)
@@ -54,6 +57,7 @@ def hash_paths(
     rehash: bool = False,
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = 1,
+    hasher: Hasher | None = None,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -69,12 +73,26 @@ def hash_paths(
         progress: called as ``progress(done, total)``.
         jobs: hashing processes for :func:`neardup.hashing.hash_files` (``None``/``0``:
             every core where it pays off).
+        hasher: computes outcomes for the files not found in the catalog, in any order
+            (default: :func:`neardup.hashing.hash_files` with ``jobs``; a Dask scan passes
+            its cluster hasher).
     """
+    if hasher is None:
+
+        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome]:
+            local = [p for p in todo if not is_url(p)]
+            yield from hash_files(local, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+            urls = [p for p in todo if is_url(p)]
+            if urls:
+                from neardup.remote import hash_url  # fsspec is optional
+
+                for url in urls:
+                    yield hash_url(url, spec, max_pixels=max_pixels)
+
     out = Hashed()
     total = len(paths)
     if catalog is None:
-        computed = hash_files(paths, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
-        for done, outcome in enumerate(computed, 1):
+        for done, outcome in enumerate(hasher(paths), 1):
             out.outcomes[outcome.path] = outcome
             if progress is not None:
                 progress(done, total)
@@ -101,8 +119,7 @@ def hash_paths(
     with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
         for p, exif_ns in moved.items():
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
-        computed = hash_files(todo, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
-        for outcome in computed:
+        for outcome in hasher(todo):
             out.outcomes[outcome.path] = outcome
             writer.add(outcome, stats.get(outcome.path))
             out.computed += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,7 +52,11 @@ from neardup.state import save_last_scan
 @app.command("scan")
 def scan_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files and folders to scan.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="Files and folders to scan; fsspec URLs (file://, memory://, s3://...) too.",
+            show_default=False,
+        ),
     ],
     index: IndexOpt = DEFAULT_INDEX,
     index_opt: IndexOptOpt = None,
@@ -119,6 +123,15 @@ def scan_command(
     jobs: JobsOpt = 0,
     compat: CompatOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="SCHEDULER",
+            help="Hash and search on a Dask cluster: local, local:N or a scheduler address "
+            "(tcp://host:8786). Needs neardup[dask].",
+        ),
+    ] = None,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -157,6 +170,7 @@ def scan_command(
         jobs=jobs,
         compat=compat,
         max_pixels=max_pixels,
+        dask=dask,
     )
     if save:
         save_last_scan(result)
@@ -166,7 +180,7 @@ def scan_command(
 
 
 def scan_with_progress(
-    paths: list[Path],
+    paths: Sequence[str | Path],
     *,
     quiet: bool,
     index: str,
@@ -184,6 +198,7 @@ def scan_with_progress(
     jobs: int = 0,
     compat: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    dask: str | None = None,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
 
@@ -210,7 +225,13 @@ def scan_with_progress(
             jobs=jobs,
             compat=compat,
             max_pixels=max_pixels,
+            dask=dask,
+            log=None if quiet else _note,
         )
+
+
+def _note(message: str) -> None:
+    err_console.print(message, markup=False, soft_wrap=True)
 
 
 def emit_scan(
