@@ -217,9 +217,10 @@ def _smoke_heic() -> str:
 
 
 def _smoke_dask() -> str:
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
-    total = dask.compute(dask.delayed(sum)([1, 2, 3]), scheduler="synchronous")[0]
+    total = compute(delayed(sum)([1, 2, 3]), scheduler="synchronous")[0]  # type: ignore[no-untyped-call]
     if total != 6:
         raise RuntimeError("dask computed a wrong result")
     return "ran a task graph"
