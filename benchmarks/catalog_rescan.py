@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--side", type=int, default=1024, help="long side of built images")
     parser.add_argument("--repeat", type=int, default=3, help="rescans to time (median)")
-    parser.add_argument("--index", default="bktree", help="search backend for the scans")
+    parser.add_argument("--index", default="mih", help="search backend for the scans (the default)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="neardup-bench-") as tmp:
