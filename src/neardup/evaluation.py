@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -107,6 +106,8 @@ def imagededup_phash(img: Image.Image) -> int:
     """imagededup's PHash: RGB resized to 32×32, greyscale, 2-D DCT, 8×8 block, bits >= the
     median of the block without its DC term."""
     small = img.convert("RGB").resize((32, 32), Image.Resampling.LANCZOS).convert("L")
+    import scipy.fft  # imported on first use: it costs start-up time
+
     dct = scipy.fft.dct(scipy.fft.dct(np.asarray(small, dtype=np.float64), axis=0), axis=1)
     low = dct[:8, :8]
     bits = low >= np.median(low.ravel()[1:])

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 from PIL import Image, ImageFilter
 
@@ -174,6 +173,8 @@ def grey_thumbnail(image: Image.Image, side: int) -> NDArray[np.float64]:
 
 def phash_of_thumbnail(pixels: NDArray[np.float64], hash_size: int = 8) -> int:
     """pHash of a ``4·hash_size`` square greyscale thumbnail, bit-identical to ImageHash."""
+    import scipy.fft  # imported on first use: it costs start-up time
+
     dct = scipy.fft.dct(scipy.fft.dct(pixels, axis=0), axis=1)
     low = dct[:hash_size, :hash_size]
     return bits_to_int(low > np.median(low))

@@ -21,8 +21,6 @@ from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from neardup.errors import UsageError
 from neardup.hashing import HashArray, distances_to
@@ -67,6 +65,9 @@ def component_clusters(
     """Connected components (size >= 2) of the graph on ``n`` nodes with edges left–right."""
     if left.size == 0 or n == 0:
         return []
+    from scipy.sparse import coo_matrix  # imported on first use: it costs start-up time
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     order = np.argsort(labels, kind="stable")
@@ -109,6 +110,8 @@ def centre_clusters(
     """
     if n == 0 or left.size == 0:
         return []
+    from scipy.sparse import coo_matrix
+
     rows = np.concatenate([left, right])
     cols = np.concatenate([right, left])
     adj = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n)).tocsr()
