@@ -32,7 +32,7 @@ from neardup.cli.common import (
     err_console,
     progress_bar,
 )
-from neardup.cli.scan import scan_with_progress
+from neardup.cli.scan import scan_or_last
 from neardup.errors import ConfirmationRequired, UsageError
 from neardup.report import format_bytes, write_json
 from neardup.report.actions import (
@@ -46,7 +46,6 @@ from neardup.report.actions import (
     run_summary,
     undo_summary,
 )
-from neardup.state import load_last_scan, save_last_scan
 
 #: Test-only: seconds to wait after each journaled intent, so a test can kill a run mid-way.
 DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
@@ -169,22 +168,19 @@ def delete_command(
     options (--index, --threshold, ...) apply when PATH is given.
     """
     action = _choose_action(trash, move_to, hardlink, permanent)
-    if paths:
-        result = scan_with_progress(
-            paths,
-            quiet=quiet,
-            index=index,
-            index_opt=index_opt,
-            hash=hash,
-            hash_size=hash_size,
-            threshold=threshold,
-            recursive=recursive,
-            exclude=exclude,
-            hidden=hidden,
-        )
-        save_last_scan(result)
-    else:
-        result = load_last_scan()
+    result = scan_or_last(
+        paths,
+        save=True,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+    )
     plan = plan_deletion(result, keep=keep, references=reference or ())
     if dry_run:
         if format is TableOrJson.json:

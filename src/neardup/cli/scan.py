@@ -46,7 +46,7 @@ from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
 from neardup.result import ScanResult
-from neardup.state import save_last_scan
+from neardup.state import load_last_scan, save_last_scan
 
 
 @app.command("scan")
@@ -177,6 +177,42 @@ def scan_command(
     emit_scan(result, format, output, quiet=quiet, verbose=verbose)
     if fail_on_duplicates and result.groups:
         raise typer.Exit(EXIT_DUPLICATES)
+
+
+def scan_or_last(
+    paths: Sequence[str | Path] | None,
+    *,
+    save: bool,
+    quiet: bool,
+    index: str,
+    index_opt: list[str] | None,
+    hash: str,
+    hash_size: int,
+    threshold: int,
+    recursive: bool,
+    exclude: list[str] | None,
+    hidden: bool,
+) -> ScanResult:
+    """Scan ``paths`` with the shared scan options (saving it as the last scan when
+    ``save``), or load the last saved scan when no path is given: what ``delete`` and
+    ``show`` act on."""
+    if not paths:
+        return load_last_scan()
+    result = scan_with_progress(
+        paths,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+    )
+    if save:
+        save_last_scan(result)
+    return result
 
 
 def scan_with_progress(

@@ -24,7 +24,7 @@ from neardup.cli.common import (
     err_console,
     progress_bar,
 )
-from neardup.cli.scan import scan_with_progress
+from neardup.cli.scan import scan_or_last
 from neardup.errors import UsageError
 from neardup.keep import KEEP_RULES, parse_keep
 from neardup.report.html import write_report
@@ -39,7 +39,6 @@ from neardup.report.visual import (
     require_show_extra,
     write_map,
 )
-from neardup.state import load_last_scan, save_last_scan
 
 DEFAULT_OUTPUT = Path("neardup-show")
 
@@ -136,23 +135,19 @@ def show_command(
             err_console.print(
                 "note: no map: it needs openTSNE: pip install 'neardup[show]'", markup=False
             )
-    if paths:
-        result = scan_with_progress(
-            paths,
-            quiet=quiet,
-            index=index,
-            index_opt=index_opt,
-            hash=hash,
-            hash_size=hash_size,
-            threshold=threshold,
-            recursive=recursive,
-            exclude=exclude,
-            hidden=hidden,
-        )
-        if save:
-            save_last_scan(result)
-    else:
-        result = load_last_scan()
+    result = scan_or_last(
+        paths,
+        save=save,
+        quiet=quiet,
+        index=index,
+        index_opt=index_opt,
+        hash=hash,
+        hash_size=hash_size,
+        threshold=threshold,
+        recursive=recursive,
+        exclude=exclude,
+        hidden=hidden,
+    )
     cache = ThumbnailCache()
     written: list[Path] = []
     map_src: str | None = None
