@@ -8,8 +8,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.imaging import make_variant
 
@@ -117,3 +119,17 @@ def run_cli() -> Iterator[object]:
         )
 
     yield run
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path Pillow is asked to open (decode or header read) in this process."""
+    calls: list[str] = []
+    real = Image.open
+
+    def counting(fp: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(os.fspath(fp) if isinstance(fp, str | os.PathLike) else repr(fp))
+        return real(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", counting)
+    return calls

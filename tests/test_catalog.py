@@ -54,20 +54,6 @@ def small_folder(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every path Pillow is asked to open (decode or header read) in this process."""
-    calls: list[str] = []
-    real = Image.open
-
-    def counting(fp: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(os.fspath(fp) if isinstance(fp, str | os.PathLike) else repr(fp))
-        return real(fp, *args, **kwargs)
-
-    monkeypatch.setattr(Image, "open", counting)
-    return calls
-
-
 def catalog_rows(path: Path) -> dict[str, tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(

@@ -15,7 +15,6 @@ from neardup import transforms
 from neardup.errors import UsageError
 from neardup.features import (
     FeatureOptions,
-    Features,
     centre_hashes,
     dihedral_hashes,
     extract,
@@ -24,6 +23,7 @@ from neardup.features import (
     trim_borders,
     trim_box,
     verify_thumbnail,
+    views_of,
 )
 from neardup.grouping import centre_clusters, component_clusters
 from neardup.hashing import HashSpec, hamming, hash_image
@@ -94,7 +94,7 @@ def test_centre_hashes_and_extract(photo: Image.Image) -> None:
     value, feats = extract(photo, spec, FeatureOptions(trim=False, crop=True, verify=True))
     assert value == hash_image(photo, spec)
     assert len(feats.alternates) == 2
-    assert feats.thumbnail is not None and feats.thumbnail.shape == (32 * 32,)
+    assert feats.views is not None and feats.views.content.shape == (32, 32)
 
 
 def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]) -> None:
@@ -104,9 +104,12 @@ def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]
     mine = verify_thumbnail(photo)
     assert similarity(mine, same) > 0.97
     assert similarity(mine, other) < similarity(mine, same)
-    feats = [Features(thumbnail=mine), Features(thumbnail=same), Features(thumbnail=other)]
-    kept = verified({(0, 1): 3, (0, 2): 5}, feats, minimum=similarity(mine, other) + 0.01)
+    views = [views_of(photo), views_of(transforms.apply(photo, "jpeg30", 1))]
+    with Image.open(photo_paths[40]) as im:
+        views.append(views_of(im.convert("RGB")))
+    kept = verified({(0, 1): 3, (0, 2): 5}, views)
     assert kept == {(0, 1): 3}
+    assert verified({(0, 1): 3}, [views[0], None]) == {}  # an undecodable image confirms nothing
     flat = np.zeros(4, dtype=np.float32)
     assert similarity(flat, flat) == 1.0 and similarity(flat, mine[:4] + 1) == 0.0
 

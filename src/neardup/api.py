@@ -16,14 +16,14 @@ from typing import Any
 from neardup import index as index_registry
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
-from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, parse_invariant
+from neardup.features import DEFAULT_VERIFY_MIN, FeatureOptions, Features, Views, parse_invariant
 from neardup.files import discover, is_url
 from neardup.grouping import GROUPINGS, Group, build_groups
 from neardup.hashing import HashArray, HashSpec, check_max_pixels, to_array
 from neardup.incremental import CatalogArg, Hasher, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
-from neardup.matching import analyse_files, group_features
+from neardup.matching import analyse_files, match_groups, views_for
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
@@ -33,10 +33,10 @@ DEFAULT_INDEX = "mih"  # fastest exact backend at every size measured (docs/perf
 DEFAULT_THRESHOLD = 8
 #: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
 DEFAULT_GROUPING = GROUPINGS[0]
-#: Trimming is opt-in: the hash catalog caches plain hashes (docs/accuracy.md recommends it).
-DEFAULT_TRIM = False
-#: Verification is opt-in for the same reason (docs/accuracy.md recommends it).
-DEFAULT_VERIFY = False
+#: Border trimming and verification are on by default (docs/accuracy.md); a ``--dask`` scan
+#: runs the plain hash scan instead.
+DEFAULT_TRIM = True
+DEFAULT_VERIFY = True
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -90,10 +90,10 @@ def scan(
     keep: Sequence[str] = DEFAULT_KEEP,
     progress: ProgressCallback | None = None,
     grouping: str = DEFAULT_GROUPING,
-    trim: bool = DEFAULT_TRIM,
+    trim: bool | None = None,
     invariant: Iterable[str] | str | None = None,
     crop: bool = False,
-    verify: bool = DEFAULT_VERIFY,
+    verify: bool | None = None,
     verify_min: float = DEFAULT_VERIFY_MIN,
     jobs: int | None = None,
     compat: bool = False,
@@ -119,12 +119,15 @@ def scan(
         keep: keep rules choosing each group's proposed keeper (:mod:`neardup.keep`).
         progress: called as ``progress(done, total)`` while hashing.
         grouping: ``centre`` (default, no chaining) or ``components``.
-        trim: remove uniform margins (frames, letterboxing) before hashing.
+        trim: also hash each image without its uniform margins (frames, letterboxing) and
+            match on either hash. ``None``: on, except with ``dask``.
         invariant: ``"flip"``, ``"rotate"`` or both: also match mirrored/rotated copies
-            (pHash only).
-        crop: also match on hashes of centred sub-regions (crop resistance).
+            (pHash only; every image is decoded on every scan).
+        crop: also match on hashes of centred sub-regions (crop resistance; every image is
+            decoded on every scan).
         verify: confirm candidate pairs by the normalised correlation of small greyscale
-            thumbnails, at least ``verify_min``.
+            views, at least ``verify_min`` (:func:`neardup.features.view_similarity`).
+            ``None``: on, except with ``dask``.
         jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
         compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
             agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
@@ -151,9 +154,15 @@ def scan(
         raise UsageError(f"unknown grouping {grouping!r}; choose one of: {', '.join(GROUPINGS)}")
     if not -1.0 <= verify_min <= 1.0:
         raise UsageError(f"verify_min must be between -1 and 1, got {verify_min}")
+    if dask is not None and (trim or verify or crop or invariant):
+        raise UsageError(
+            "--dask runs the plain hash scan: drop --trim, --invariant, --crop, --verify"
+        )
+    trim = (dask is None) if trim is None else trim
+    verify = (dask is None) if verify is None else verify
     features_opts = FeatureOptions(trim, parse_invariant(invariant), crop, verify)
     features_opts.check(spec)
-    plain = features_opts == FeatureOptions(trim=False)
+    cached = not features_opts.needs_alternates  # invariant and crop decode every image
     if threshold < 0 or threshold > spec.bits:
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     check_max_pixels(max_pixels)
@@ -163,10 +172,6 @@ def scan(
         from neardup.scaleout.cluster import parse_scheduler
 
         parse_scheduler(dask)  # a bad value is a usage error before any work
-        if not plain:
-            raise UsageError(
-                "--dask runs the plain hash scan: drop --trim, --invariant, --crop, --verify"
-            )
         require_dask()
     opts = dict(index_options or {})
     backend = index_registry.load(index)  # fail fast, before hashing anything
@@ -182,9 +187,10 @@ def scan(
     from_catalog = 0
     analysed: dict[str, tuple[HashOutcome, Features | None]]
     pair_blocks: list[PairBlock] | None = None
-    if plain:
-        roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
-        with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
+        cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
+        if cached:
+            roots = [os.path.abspath(p) for p in path_list if not is_url(p)]
             client = stack.enter_context(_cluster(dask, log)) if dask is not None else None
             hasher: Hasher | None = None  # None: local processes (see hash_paths)
             if client is not None:
@@ -193,43 +199,66 @@ def scan(
                 def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
                     return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
 
-            with open_catalog(catalog, use_cache) as cat:
-                hashed = hash_paths(
-                    found.images,
-                    spec,
-                    catalog=cat,
-                    roots=roots,
-                    max_pixels=max_pixels,
-                    rehash=rehash,
-                    progress=progress,
-                    jobs=jobs,
-                    hasher=hasher,
-                )
+            hashed = hash_paths(
+                found.images,
+                spec,
+                catalog=cat,
+                roots=roots,
+                max_pixels=max_pixels,
+                rehash=rehash,
+                progress=progress,
+                jobs=jobs,
+                hasher=hasher,
+                trim=trim,
+            )
             if client is not None:
                 pair_blocks = [
                     _distributed_pairs(
                         hashed.outcomes, order, spec, threshold, client, progress is not None
                     )
                 ]
-        from_catalog = hashed.from_catalog
-        analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
-    else:  # trimmed hashes and thumbnails are not cached: every image is decoded
-        analysed = {}
-        total = len(found.images)
-        outcomes = analyse_files(
-            found.images, spec, features_opts, max_pixels=max_pixels, jobs=jobs
-        )
-        for done, (outcome, feats) in enumerate(outcomes, 1):
-            analysed[outcome.path] = (outcome, feats)
-            if progress is not None:
-                progress(done, total)
-    for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
-        outcome, feats = analysed[path]
-        if isinstance(outcome, ImageRecord):
-            records.append(outcome)
-            features.append(feats or Features())
+            from_catalog = hashed.from_catalog
+            analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
+        else:  # alternates are not cached: every image is decoded
+            analysed = {}
+            total = len(found.images)
+            outcomes = analyse_files(
+                found.images, spec, features_opts, max_pixels=max_pixels, jobs=jobs
+            )
+            for done, (outcome, feats) in enumerate(outcomes, 1):
+                analysed[outcome.path] = (outcome, feats)
+                if progress is not None:
+                    progress(done, total)
+        for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
+            outcome, feats = analysed[path]
+            if isinstance(outcome, ImageRecord):
+                records.append(outcome)
+                features.append(feats or Features())
+            else:
+                skipped.append(outcome)
+        hashes = to_array([r.hash for r in records], spec.words)
+        if not (trim or verify or features_opts.needs_alternates):
+            groups = group(
+                records, hashes, threshold, index, opts, keep, grouping, pairs=pair_blocks
+            )
         else:
-            skipped.append(outcome)
+
+            def views(rows: Sequence[ImageRecord]) -> Sequence[Views | None]:
+                return views_for(rows, catalog=cat, max_pixels=max_pixels, jobs=jobs)
+
+            groups = match_groups(
+                records,
+                hashes,
+                threshold,
+                options=features_opts,
+                index=index,
+                index_options=opts,
+                keep=keep,
+                grouping=grouping,
+                verify_min=verify_min,
+                features=features if features_opts.needs_alternates else (),
+                views=views,
+            )
     settings = ScanSettings(
         paths=tuple(p if is_url(p) else os.path.abspath(p) for p in path_list),
         hash=hash,
@@ -250,25 +279,8 @@ def scan(
         hash_mode="compat" if compat else "fast",
         max_pixels=max_pixels,
     )
-    result = ScanResult(settings, records, skipped, [], found.files_seen, found.ignored)
+    result = ScanResult(settings, records, skipped, groups, found.files_seen, found.ignored)
     result.from_catalog = from_catalog
-    if plain or not (features_opts.needs_alternates or verify):
-        result.groups = group(
-            records, result.hashes, threshold, index, opts, keep, grouping, pairs=pair_blocks
-        )
-    else:
-        result.groups = group_features(
-            records,
-            result.hashes,
-            features,
-            features_opts,
-            threshold,
-            index=index,
-            index_options=opts,
-            keep=keep,
-            grouping=grouping,
-            verify_min=verify_min,
-        )
     result.seconds = time.perf_counter() - started
     return result
 

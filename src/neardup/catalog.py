@@ -111,6 +111,19 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         );
         """,
     ),
+    (
+        "trimmed hashes and verification views",
+        """
+        ALTER TABLE hashes ADD COLUMN trim_hash BLOB;
+        ALTER TABLE hashes ADD COLUMN trim_box TEXT;
+        CREATE TABLE views (
+            file_id  INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
+            size     INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            data     BLOB NOT NULL
+        );
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -379,6 +392,7 @@ class Catalog:
         *,
         max_pixels: int,
         roots: Sequence[str] = (),
+        trim: bool = False,
     ) -> CacheHits:
         """Cached outcomes for the files in ``stats`` (path → current stat) still valid now.
 
@@ -387,6 +401,7 @@ class Catalog:
         moved or renamed on the same device keeps its hash (listed in ``moved``; the
         caller stores it under its new path).
         ``roots`` (absolute scanned paths) limit what is read to the rows below them.
+        With ``trim``, a hash stored without its trimmed hash is not valid.
         """
         mode = hash_mode(spec)
         found: dict[str, HashOutcome] = {}
@@ -397,19 +412,22 @@ class Catalog:
                 path = row[0]
                 st = stats.get(path)
                 if st is not None and row[1] == st.size and row[2] == st.mtime_ns:
-                    outcome = _outcome(path, row[1], row[2], row[3:9], max_pixels)
-                    if outcome is not None:
+                    outcome = _outcome(path, row[1], row[2], row[3:9], max_pixels, row[10:12])
+                    if outcome is not None and not (trim and _untrimmed(outcome)):
                         found[path] = outcome
                         ids.append(row[9])
             missing = [p for p in stats if p not in found]
             moved = self._lookup_moved(missing, stats, spec, mode, max_pixels) if missing else {}
+            if trim:
+                moved = {p: m for p, m in moved.items() if not _untrimmed(m[0])}
         found.update((p, outcome) for p, (outcome, _) in moved.items())
         return CacheHits(found, {p: exif for p, (_, exif) in moved.items()}, ids)
 
     def _hash_rows(self, spec: HashSpec, mode: str, roots: Sequence[str] | None) -> list[Any]:
         sql = (
             "SELECT f.path, h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels, f.id FROM hashes h JOIN files f ON f.id = h.file_id"
+            " h.error_detail, h.max_pixels, f.id, h.trim_hash, h.trim_box"
+            " FROM hashes h JOIN files f ON f.id = h.file_id"
             " WHERE h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
         )
         params: list[Any] = [spec.algorithm, spec.size, mode]
@@ -433,7 +451,7 @@ class Catalog:
         found: dict[str, tuple[HashOutcome, int | None]] = {}
         sql = (
             "SELECT h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels, f.exif_ns"
+            " h.error_detail, h.max_pixels, f.exif_ns, h.trim_hash, h.trim_box"
             " FROM files f JOIN hashes h ON h.file_id = f.id"
             " WHERE f.inode = ? AND f.device = ? AND f.size = ? AND f.mtime_ns = ?"
             " AND h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
@@ -449,7 +467,7 @@ class Catalog:
                 (st.inode, st.device, st.size, st.mtime_ns, spec.algorithm, spec.size, mode, path),
             ).fetchone()
             if row is not None:
-                outcome = _outcome(path, row[0], row[1], row[2:8], max_pixels)
+                outcome = _outcome(path, row[0], row[1], row[2:8], max_pixels, row[9:11])
                 if outcome is not None:
                     found[path] = (outcome, row[8])
         return found
@@ -465,6 +483,39 @@ class Catalog:
             yield w
         finally:
             w.flush()
+
+    # -- verification views ------------------------------------------------------------------
+
+    def load_views(self, records: Iterable[ImageRecord]) -> dict[str, bytes]:
+        """Stored verification views (:class:`neardup.features.Views` bytes) of ``records``,
+        by path, where the file still has the size and mtime the record has."""
+        out: dict[str, bytes] = {}
+        sql = (
+            "SELECT v.size, v.mtime_ns, v.data FROM views v JOIN files f ON f.id = v.file_id"
+            " WHERE f.path = ?"
+        )
+        with self._errors("read"):
+            for r in records:
+                if not storable(r.path):
+                    continue
+                row = self._conn.execute(sql, (r.path,)).fetchone()
+                if row is not None and row[0] == r.size and row[1] == r.mtime_ns:
+                    out[r.path] = row[2]
+        return out
+
+    def store_views(self, items: Iterable[tuple[ImageRecord, bytes]]) -> int:
+        """Remember verification views of already catalogued files; returns rows written."""
+        rows = [(r.size, r.mtime_ns, data, r.path) for r, data in items if storable(r.path)]
+        if not rows:
+            return 0
+        conn = self._conn
+        with self._errors("write to"), _transaction(conn):
+            conn.executemany(
+                "INSERT OR REPLACE INTO views (file_id, size, mtime_ns, data)"
+                " SELECT id, ?, ?, ? FROM files WHERE path = ?",
+                rows,
+            )
+        return len(rows)
 
     def mark_seen(self, file_ids: Sequence[int]) -> None:
         """Record that a scan saw these (unchanged, cached) files now (ids from
@@ -766,7 +817,11 @@ class CatalogWriter:
                     (
                         spec.algorithm, spec.size, mode, st.size, st.mtime_ns,
                         _hash_bytes(outcome.hash, spec), outcome.width, outcome.height,
-                        None, None, None, now, outcome.path,
+                        None, None, None, now,
+                        None if outcome.trim_hash is None
+                        else _hash_bytes(outcome.trim_hash, spec),
+                        None if outcome.trim_box is None else json.dumps(outcome.trim_box),
+                        outcome.path,
                     )
                 )  # fmt: skip
             else:
@@ -774,7 +829,8 @@ class CatalogWriter:
                 hash_rows.append(
                     (
                         spec.algorithm, spec.size, mode, st.size, st.mtime_ns, None, None,
-                        None, outcome.reason, outcome.detail, limit, now, outcome.path,
+                        None, outcome.reason, outcome.detail, limit, now, None, None,
+                        outcome.path,
                     )
                 )  # fmt: skip
         conn = self._catalog._conn
@@ -791,8 +847,8 @@ class CatalogWriter:
             conn.executemany(
                 "INSERT OR REPLACE INTO hashes (file_id, algorithm, hash_size, mode, size,"
                 " mtime_ns, hash, width, height, error_reason, error_detail, max_pixels,"
-                " hashed_at) SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM files"
-                " WHERE path = ?",
+                " hashed_at, trim_hash, trim_box)"
+                " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM files WHERE path = ?",
                 hash_rows,
             )
         self.written += len(pending)
@@ -832,15 +888,36 @@ def _under_clauses(roots: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
 
 
 def _outcome(
-    path: str, size: int, mtime_ns: int, row: Sequence[Any], max_pixels: int
+    path: str,
+    size: int,
+    mtime_ns: int,
+    row: Sequence[Any],
+    max_pixels: int,
+    trim: Sequence[Any] = (None, None),
 ) -> HashOutcome | None:
-    """A cached outcome from ``(hash, width, height, reason, detail, max_pixels)``."""
+    """A cached outcome from ``(hash, width, height, reason, detail, max_pixels)`` and
+    ``(trim_hash, trim_box)``."""
     blob, width, height, reason, detail, limit = row
     if blob is not None:
-        return ImageRecord(path, int.from_bytes(blob, "big"), width, height, size, mtime_ns)
+        trim_blob, box = trim
+        return ImageRecord(
+            path,
+            int.from_bytes(blob, "big"),
+            width,
+            height,
+            size,
+            mtime_ns,
+            trim_hash=None if trim_blob is None else int.from_bytes(trim_blob, "big"),
+            trim_box=None if box is None else tuple(json.loads(box)),
+        )
     if reason == "too-large" and (limit is None or max_pixels > limit):
         return None  # a higher limit may let it through now
     return Skipped(path, reason, detail)
+
+
+def _untrimmed(outcome: HashOutcome) -> bool:
+    """An image record stored by a scan that did not trim."""
+    return isinstance(outcome, ImageRecord) and outcome.trim_hash is None
 
 
 def _kind_name(algorithm: str, size: int, mode: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +187,20 @@ def open_thumbnail(
     Raises:
         DecodeError: the file is empty, unreadable, not an image, corrupt, or too large.
     """
+    return open_thumbnails(path, [size_for], max_pixels=max_pixels)[0]
+
+
+def open_thumbnails(
+    path: str | Path,
+    sizes: Sequence[SizeFor],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> list[Thumbnail]:
+    """:func:`open_thumbnail` for several sizes from one decode.
+
+    The first size keeps :func:`open_thumbnail`'s reducing gap; the others (a working image
+    for trimming, say) only need the decode to be no smaller than they are.
+    """
     p = Path(path)
     with _decoding(p, max_pixels) as im:
         raw_w, raw_h = im.size
@@ -194,8 +208,11 @@ def open_thumbnail(
         if im.format == "JPEG":
             # Orientation is not known for every format before loading: ask for a square
             # at least as large as the wanted thumbnail either way round.
-            side = max(size_for(raw_w, raw_h))
-            side = int(side * _gap((side, side)))
+            first = max(sizes[0](raw_w, raw_h))
+            side = max(
+                [int(first * _gap((first, first)))]
+                + [max(size_for(raw_w, raw_h)) for size_for in sizes[1:]]
+            )
             drafted = im.draft("L", (side, side))
             if drafted is not None:
                 box = drafted[1]
@@ -203,11 +220,14 @@ def open_thumbnail(
         transpose = _orientation(im)
         swapped = transpose in _SWAPS_AXES
         width, height = (raw_h, raw_w) if swapped else (raw_w, raw_h)
-        tw, th = size_for(width, height)
-        small = shrink(im, (th, tw) if swapped else (tw, th), box)
-        if transpose is not None:
-            small = small.transpose(transpose)
-        return Thumbnail(small, width, height)
+        out = []
+        for size_for in sizes:
+            tw, th = size_for(width, height)
+            small = shrink(im, (th, tw) if swapped else (tw, th), box)
+            if transpose is not None:
+                small = small.transpose(transpose)
+            out.append(Thumbnail(small, width, height))
+        return out
 
 
 def shrink(

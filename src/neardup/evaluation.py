@@ -35,13 +35,18 @@ from neardup import stress, transforms
 from neardup.decode import DecodeError, open_image
 from neardup.errors import UsageError
 from neardup.features import (
+    ALIGNED_MIN,
+    CROP_SLACK,
     DEFAULT_VERIFY_MIN,
-    VERIFY_SIDE,
+    Views,
+    aligned_similarity_of_frames,
+    alignment_cache,
     centre_hashes,
+    crop_relative,
     dihedral_hashes,
-    dihedral_views,
-    trim_borders,
-    verify_thumbnail,
+    relative_box,
+    view_similarity,
+    views_of,
 )
 from neardup.files import discover
 from neardup.grouping import clusters
@@ -49,8 +54,10 @@ from neardup.hashing import ALGORITHMS, HASH_SIZES, HashSpec, hash_image, to_arr
 
 #: The precision a threshold must reach to be recommended.
 TARGET_PRECISION: Final = 0.999
-#: The evaluated method docs/accuracy.md recommends (``scan --trim --verify``, pHash-64).
-RECOMMENDED_METHOD: Final = "phash-8+trim+verify"
+#: The evaluated method ``neardup scan`` uses by default (pHash-64, trimmed hashes, verified).
+DEFAULT_METHOD: Final = "phash-8+trim+verify"
+#: Older name of :data:`DEFAULT_METHOD` (it was recommended before it became the default).
+RECOMMENDED_METHOD: Final = DEFAULT_METHOD
 #: Kind of an original image (variants carry their transform's name).
 ORIGINAL: Final = "original"
 #: Set names.
@@ -88,7 +95,7 @@ class ItemFeatures:
     trimmed: dict[str, int]
     dihedral: tuple[int, ...] = ()
     centre: tuple[int, ...] = ()
-    thumbnail: NDArray[np.float32] | None = None
+    views: Views | None = None
     imagededup: int = 0
 
 
@@ -128,16 +135,13 @@ def measure(
     grey = small.convert("L")
     plain = {spec_key(s): hash_image(grey, s) for s in specs}
     item = ItemFeatures(identity, kind, source, plain, plain)
-    if extras:
-        trimmed = trim_borders(small)
-        tgrey = trimmed.convert("L") if trimmed is not small else grey
+    if extras:  # what a scan computes (see neardup.matching)
+        tgrey = crop_relative(grey, relative_box(grey))
         item.trimmed = {"phash-8": hash_image(tgrey, HashSpec())}
         item.dihedral = dihedral_hashes(tgrey, _ALL_FLIPS)
         item.centre = centre_hashes(tgrey, HashSpec())
-        item.thumbnail = verify_thumbnail(tgrey)
-        item.imagededup = imagededup_phash(small)
-    else:
-        item.imagededup = imagededup_phash(small)
+        item.views = views_of(grey)
+    item.imagededup = imagededup_phash(small)
     return item
 
 
@@ -392,6 +396,10 @@ class Method:
     distance: NDArray[np.int16]
     thresholds: tuple[int, ...]
     confirm: NDArray[np.bool_] | None = None
+    #: Pairs also accepted up to ``slack`` bits beyond the threshold (``--crop`` with
+    #: verification: whole frames matched to aligned sub-regions).
+    wide: NDArray[np.bool_] | None = None
+    slack: int = 0
 
 
 @dataclass(slots=True)
@@ -445,6 +453,8 @@ def evaluate_method(
     """
     result = MethodResult(method)
     iu, ju = upper if upper is not None else np.triu_indices(truth.n, k=1)
+    if method.wide is not None:
+        return _evaluate_wide(method, truth, kinds, stop_below, iu, ju, result)
     dist = method.distance[iu, ju]
     if method.confirm is not None:
         keep = method.confirm[iu, ju]
@@ -457,6 +467,32 @@ def evaluate_method(
     for t in sorted(method.thresholds):
         cut = int(np.searchsorted(dist, t, side="right"))
         groups = clusters(method.grouping, truth.n, iu[:cut], ju[:cut])
+        overall, per = score_clusters(truth, groups, kinds)
+        result.rows.append((t, overall, per))
+        if overall.precision < stop_below:
+            break
+    return result
+
+
+def _evaluate_wide(
+    method: Method,
+    truth: Truth,
+    kinds: Sequence[str],
+    stop_below: float,
+    iu: NDArray[np.int64],
+    ju: NDArray[np.int64],
+    result: MethodResult,
+) -> MethodResult:
+    """:func:`evaluate_method` for a method with a wide acceptance (see :class:`Method`)."""
+    assert method.wide is not None
+    dist = method.distance[iu, ju]
+    near = dist <= max(method.thresholds) + method.slack
+    iu, ju, dist = iu[near].astype(np.int64), ju[near].astype(np.int64), dist[near]
+    conf = np.ones(iu.size, dtype=bool) if method.confirm is None else method.confirm[iu, ju]
+    wide = method.wide[iu, ju]
+    for t in sorted(method.thresholds):
+        sel = ((dist <= t) & conf) | ((dist <= t + method.slack) & wide)
+        groups = clusters(method.grouping, truth.n, iu[sel], ju[sel])
         overall, per = score_clusters(truth, groups, kinds)
         result.rows.append((t, overall, per))
         if overall.precision < stop_below:
@@ -502,7 +538,8 @@ class Evaluation:
         return {
             "target_precision": TARGET_PRECISION,
             "scan_defaults": {
-                "method": "phash-8",
+                "method": DEFAULT_METHOD,
+                "verify_min": DEFAULT_VERIFY_MIN,
                 "threshold": api.DEFAULT_THRESHOLD,
                 "grouping": api.DEFAULT_GROUPING,
                 "recommended_method": RECOMMENDED_METHOD,
@@ -528,6 +565,43 @@ def _scaled(thresholds: Sequence[int], bits: int) -> tuple[int, ...]:
     return tuple(sorted({min(bits, t * factor) for t in thresholds}))
 
 
+#: Verification is measured on candidate pairs up to this distance (the loop is per pair).
+VERIFY_UP_TO: Final = 14
+
+
+def confirmed(
+    distance: NDArray[np.int16],
+    views: Sequence[Views | None],
+    minimum: float,
+    invariant: frozenset[str] = frozenset(),
+) -> NDArray[np.bool_]:
+    """Which pairs within :data:`VERIFY_UP_TO` pass verification, exactly as a scan
+    decides (:func:`neardup.features.view_similarity`)."""
+    n = len(views)
+    out = np.zeros((n, n), dtype=bool)
+    left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        va, vb = views[a], views[b]
+        if va is not None and vb is not None:
+            out[a, b] = out[b, a] = view_similarity(va, vb, invariant=invariant) >= minimum
+    return out
+
+
+def aligned(distance: NDArray[np.int16], views: Sequence[Views | None]) -> NDArray[np.bool_]:
+    """Which pairs within :data:`VERIFY_UP_TO` a ``--crop`` scan accepts by aligning whole
+    frames (:func:`neardup.features.aligned_similarity_of_frames`)."""
+    n = len(views)
+    out = np.zeros((n, n), dtype=bool)
+    alignments = alignment_cache()
+    left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        va, vb = views[a], views[b]
+        if va is not None and vb is not None:
+            ok = aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN
+            out[a, b] = out[b, a] = ok
+    return out
+
+
 def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Method]:
     """Every matching method the run compares (plain hashes for each algorithm and size,
     both groupings, and the pHash options)."""
@@ -541,41 +615,72 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
     if not config.extras or "phash" not in config.algorithms or 8 not in config.sizes:
         return methods
     thr = tuple(config.thresholds)
+    vthr = tuple(t for t in thr if t <= VERIFY_UP_TO)
+    plain = [i.plain["phash-8"] for i in items]
     trimmed = [i.trimmed["phash-8"] for i in items]
-    d_trim = hamming_matrix(trimmed, 1)
-    d_inv = min_alternate_matrix(d_trim, trimmed, [i.dihedral for i in items])
-    d_crop = min_alternate_matrix(d_trim, trimmed, [i.centre for i in items])
+    d_plain = hamming_matrix(plain, 1)
+    d_trim = np.minimum(d_plain, hamming_matrix(trimmed, 1))
+    cross = to_array(plain, 1)[:, 0][:, None] ^ to_array(trimmed, 1)[:, 0][None, :]
+    np.minimum(d_trim, np.bitwise_count(cross).astype(np.int16), out=d_trim)
+    np.minimum(d_trim, d_trim.T, out=d_trim)  # any hash of one against any of the other
+
+    def with_alternates(alternates: list[tuple[int, ...]]) -> NDArray[np.int16]:
+        out = min_alternate_matrix(d_trim, plain, alternates)
+        return np.minimum(out, min_alternate_matrix(d_trim, trimmed, alternates))
+
+    d_inv = with_alternates([i.dihedral for i in items])
+    d_crop = with_alternates([i.centre for i in items])
     d_both = np.minimum(d_inv, d_crop)
-    thumbs = np.stack([i.thumbnail for i in items if i.thumbnail is not None])
-    sim = thumbs @ thumbs.T
-    confirm = sim >= config.verify_min
-    side = VERIFY_SIDE
-    squares = thumbs.reshape(-1, side, side)
-    for t in dihedral_views(squares.transpose(1, 2, 0), _ALL_FLIPS):  # pixels first, items last
-        turned = np.ascontiguousarray(t.transpose(2, 0, 1)).reshape(len(thumbs), -1)
-        np.maximum(sim, thumbs @ turned.T, out=sim)
-    np.maximum(sim, sim.T, out=sim)
-    confirm_inv = sim >= config.verify_min
-    extra: list[tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None]] = [
-        ("phash-8+trim", {"trim": True}, d_trim, None),
-        ("phash-8+trim+invariant", {"trim": True, "invariant": "flip,rotate"}, d_inv, None),
-        ("phash-8+trim+crop", {"trim": True, "crop": True}, d_crop, None),
-        ("phash-8+trim+verify", {"trim": True, "verify": config.verify_min}, d_trim, confirm),
+    views = [i.views for i in items]
+    confirm = confirmed(d_trim, views, config.verify_min)
+    confirm_crop = confirmed(d_crop, views, config.verify_min)
+    confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS)
+    wide_crop = aligned(d_crop, views)
+    wide_both = aligned(d_both, views)
+    cthr = tuple(t for t in vthr if t + CROP_SLACK <= VERIFY_UP_TO)
+    extra: list[
+        tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None, tuple[int, ...]]
+    ] = [
+        ("phash-8+trim", {"trim": True}, d_trim, None, thr),
+        ("phash-8+trim+invariant", {"trim": True, "invariant": "flip,rotate"}, d_inv, None, thr),
+        ("phash-8+trim+crop", {"trim": True, "crop": True}, d_crop, None, thr),
+        ("phash-8+trim+verify", {"trim": True, "verify": config.verify_min}, d_trim, confirm, vthr),
         (
             "phash-8+trim+crop+verify",
             {"trim": True, "crop": True, "verify": config.verify_min},
             d_crop,
-            confirm,
+            confirm_crop,
+            vthr,
         ),
         (
             "phash-8+trim+invariant+crop+verify",
             {"trim": True, "invariant": "flip,rotate", "crop": True, "verify": config.verify_min},
             d_both,
             confirm_inv,
+            vthr,
         ),
     ]
-    for name, opts, dist, conf in extra:
-        methods.append(Method(name, "phash", 8, "centre", opts, dist, thr, conf))
+    wides = {
+        "phash-8+trim+crop+verify": wide_crop,
+        "phash-8+trim+invariant+crop+verify": wide_both,
+    }
+    for name, opts, dist, conf, ts in extra:
+        wide = wides.get(name)
+        slack = CROP_SLACK if wide is not None else 0
+        methods.append(
+            Method(
+                name,
+                "phash",
+                8,
+                "centre",
+                opts,
+                dist,
+                cthr if wide is not None else ts,
+                conf,
+                wide,
+                slack,
+            )
+        )
     return methods
 
 

@@ -15,9 +15,10 @@ thumbnail), so it stays independent of how files are opened and hashed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import struct
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +33,9 @@ INVARIANTS: Final[tuple[str, ...]] = ("flip", "rotate")
 #: Largest share of a side :func:`trim_borders` may remove; more is content, not a frame.
 MAX_TRIM: Final = 0.45
 #: A margin line is uniform when this share of its pixels is within :data:`TRIM_TOLERANCE`.
-TRIM_COVERAGE: Final = 0.98
+#: 0.90 lets a trim pass through a small watermark or a few stars in a dark margin
+#: (docs/accuracy.md measures 0.98, 0.94, 0.92 and 0.90).
+TRIM_COVERAGE: Final = 0.90
 #: Largest difference in luminance (0–255) from the line's level that still counts as uniform.
 TRIM_TOLERANCE: Final = 6
 #: Side of the reduced copy margins are searched on.
@@ -40,8 +43,14 @@ _TRIM_PROBE: Final = 128
 
 #: Side of the verification thumbnail.
 VERIFY_SIDE: Final = 32
-#: Default smallest normalised correlation for ``--verify`` to confirm a pair.
-DEFAULT_VERIFY_MIN: Final = 0.90
+#: Side of the whole-frame thumbnail a :class:`Views` keeps (re-cropped when verifying).
+FRAME_SIDE: Final = 48
+#: Default smallest normalised correlation for verification to confirm a pair.
+DEFAULT_VERIFY_MIN: Final = 0.92
+#: Short side of the working image trimming and verification views are computed on.
+WORKING_SIDE: Final = 256
+
+Box = tuple[float, float, float, float]
 
 #: Centred sub-regions hashed for crop resistance (share of each side kept).
 CENTRE_FRACTIONS: Final[tuple[float, ...]] = (0.9, 0.8)
@@ -88,7 +97,7 @@ class Features:
     """What a scan keeps of one image besides its main hash."""
 
     alternates: tuple[int, ...] = ()
-    thumbnail: NDArray[np.float32] | None = field(default=None, compare=False)
+    views: Views | None = field(default=None, compare=False)
 
 
 def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
@@ -212,17 +221,96 @@ def centre_hashes(
     return tuple(out)
 
 
-def verify_thumbnail(image: Image.Image, side: int = VERIFY_SIDE) -> NDArray[np.float32]:
-    """A zero-mean, unit-norm greyscale thumbnail, flattened (for normalised correlation)."""
-    v = grey_thumbnail(image, side).ravel()
+def relative_box(image: Image.Image) -> Box | None:
+    """:func:`trim_box` as shares of the width and height (4 decimals), or ``None``."""
+    box = trim_box(image)
+    if box is None:
+        return None
+    w, h = image.size
+    return (
+        round(box[0] / w, 4),
+        round(box[1] / h, 4),
+        round(box[2] / w, 4),
+        round(box[3] / h, 4),
+    )
+
+
+def crop_relative(image: Image.Image, box: Box | None) -> Image.Image:
+    """``image`` cropped to a relative box (the image itself for ``None``)."""
+    if box is None:
+        return image
+    w, h = image.size
+    return image.crop((round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)))
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """What verification compares of one image: its content without margins at 32×32, the
+    whole frame at 48×48 (greyscale, ``uint8``) and the relative trim box (``None``: no
+    margins).
+
+    Trimming depends on thresholds, so two copies of one photo may be trimmed differently
+    (a clear sky ends a line earlier after a brightness edit). Keeping the whole frame lets
+    :func:`view_similarity` compare one image's content with the same region of the other.
+    """
+
+    content: NDArray[np.uint8]
+    frame: NDArray[np.uint8]
+    box: Box | None
+    #: Width / height of the image (the frame is stored square).
+    aspect: float = 1.0
+
+    _HEAD: ClassVar[str] = "<5f"
+
+    def to_bytes(self) -> bytes:
+        """A compact serialisation (3.3 KB) for the catalog."""
+        box = self.box if self.box is not None else (-1.0, -1.0, -1.0, -1.0)
+        head = struct.pack(self._HEAD, *box, self.aspect)
+        return head + self.content.tobytes() + self.frame.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Views:
+        head = struct.calcsize(cls._HEAD)
+        c = VERIFY_SIDE * VERIFY_SIDE
+        if len(data) != head + c + FRAME_SIDE * FRAME_SIDE:
+            raise ValueError(f"not a serialised Views ({len(data)} bytes)")
+        *box, aspect = struct.unpack(cls._HEAD, data[:head])
+        content = np.frombuffer(data, np.uint8, c, head).reshape(VERIFY_SIDE, VERIFY_SIDE)
+        frame = np.frombuffer(data, np.uint8, FRAME_SIDE * FRAME_SIDE, head + c)
+        return cls(
+            content,
+            frame.reshape(FRAME_SIDE, FRAME_SIDE),
+            None if box[0] < 0 else tuple(round(float(v), 4) for v in box),  # type: ignore[arg-type]
+            round(float(aspect), 4),
+        )
+
+
+def views_of(image: Image.Image) -> Views:
+    """The :class:`Views` of a decoded image (best given the working image, short side
+    :data:`WORKING_SIDE`)."""
+    grey = image.convert("L")
+    box = relative_box(grey)
+    content = grey_thumbnail(crop_relative(grey, box), VERIFY_SIDE).astype(np.uint8)
+    frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
+    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4))
+
+
+def unit_vector(pixels: NDArray[Any]) -> NDArray[np.float32]:
+    """Pixels as a zero-mean, unit-norm vector (all zeros for a flat image)."""
+    v = np.asarray(pixels, dtype=np.float32).ravel()
     v = v - v.mean()
     norm = float(np.linalg.norm(v))
-    out: NDArray[np.float32] = (v / norm if norm > 0 else v).astype(np.float32)
+    out: NDArray[np.float32] = v / norm if norm > 0 else v
     return out
 
 
+def verify_thumbnail(image: Image.Image, side: int = VERIFY_SIDE) -> NDArray[np.float32]:
+    """A zero-mean, unit-norm greyscale thumbnail, flattened (for normalised correlation)."""
+    return unit_vector(grey_thumbnail(image, side))
+
+
 def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    """Normalised correlation of two :func:`verify_thumbnail` vectors (-1 … 1).
+    """Normalised correlation of two :func:`unit_vector` vectors (-1 … 1).
 
     A flat image has no structure to correlate: it is similar only to another flat image.
     """
@@ -244,8 +332,140 @@ def aligned_similarity(
     return best
 
 
+def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float32]:
+    """A relative region of a :attr:`Views.frame`, resampled to the verification side."""
+    side = frame.shape[0]
+    region = (0.0, 0.0, 1.0, 1.0) if box is None else box
+    small = Image.fromarray(frame).resize(
+        (VERIFY_SIDE, VERIFY_SIDE),
+        Image.Resampling.BILINEAR,
+        box=tuple(v * side for v in region),
+    )
+    return unit_vector(np.asarray(small))
+
+
+def view_similarity(
+    a: Views, b: Views, *, trim: bool = True, invariant: frozenset[str] = frozenset()
+) -> float:
+    """How alike two images look: the best normalised correlation of
+
+    * their contents without margins (over the flips/rotations ``invariant`` allows);
+    * the content of one and the same region of the other's frame, either way round (a
+      copy trimmed differently, or not at all).
+
+    With ``trim=False`` only whole frames are compared.
+    """
+    if not trim:
+        whole_a, whole_b = frame_region(a.frame, None), frame_region(b.frame, None)
+        return aligned_similarity(whole_a, whole_b, invariant)
+    ca, cb = unit_vector(a.content), unit_vector(b.content)
+    best = aligned_similarity(ca, cb, invariant)
+    if a.box is not None:
+        best = max(best, similarity(ca, frame_region(b.frame, a.box)))
+    if b.box is not None:
+        best = max(best, similarity(cb, frame_region(a.frame, b.box)))
+    return best
+
+
+#: ``--crop`` with verification also searches pairs this many bits beyond the threshold and
+#: confirms them by :func:`aligned_similarity_of_frames`.
+CROP_SLACK: Final = 4
+#: Smallest correlation an aligned comparison needs (docs/accuracy.md).
+ALIGNED_MIN: Final = 0.85
+#: Sub-regions of one frame tried against the other's whole frame: crops keeping 95% and
+#: 90% of each side at 3×3 positions, and ±5° rotations cropped to 90%.
+CROP_SCALES: Final[tuple[float, ...]] = (0.95, 0.9)
+ROTATIONS: Final[tuple[float, ...]] = (5.0, -5.0)
+ROTATED_KEEP: Final = 0.9
+#: Frames are aligned only when trimming kept at least this share of each image: a frame
+#: that is mostly an empty margin (a dark sky, a white page) matches too easily.
+ALIGNED_MIN_KEPT: Final = 0.9
+
+
+def kept_share(views: Views) -> float:
+    """The share of the image's area trimming keeps (1.0 without margins)."""
+    if views.box is None:
+        return 1.0
+    left, top, right, bottom = views.box
+    return max(0.0, right - left) * max(0.0, bottom - top)
+
+
+def _rotated_region(frame: NDArray[np.uint8], degrees: float, aspect: float) -> Image.Image:
+    """``frame`` (square, of an image ``aspect`` wide) rotated about its centre in the
+    image's true proportions, keeping the central :data:`ROTATED_KEEP` of each side."""
+    n = frame.shape[0]
+    c = (n - 1) / 2
+    a = np.deg2rad(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    # output (u, v) -> input: unsquash, rotate, squash again, and shrink to the kept part
+    m = np.diag([1 / aspect, 1.0]) @ rot @ np.diag([aspect, 1.0]) * ROTATED_KEEP
+    off = np.array([c, c]) - m @ np.array([c, c])
+    coeffs = (m[0, 0], m[0, 1], off[0], m[1, 0], m[1, 1], off[1])
+    return Image.fromarray(frame).transform(
+        (n, n), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
+    )
+
+
+def frame_alignments(views: Views) -> NDArray[np.float32]:
+    """The unit vectors of every sub-region :func:`aligned_similarity_of_frames` tries."""
+    out = []
+    for s in CROP_SCALES:
+        for x in np.linspace(0.0, 1.0 - s, 3):
+            for y in np.linspace(0.0, 1.0 - s, 3):
+                out.append(frame_region(views.frame, (x, y, x + s, y + s)))
+    for deg in ROTATIONS:
+        turned = _rotated_region(views.frame, deg, views.aspect)
+        side = (VERIFY_SIDE, VERIFY_SIDE)
+        out.append(unit_vector(np.asarray(turned.resize(side, Image.Resampling.BILINEAR))))
+    return np.stack(out)
+
+
+def alignment_cache() -> Callable[[Views], NDArray[np.float32]]:
+    """:func:`frame_alignments` remembered per :class:`Views` object (for many pairs)."""
+    cache: dict[int, tuple[Views, NDArray[np.float32]]] = {}
+
+    def alignments(views: Views) -> NDArray[np.float32]:
+        hit = cache.get(id(views))
+        if hit is None or hit[0] is not views:
+            hit = cache[id(views)] = (views, frame_alignments(views))
+        return hit[1]
+
+    return alignments
+
+
+def aligned_similarity_of_frames(
+    a: Views,
+    b: Views,
+    alignments: Callable[[Views], NDArray[np.float32]] = frame_alignments,
+) -> float:
+    """How well one whole frame matches a cropped or slightly rotated part of the other
+    (the best correlation, either way round). Images that trimming cut by more than
+    :data:`ALIGNED_MIN_KEPT` are not compared this way (-1)."""
+    if kept_share(a) < ALIGNED_MIN_KEPT or kept_share(b) < ALIGNED_MIN_KEPT:
+        return -1.0
+    wa, wb = frame_region(a.frame, None), frame_region(b.frame, None)
+    if not wa.any() or not wb.any():
+        return -1.0
+    return float(max((alignments(a) @ wb).max(), (alignments(b) @ wa).max()))
+
+
+def working_size(width: int, height: int) -> tuple[int, int]:
+    """The size of the working image: short side :data:`WORKING_SIDE` (never enlarged).
+
+    >>> working_size(4000, 3000), working_size(100, 50)
+    ((341, 256), (100, 50))
+    """
+    short = min(width, height)
+    if short <= WORKING_SIDE:
+        return width, height
+    scale = WORKING_SIDE / short
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> tuple[int, Features]:
-    """Main hash and :class:`Features` of a decoded image, as a scan with ``options`` needs."""
+    """Main hash and :class:`Features` of a decoded image, as a scan with ``options`` needs
+    (the uncached path of ``--invariant`` and ``--crop``)."""
+    views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
     if options.trim:
         image = trim_borders(image)
     value = hash_image(image, spec)
@@ -254,5 +474,4 @@ def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> tupl
         alternates += dihedral_hashes(image, options.invariant, spec.size)
     if options.crop:
         alternates += centre_hashes(image, spec)
-    thumb = verify_thumbnail(image) if options.verify else None
-    return value, Features(alternates, thumb)
+    return value, Features(alternates, views if options.verify else None)

@@ -29,7 +29,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from neardup import fasthash
-from neardup.decode import DEFAULT_MAX_PIXELS, DecodeError, open_image, open_thumbnail, shrink
+from neardup.decode import (
+    DEFAULT_MAX_PIXELS,
+    DecodeError,
+    SizeFor,
+    open_image,
+    open_thumbnails,
+    shrink,
+)
 from neardup.errors import UsageError
 from neardup.model import HashOutcome, ImageRecord, Skipped
 
@@ -133,6 +140,7 @@ def hash_file(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     compat: bool = False,
+    trim: bool = False,
     analyse: Callable[[Image.Image], int] | None = None,
 ) -> HashOutcome:
     """Hash one file; never raises for a bad file, returns :class:`Skipped` instead.
@@ -140,24 +148,32 @@ def hash_file(
     The EXIF orientation is applied first, so a photo and its EXIF-rotated twin hash alike.
     ``compat=True`` decodes the whole image and hashes it with ImageHash (bit-for-bit equal
     to ImageHash on the upright image); the default decodes only what the hash needs.
+    ``trim=True`` also hashes the image without its uniform margins (``trim_hash`` and
+    ``trim_box`` of the record, see :mod:`neardup.features`), from the same decode.
     ``analyse``, when given, decodes the whole image and computes the hash from it instead
-    (border trimming and extra features, see :mod:`neardup.features`).
+    (the uncached extra features of :mod:`neardup.matching`).
     """
     check_max_pixels(max_pixels)
     compat = compat or spec.compat
     p = Path(path)
     name = str(p)
+    working: Image.Image | None = None
     try:
         st = p.stat()
         if compat or analyse is not None:
             image = open_image(p, max_pixels=max_pixels)
             width, height = image.size
+            working = image
         else:
-            thumb = open_thumbnail(
-                p,
-                functools.partial(fasthash.input_size, spec.algorithm, spec.size),
-                max_pixels=max_pixels,
-            )
+            from neardup.features import working_size
+
+            sizes: list[SizeFor] = [
+                functools.partial(fasthash.input_size, spec.algorithm, spec.size)
+            ]
+            wanted = [*sizes, working_size] if trim else sizes
+            thumbs = open_thumbnails(p, wanted, max_pixels=max_pixels)
+            thumb = thumbs[0]
+            working = thumbs[-1].image
             width, height = thumb.width, thumb.height
     except DecodeError as exc:
         return Skipped(name, exc.reason, exc.detail)
@@ -174,9 +190,19 @@ def hash_file(
             value = hash_image(image, spec, compat=True)
         else:
             value = _thumbnail_hash(thumb.image, spec)
+        trim_hash: int | None = value if trim else None
+        box: tuple[float, float, float, float] | None = None
+        if trim and analyse is None:
+            from neardup.features import crop_relative, relative_box
+
+            box = relative_box(working)
+            if box is not None:
+                trim_hash = hash_image(crop_relative(working, box), spec, compat=compat)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Skipped(name, "corrupt", f"cannot hash: {exc}")
-    return ImageRecord(name, value, width, height, st.st_size, st.st_mtime_ns)
+    return ImageRecord(
+        name, value, width, height, st.st_size, st.st_mtime_ns, trim_hash=trim_hash, trim_box=box
+    )
 
 
 def hash_files(
@@ -186,6 +212,7 @@ def hash_files(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     compat: bool = False,
     jobs: int | None = 1,
+    trim: bool = False,
 ) -> Iterator[HashOutcome]:
     """Hash many files, yielding one outcome per path as soon as it is ready.
 
@@ -197,12 +224,19 @@ def hash_files(
         jobs: worker processes; ``None`` or ``0`` uses every available core when the work
             is large enough to pay for starting them (see
             :func:`neardup.parallel.worth_workers`), ``1`` hashes in this process, in order.
+        trim: also hash each image without its margins (see :func:`hash_file`).
 
     With more than one job the outcomes come in completion order, not input order; match
     them up by ``outcome.path``. Closing the generator (or Ctrl-C) stops the workers at
     once, and every outcome already yielded stays valid.
     """
-    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
+    from neardup.parallel import (
+        WorkerError,
+        hash_chunk,
+        hash_in_workers,
+        resolve_jobs,
+        worth_workers,
+    )
 
     check_max_pixels(max_pixels)
     path_list = [os.fspath(p) for p in paths]
@@ -210,12 +244,13 @@ def hash_files(
     automatic = not jobs  # None or 0: workers only where they pay off
     if workers <= 1 or (automatic and not worth_workers(path_list)):
         for path in path_list:
-            yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
+            yield hash_file(path, spec, max_pixels=max_pixels, compat=compat, trim=trim)
         return
     done: set[str] = set()
     try:
+        task = functools.partial(hash_chunk, trim=True) if trim else None
         for outcome in hash_in_workers(
-            path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers
+            path_list, spec, max_pixels=max_pixels, compat=compat, jobs=workers, task=task
         ):
             done.add(outcome.path)
             yield outcome
@@ -223,7 +258,7 @@ def hash_files(
         _log.warning("%s; hashing in this process instead", exc)
         for path in path_list:
             if str(Path(path)) not in done:
-                yield hash_file(path, spec, max_pixels=max_pixels, compat=compat)
+                yield hash_file(path, spec, max_pixels=max_pixels, compat=compat, trim=trim)
 
 
 def to_array(values: Sequence[int] | Iterable[int], words: int) -> HashArray:

@@ -58,6 +58,7 @@ def hash_paths(
     progress: Callable[[int, int], None] | None = None,
     jobs: int | None = 1,
     hasher: Hasher | None = None,
+    trim: bool = False,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -76,18 +77,22 @@ def hash_paths(
         hasher: computes outcomes for the files not found in the catalog, in any order
             (default: :func:`neardup.hashing.hash_files` with ``jobs``; a Dask scan passes
             its cluster hasher).
+        trim: also hash each image without its margins; cached hashes stored without
+            that are computed again.
     """
     if hasher is None:
 
         def hasher(todo: Sequence[str]) -> Iterator[HashOutcome]:
             local = [p for p in todo if not is_url(p)]
-            yield from hash_files(local, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs)
+            yield from hash_files(
+                local, spec, max_pixels=max_pixels, compat=spec.compat, jobs=jobs, trim=trim
+            )
             urls = [p for p in todo if is_url(p)]
             if urls:
                 from neardup.remote import hash_url  # fsspec is optional
 
                 for url in urls:
-                    yield hash_url(url, spec, max_pixels=max_pixels)
+                    yield hash_url(url, spec, max_pixels=max_pixels, trim=trim)
 
     out = Hashed()
     total = len(paths)
@@ -105,7 +110,7 @@ def hash_paths(
         if st is not None:
             stats[p] = st
     if not rehash:
-        hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots)
+        hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots, trim=trim)
         out.outcomes.update(hits.outcomes)
         catalog.mark_seen(hits.file_ids)
         moved = hits.moved

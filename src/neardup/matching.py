@@ -1,19 +1,27 @@
-"""Matching with the extra features of :mod:`neardup.features`: border trimming, flip/rotation
-alternates, centred crop hashes and thumbnail verification.
+"""Matching beyond one hash per image: trimmed hashes, flip/rotation alternates, centred crop
+hashes, and verification of candidate pairs.
 
-A pair is a candidate when the primary hashes are within the threshold, or when any
-alternate hash of one image (a flipped/rotated thumbnail, a centred sub-region) is within the
-threshold of the other's primary hash: the index holds the primary hashes and is queried
-with every alternate. With ``verify``, a candidate pair is kept only when the normalised
-correlation of the two small greyscale thumbnails reaches ``verify_min``.
+Every image contributes its primary hash and, when it was trimmed (its uniform margins
+removed, see :mod:`neardup.features`), its trimmed hash. One index holds all of them; a pair
+of images is a candidate when any hash of one is within the threshold of any hash of the
+other, or when an alternate hash of one (a flipped/rotated thumbnail, a centred sub-region)
+is within the threshold of one of the other's hashes. With verification, a candidate pair
+is kept only when the two images' small greyscale views correlate at least ``verify_min``
+(:func:`neardup.features.view_similarity`).
+
+The trimmed hash is cached in the catalog with the primary one; the verification views of
+the images in candidate pairs are computed when first needed and cached too
+(:func:`views_for`), so a rescan of an unchanged folder decodes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +29,28 @@ import numpy as np
 from PIL import Image
 
 from neardup import index as index_registry
-from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.catalog import Catalog
+from neardup.decode import DEFAULT_MAX_PIXELS, open_thumbnails
 from neardup.features import (
+    ALIGNED_MIN,
+    CROP_SLACK,
     DEFAULT_VERIFY_MIN,
     FeatureOptions,
     Features,
-    aligned_similarity,
-    extract,
+    Views,
+    aligned_similarity_of_frames,
+    alignment_cache,
+    centre_hashes,
+    crop_relative,
+    dihedral_hashes,
+    relative_box,
+    view_similarity,
+    views_of,
+    working_size,
 )
+from neardup.files import is_url
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, from_array, hamming, hash_file, to_array
+from neardup.hashing import HashArray, HashSpec, hamming, hash_file, hash_image, to_array
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key
 from neardup.model import HashOutcome, ImageRecord
@@ -39,19 +59,37 @@ Pair = tuple[int, int]
 _log = logging.getLogger(__name__)
 
 
+# --------------------------------------------------------------------------- uncached features
+
+
 def analyse_file(
     path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> tuple[HashOutcome, Features | None]:
-    """Hash one file with ``options`` applied; :class:`Features` is ``None`` when skipped."""
-    found: list[Features] = []
+    """Hash one file with ``options`` applied (the full decode ``--invariant`` and ``--crop``
+    need); :class:`Features` is ``None`` when the file was skipped."""
+    found: list[tuple[int | None, Any, Features]] = []
 
     def analyse(image: Image.Image) -> int:
-        value, feats = extract(image, spec, options)
-        found.append(feats)
+        value = hash_image(image, spec)
+        box = relative_box(image) if options.trim else None
+        trimmed = crop_relative(image, box)
+        trim_hash = (value if box is None else hash_image(trimmed, spec)) if options.trim else None
+        alternates: tuple[int, ...] = ()
+        if options.invariant:
+            alternates += dihedral_hashes(trimmed, options.invariant, spec.size)
+        if options.crop:
+            alternates += centre_hashes(trimmed, spec)
+        views = None
+        if options.verify:
+            views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
+        found.append((trim_hash, box, Features(alternates, views)))
         return value
 
     outcome = hash_file(path, spec, max_pixels=max_pixels, analyse=analyse)
-    return outcome, (found[0] if found and isinstance(outcome, ImageRecord) else None)
+    if not found or not isinstance(outcome, ImageRecord):
+        return outcome, None
+    trim_hash, box, feats = found[0]
+    return dataclasses.replace(outcome, trim_hash=trim_hash, trim_box=box), feats
 
 
 def _analyse_chunk(
@@ -66,6 +104,40 @@ def _analyse_chunk(
     return [analyse_file(p, spec, options, max_pixels) for p in paths]
 
 
+def _in_workers(
+    path_list: list[str],
+    spec: HashSpec,
+    task: Callable[..., list[Any]],
+    single: Callable[[str], tuple[Any, Any]],
+    *,
+    max_pixels: int,
+    jobs: int | None,
+) -> Iterator[tuple[Any, Any]]:
+    """Run ``task`` on chunks of ``path_list`` in worker processes (the hashing pool, with its
+    Ctrl-C and crash handling), yielding ``(outcome, value)`` pairs in completion order; a
+    file that crashed its worker comes as ``(Skipped, None)``. ``single`` is the in-process
+    fallback."""
+    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
+
+    workers = min(resolve_jobs(jobs), len(path_list))
+    done: set[str] = set()
+    if workers > 1 and (jobs or worth_workers(path_list)):
+        try:
+            item: Any
+            for item in hash_in_workers(
+                path_list, spec, max_pixels=max_pixels, compat=spec.compat, jobs=workers, task=task
+            ):
+                pair = item if isinstance(item, tuple) else (item, None)  # a crashed file
+                done.add(pair[0].path)
+                yield pair
+            return
+        except WorkerError as exc:
+            _log.warning("%s; working in this process instead", exc)
+    for path in path_list:
+        if str(Path(path)) not in done:
+            yield single(path)
+
+
 def analyse_files(
     paths: Iterable[str | os.PathLike[str]],
     spec: HashSpec,
@@ -76,29 +148,97 @@ def analyse_files(
 ) -> Iterator[tuple[HashOutcome, Features | None]]:
     """Hash files like :func:`~neardup.hashing.hash_files` (same workers, same Ctrl-C and
     crash handling; completion order with several jobs), with ``options`` applied."""
-    from neardup.parallel import WorkerError, hash_in_workers, resolve_jobs, worth_workers
+    task = functools.partial(_analyse_chunk, options=options)
+    yield from _in_workers(
+        [os.fspath(p) for p in paths],
+        spec,
+        task,
+        lambda p: analyse_file(p, spec, options, max_pixels),
+        max_pixels=max_pixels,
+        jobs=jobs,
+    )
 
-    path_list = [os.fspath(p) for p in paths]
-    workers = min(resolve_jobs(jobs), len(path_list))
-    done: set[str] = set()
-    if workers > 1 and (jobs or worth_workers(path_list)):
-        task = functools.partial(_analyse_chunk, options=options)
-        try:
-            item: Any
-            for item in hash_in_workers(
-                path_list, spec, max_pixels=max_pixels, compat=spec.compat, jobs=workers, task=task
-            ):
-                pair: tuple[HashOutcome, Features | None] = (
-                    item if isinstance(item, tuple) else (item, None)  # a crashed file
-                )
-                done.add(pair[0].path)
-                yield pair
-            return
-        except WorkerError as exc:
-            _log.warning("%s; hashing in this process instead", exc)
-    for path in path_list:
-        if str(Path(path)) not in done:
-            yield analyse_file(path, spec, options, max_pixels)
+
+# --------------------------------------------------------------------------- views
+
+
+def compute_views(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Views | None:
+    """The verification :class:`Views` of one file or URL (``None`` when it cannot be
+    decoded)."""
+    try:
+        if is_url(path):
+            from neardup.remote import local_file  # fsspec is optional
+
+            with local_file(path) as (local, _):
+                return compute_views(local, max_pixels)
+        working = open_thumbnails(path, [working_size], max_pixels=max_pixels)[0].image
+        return views_of(working)
+    except Exception:  # any decoder failure: the pair cannot be confirmed, the scan goes on
+        return None
+
+
+def _views_chunk(
+    paths: tuple[str, ...], *, spec: HashSpec, max_pixels: int, compat: bool
+) -> list[Any]:
+    return [(_PathOnly(p), compute_views(p, max_pixels)) for p in paths]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PathOnly:
+    path: str
+
+
+def views_for(
+    records: Sequence[ImageRecord],
+    *,
+    catalog: Catalog | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    jobs: int | None = 1,
+) -> list[Views | None]:
+    """Verification views of ``records`` (aligned), from the catalog where it has them,
+    decoded (in worker processes) and stored there otherwise."""
+    cached = catalog.load_views(records) if catalog is not None else {}
+    out: dict[str, Views | None] = {}
+    for path, data in cached.items():
+        with contextlib.suppress(ValueError):  # stored by another version: computed again
+            out[path] = Views.from_bytes(data)
+    todo = [r.path for r in records if r.path not in out]
+    if todo:
+        by_path = {r.path: r for r in records}
+        fresh: list[tuple[ImageRecord, bytes]] = []
+        for item, views in _in_workers(
+            todo,
+            HashSpec(),
+            _views_chunk,
+            lambda p: (_PathOnly(p), compute_views(p, max_pixels)),
+            max_pixels=max_pixels,
+            jobs=jobs,
+        ):
+            out[item.path] = views
+            if views is not None and item.path in by_path:
+                fresh.append((by_path[item.path], views.to_bytes()))
+        if catalog is not None and fresh:
+            catalog.store_views(fresh)
+    return [out.get(r.path) for r in records]
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def _stacked(
+    hashes: HashArray, records: Sequence[ImageRecord], trim: bool, words: int
+) -> tuple[HashArray, np.ndarray[Any, np.dtype[np.int64]]]:
+    """Primary hashes plus the trimmed hashes that differ, and the image of each row."""
+    owners = list(range(len(records)))
+    extra = [
+        (k, r.trim_hash)
+        for k, r in enumerate(records)
+        if trim and r.trim_hash is not None and r.trim_hash != r.hash
+    ]
+    if not extra:
+        return hashes, np.asarray(owners, dtype=np.int64)
+    stacked = np.concatenate([hashes, to_array([h for _, h in extra], words)])
+    return stacked, np.asarray(owners + [k for k, _ in extra], dtype=np.int64)
 
 
 def candidate_pairs(
@@ -107,85 +247,139 @@ def candidate_pairs(
     threshold: int,
     index: str,
     index_options: Mapping[str, Any] | None = None,
+    records: Sequence[ImageRecord] = (),
+    trim: bool = False,
 ) -> dict[Pair, int]:
-    """``{(i, j): distance}`` with ``i < j`` for every pair within ``threshold`` by primary
-    hashes or by an alternate of either image."""
-    built = index_registry.build(index, hashes, **dict(index_options or {}))
+    """``{(i, j): distance}`` with ``i < j`` for every pair of images within ``threshold`` by
+    any of their hashes (primary and, with ``trim``, trimmed) or by an alternate of either."""
+    stacked, owner = _stacked(hashes, records, trim, hashes.shape[1])
+    built = index_registry.build(index, stacked, **dict(index_options or {}))
     pairs: dict[Pair, int] = {}
+
+    def add(a: int, b: int, d: int) -> None:
+        if a != b:
+            key = (a, b) if a < b else (b, a)
+            if d < pairs.get(key, threshold + 1):
+                pairs[key] = d
+
     for block in built.pairs(threshold):
         for a, b, d in zip(
-            block.left.tolist(), block.right.tolist(), block.distance.tolist(), strict=True
+            owner[block.left].tolist(),
+            owner[block.right].tolist(),
+            block.distance.tolist(),
+            strict=True,
         ):
-            pairs[(a, b)] = d
+            add(a, b, d)
     words = hashes.shape[1]
     for i, f in enumerate(features):
-        if not f.alternates:
-            continue
-        for row in to_array(f.alternates, words):
-            for m in built.query(row, threshold):
-                if m.index == i:
-                    continue
-                key = (min(i, m.index), max(i, m.index))
-                if m.distance < pairs.get(key, threshold + 1):
-                    pairs[key] = m.distance
+        if f.alternates:
+            for row in to_array(f.alternates, words):
+                for m in built.query(row, threshold):
+                    add(i, int(owner[m.index]), m.distance)
     return pairs
 
 
 def verified(
     pairs: Mapping[Pair, int],
-    features: Sequence[Features],
+    views: Sequence[Views | None],
     minimum: float = DEFAULT_VERIFY_MIN,
+    *,
+    trim: bool = True,
     invariant: frozenset[str] = frozenset(),
+    threshold: int | None = None,
+    crop: bool = False,
 ) -> dict[Pair, int]:
-    """The pairs whose verification thumbnails correlate at least ``minimum`` (the best over
-    the flips/rotations ``invariant`` allows)."""
+    """The pairs whose views are at least ``minimum`` alike (see
+    :func:`neardup.features.view_similarity`); a pair with an image that has no views (it
+    could not be decoded again) is dropped.
+
+    Only pairs within ``threshold`` (all when ``None``) are compared that way. With
+    ``crop``, a pair is also kept when one whole frame matches a cropped or slightly
+    rotated part of the other (:func:`neardup.features.aligned_similarity_of_frames`, at
+    least :data:`~neardup.features.ALIGNED_MIN`).
+    """
+    alignments = alignment_cache()
     out = {}
     for (a, b), d in pairs.items():
-        ta, tb = features[a].thumbnail, features[b].thumbnail
-        if ta is None or tb is None or aligned_similarity(ta, tb, invariant) >= minimum:
+        va, vb = views[a], views[b]
+        if va is None or vb is None:
+            continue
+        near = threshold is None or d <= threshold
+        if (near and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum) or (
+            crop and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN
+        ):
             out[(a, b)] = d
     return out
 
 
-def feature_distance(hashes: HashArray, features: Sequence[Features]) -> Any:
-    """Distance of two rows: the smallest over primary and alternate hashes."""
-    primary = from_array(hashes)
+def feature_distance(
+    records: Sequence[ImageRecord], features: Sequence[Features], trim: bool
+) -> Callable[[int, int], int]:
+    """Distance of two images: the smallest over their hashes and alternates."""
+
+    def own(k: int) -> tuple[int, ...]:
+        r = records[k]
+        return (r.hash, r.trim_hash) if trim and r.trim_hash is not None else (r.hash,)
 
     def distance(a: int, b: int) -> int:
-        best = hamming(primary[a], primary[b])
-        for x in features[a].alternates:
-            best = min(best, hamming(x, primary[b]))
-        for y in features[b].alternates:
-            best = min(best, hamming(y, primary[a]))
+        ha, hb = own(a), own(b)
+        best = min(hamming(x, y) for x in ha for y in hb)
+        alt_a = features[a].alternates if features else ()
+        alt_b = features[b].alternates if features else ()
+        for x in alt_a:
+            best = min(best, *(hamming(x, y) for y in hb))
+        for y in alt_b:
+            best = min(best, *(hamming(y, x) for x in ha))
         return best
 
     return distance
 
 
-def group_features(
+def match_groups(
     records: Sequence[ImageRecord],
     hashes: HashArray,
-    features: Sequence[Features],
-    options: FeatureOptions,
     threshold: int,
     *,
+    options: FeatureOptions,
     index: str,
     index_options: Mapping[str, Any] | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
     grouping: str = "centre",
     verify_min: float = DEFAULT_VERIFY_MIN,
+    features: Sequence[Features] = (),
+    views: Callable[[Sequence[ImageRecord]], Sequence[Views | None]] | None = None,
 ) -> list[Group]:
-    """Groups of ``records`` using alternates and verification as ``options`` ask."""
+    """Groups of ``records`` matched on trimmed hashes, alternates and verification as
+    ``options`` ask. ``views`` gives the views of a list of records (default:
+    :func:`views_for` without a catalog, or the ones in ``features``)."""
     if len(records) < 2:
         return []
-    pairs = candidate_pairs(hashes, features, threshold, index, index_options)
-    if options.verify:
-        pairs = verified(pairs, features, verify_min, options.invariant)
+    aligned = options.crop and options.verify
+    radius = threshold + CROP_SLACK if aligned else threshold
+    pairs = candidate_pairs(hashes, features, radius, index, index_options, records, options.trim)
+    if options.verify and pairs:
+        rows = sorted({k for pair in pairs for k in pair})
+        if features and all(features[k].views is not None for k in rows):
+            got: Sequence[Views | None] = [features[k].views for k in rows]
+        else:
+            got = (views or views_for)([records[k] for k in rows])
+        by_row: list[Views | None] = [None] * len(records)
+        for k, v in zip(rows, got, strict=True):
+            by_row[k] = v
+        pairs = verified(
+            pairs,
+            by_row,
+            verify_min,
+            trim=options.trim,
+            invariant=options.invariant,
+            threshold=threshold,
+            crop=aligned,
+        )
     keys = sorted(pairs)
     block = PairBlock(
         np.array([a for a, _ in keys], dtype=np.int64),
         np.array([b for _, b in keys], dtype=np.int64),
         np.array([pairs[k] for k in keys], dtype=np.int64),
     )
-    distance = feature_distance(hashes, features) if options.needs_alternates else None
-    return build_groups(hashes, [block], threshold, keeper_key(records, keep), grouping, distance)
+    distance = feature_distance(records, features, options.trim)
+    return build_groups(hashes, [block], radius, keeper_key(records, keep), grouping, distance)

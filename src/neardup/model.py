@@ -20,6 +20,11 @@ class ImageRecord:
     height: int
     size: int
     mtime_ns: int
+    #: Hash of the image without uniform margins (:mod:`neardup.features`); equal to
+    #: ``hash`` when it has none, ``None`` when the scan did not trim.
+    trim_hash: int | None = None
+    #: The trimmed region as shares of width and height ``(left, top, right, bottom)``.
+    trim_box: tuple[float, float, float, float] | None = None
 
     @property
     def pixels(self) -> int:

@@ -105,7 +105,7 @@ def hash_in_workers(
 
     ``task`` replaces the function a worker runs on each chunk (a test seam).
     """
-    work = functools.partial(task or _hash_chunk, spec=spec, max_pixels=max_pixels, compat=compat)
+    work = functools.partial(task or hash_chunk, spec=spec, max_pixels=max_pixels, compat=compat)
     size = chunk_size(len(paths), jobs)
     pending: deque[tuple[str, ...]] = deque(
         tuple(paths[i : i + size]) for i in range(0, len(paths), size)
@@ -182,10 +182,10 @@ def _start_pool(jobs: int) -> ProcessPoolExecutor:
     return executor
 
 
-def _hash_chunk(
-    paths: tuple[str, ...], *, spec: HashSpec, max_pixels: int, compat: bool
+def hash_chunk(
+    paths: tuple[str, ...], *, spec: HashSpec, max_pixels: int, compat: bool, trim: bool = False
 ) -> list[HashOutcome]:
-    return [hash_file(p, spec, max_pixels=max_pixels, compat=compat) for p in paths]
+    return [hash_file(p, spec, max_pixels=max_pixels, compat=compat, trim=trim) for p in paths]
 
 
 def _ignore_sigint() -> None:

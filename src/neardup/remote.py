@@ -9,9 +9,10 @@ skip-with-reason rules apply unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from fnmatch import fnmatch
 from typing import Any
@@ -73,26 +74,36 @@ def discover_url(
     return found
 
 
-def hash_url(url: str, spec: HashSpec, *, max_pixels: int | None = None) -> HashOutcome:
+@contextlib.contextmanager
+def local_file(url: str) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """A local path holding the file behind ``url`` (the file itself for ``file://``, a
+    temporary copy otherwise, with the remote ``info``)."""
+    fs, path = _filesystem(url)
+    if _protocol(fs) in ("file", "local"):
+        yield path, None
+        return
+    info = fs.info(path)
+    suffix = posixpath.splitext(path)[1]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        with fs.open(path, "rb") as src:
+            while chunk := src.read(1 << 20):
+                tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name, info
+
+
+def hash_url(
+    url: str, spec: HashSpec, *, max_pixels: int | None = None, trim: bool = False
+) -> HashOutcome:
     """Hash the file behind ``url`` with the local decoder; never raises for a bad file."""
     kwargs: dict[str, Any] = {} if max_pixels is None else {"max_pixels": max_pixels}
     try:
-        fs, path = _filesystem(url)
-        if _protocol(fs) in ("file", "local"):
-            outcome = hash_file(path, spec, **kwargs)
-        else:
-            info = fs.info(path)
-            suffix = posixpath.splitext(path)[1]
-            with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-                with fs.open(path, "rb") as src:
-                    while chunk := src.read(1 << 20):
-                        tmp.write(chunk)
-                tmp.flush()
-                outcome = hash_file(tmp.name, spec, **kwargs)
-            if isinstance(outcome, ImageRecord):
-                outcome = replace(
-                    outcome, size=int(info.get("size") or outcome.size), mtime_ns=_mtime_ns(info)
-                )
+        with local_file(url) as (path, info):
+            outcome = hash_file(path, spec, trim=trim, **kwargs)
+        if info is not None and isinstance(outcome, ImageRecord):
+            outcome = replace(
+                outcome, size=int(info.get("size") or outcome.size), mtime_ns=_mtime_ns(info)
+            )
     except (OSError, NeardupError) as exc:
         return Skipped(url, "unreadable", str(exc))
     if isinstance(outcome, ImageRecord):

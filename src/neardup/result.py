@@ -193,6 +193,8 @@ class ScanResult:
                 height=int(i["height"]),
                 size=int(i["bytes"]),
                 mtime_ns=int(i["mtime_ns"]),
+                trim_hash=int(i["trim_hash"], 16) if i.get("trim_hash") else None,
+                trim_box=tuple(i["trim_box"]) if i.get("trim_box") else None,
             )
             for i in doc["images"]
         ]
@@ -222,7 +224,7 @@ class ScanResult:
 
 
 def _record_dict(r: ImageRecord, spec: HashSpec) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "path": r.path,
         "hash": spec.hex(r.hash),
         "width": r.width,
@@ -230,3 +232,7 @@ def _record_dict(r: ImageRecord, spec: HashSpec) -> dict[str, Any]:
         "bytes": r.size,
         "mtime_ns": r.mtime_ns,
     }
+    if r.trim_hash is not None:
+        doc["trim_hash"] = spec.hex(r.trim_hash)
+        doc["trim_box"] = None if r.trim_box is None else list(r.trim_box)
+    return doc

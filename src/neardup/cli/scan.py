@@ -12,8 +12,6 @@ from neardup.api import (
     DEFAULT_GROUPING,
     DEFAULT_INDEX,
     DEFAULT_THRESHOLD,
-    DEFAULT_TRIM,
-    DEFAULT_VERIFY,
     scan,
 )
 from neardup.cli import app
@@ -94,9 +92,14 @@ def scan_command(
         ),
     ] = DEFAULT_GROUPING,
     trim: Annotated[
-        bool,
-        typer.Option("--trim/--no-trim", help="Remove uniform margins (frames) before hashing."),
-    ] = DEFAULT_TRIM,
+        bool | None,
+        typer.Option(
+            "--trim/--no-trim",
+            help="Also hash each image without uniform margins (frames, letterboxing) and "
+            "match on either hash. Default: on (off with --dask).",
+            show_default=False,
+        ),
+    ] = None,
     invariant: Annotated[
         str | None,
         typer.Option(
@@ -108,16 +111,18 @@ def scan_command(
         typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
     ] = False,
     verify: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--verify/--no-verify",
-            help="Confirm every pair by correlating small greyscale thumbnails.",
+            help="Confirm every pair by correlating small greyscale views of the two "
+            "images. Default: on (off with --dask).",
+            show_default=False,
         ),
-    ] = DEFAULT_VERIFY,
+    ] = None,
     verify_min: Annotated[
         float,
         typer.Option(
-            "--verify-min", min=-1.0, max=1.0, help="Smallest correlation --verify accepts."
+            "--verify-min", min=-1.0, max=1.0, help="Smallest correlation verification accepts."
         ),
     ] = DEFAULT_VERIFY_MIN,
     jobs: JobsOpt = 0,
@@ -138,12 +143,13 @@ def scan_command(
     Images are hashed with a perceptual hash; pairs within --threshold bits are grouped
     around centres, so every member is within the threshold of its group's centre
     ('--grouping components' joins chains instead; a member further than the threshold
-    from the keeper is marked 'chained'). --trim --verify is recommended where many
-    different images share one composition (docs/accuracy.md). The result is saved as
-    the last scan for 'delete' and 'show'.
+    from the keeper is marked 'chained'). Each image is also hashed without its uniform
+    margins, and every candidate pair is confirmed by comparing small greyscale views
+    (--no-trim, --no-verify turn that off; docs/accuracy.md). The result is saved as the
+    last scan for 'delete' and 'show'.
 
-    Plain hashes (without --trim/--verify) are remembered in the catalog: a rescan
-    decodes only new and changed files.
+    Hashes and views are remembered in the catalog: a rescan decodes only new and changed
+    files (--invariant and --crop decode every image on every scan).
     """
     result = scan_with_progress(
         paths,

@@ -1,0 +1,190 @@
+"""The default matching: trimmed hashes, verification views, and their catalog cache."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageOps
+
+import neardup
+from neardup import stress
+from neardup.features import (
+    Views,
+    grey_thumbnail,
+    view_similarity,
+    views_of,
+)
+from neardup.state import load_last_scan
+
+
+@pytest.fixture(scope="module")
+def photo(photo_paths: list[Path]) -> Image.Image:
+    with Image.open(photo_paths[5]) as im:
+        return im.convert("RGB").reduce(4)
+
+
+@pytest.fixture
+def edits_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
+    """Two photos, each with a framed and a brightened copy, and an unrelated photo."""
+    folder = tmp_path / "edits"
+    folder.mkdir()
+    for src in (photo_paths[5], photo_paths[33]):
+        shutil.copy(src, folder / src.name)
+        with Image.open(src) as im:
+            img = im.convert("RGB")
+        border = max(4, min(img.size) // 20)
+        ImageOps.expand(img, border=border, fill=(0, 0, 0)).save(folder / f"{src.stem}.framed.jpg")
+        ImageEnhance.Brightness(img).enhance(1.2).save(folder / f"{src.stem}.bright.jpg")
+    shutil.copy(photo_paths[90], folder / photo_paths[90].name)
+    return folder
+
+
+def _names(result: neardup.ScanResult) -> list[set[str]]:
+    return sorted(
+        ({Path(result.records[m].path).name for m in g.members} for g in result.groups),
+        key=sorted,
+    )
+
+
+def test_views_roundtrip(photo: Image.Image) -> None:
+    framed = ImageOps.expand(photo, border=12, fill=(255, 255, 255))
+    for img in (photo, framed):
+        v = views_of(img)
+        back = Views.from_bytes(v.to_bytes())
+        assert np.array_equal(back.content, v.content) and np.array_equal(back.frame, v.frame)
+        assert back.box == v.box
+    assert views_of(photo).box is None and views_of(framed).box is not None
+
+
+def test_a_copy_trimmed_differently_is_still_confirmed(photo: Image.Image) -> None:
+    # One copy was trimmed (say a clear sky ended a line earlier after an edit), the other
+    # not: their contents differ, but the trimmed one's region of the other's frame agrees.
+    whole = views_of(photo)
+    box = (0.0, 0.2, 1.0, 1.0)
+    w, h = photo.size
+    region = photo.crop((0, round(0.2 * h), w, h))
+    trimmed = Views(grey_thumbnail(region, 32).astype(np.uint8), whole.frame, box)
+    contents = float(
+        np.corrcoef(trimmed.content.ravel(), whole.content.ravel())[0, 1]
+    )  # the contents alone disagree
+    assert contents < 0.9
+    assert view_similarity(trimmed, whole) > 0.95
+    assert view_similarity(trimmed, whole, trim=False) > 0.99  # same frames
+
+
+def test_default_scan_groups_edits_but_not_lookalikes(
+    tmp_path: Path, edits_folder: Path, photo_paths: list[Path]
+) -> None:
+    # Same-composition stress images: a small object on a dark starry sky.
+    sky = tmp_path / "sky"
+    sky.mkdir()
+    objects = [Image.open(p).convert("RGB") for p in photo_paths[100:108]]
+    for n in range(8):
+        stress.generate("night", n, objects).save(sky / f"night{n}.png")
+    result = neardup.scan([edits_folder, sky], use_cache=False)
+    assert result.settings.trim and result.settings.verify
+    expected = sorted(
+        (
+            {p.name, f"{p.stem}.framed.jpg", f"{p.stem}.bright.jpg"}
+            for p in (photo_paths[5], photo_paths[33])
+        ),
+        key=sorted,
+    )
+    assert _names(result) == expected
+    # Without trimming and verification the dark skies are grouped as near-duplicates,
+    # and the framed copies are missed.
+    plain = neardup.scan([edits_folder, sky], use_cache=False, trim=False, verify=False)
+    assert any(len({n for n in g if n.startswith("night")}) >= 2 for g in _names(plain))
+    assert all(not any(n.endswith(".framed.jpg") for n in g) for g in _names(plain))
+
+
+def test_rescan_decodes_nothing_and_views_are_cached(
+    edits_folder: Path, tmp_path: Path, opened: list[str]
+) -> None:
+    catalog = tmp_path / "cat.sqlite"
+    first = neardup.scan([edits_folder], catalog=catalog, jobs=1)
+    assert len(first.groups) == 2
+    with sqlite3.connect(catalog) as conn:
+        views = conn.execute("SELECT COUNT(*) FROM views").fetchone()[0]
+        trimmed = conn.execute("SELECT COUNT(*) FROM hashes WHERE trim_hash IS NOT NULL")
+        assert trimmed.fetchone()[0] == len(first.records)
+    assert views == sum(len(g) for g in first.groups)  # only images in candidate pairs
+    opened.clear()
+    second = neardup.scan([edits_folder], catalog=catalog, jobs=1)
+    assert opened == []
+    assert _names(second) == _names(first)
+    assert second.records == first.records
+
+
+def test_hashes_stored_without_trimming_are_computed_again(
+    edits_folder: Path, tmp_path: Path, opened: list[str]
+) -> None:
+    catalog = tmp_path / "cat.sqlite"
+    plain = neardup.scan([edits_folder], catalog=catalog, jobs=1, trim=False, verify=False)
+    assert all(r.trim_hash is None for r in plain.records)
+    opened.clear()
+    again = neardup.scan([edits_folder], catalog=catalog, jobs=1, trim=False, verify=False)
+    assert opened == [] and again.from_catalog == len(plain.records)
+    default = neardup.scan([edits_folder], catalog=catalog, jobs=1)
+    assert default.from_catalog == 0 and all(r.trim_hash is not None for r in default.records)
+    opened.clear()
+    plain_again = neardup.scan([edits_folder], catalog=catalog, jobs=1, trim=False, verify=False)
+    assert opened == [] and plain_again.from_catalog == len(plain.records)
+
+
+def test_trimmed_hash_in_json_and_last_scan(run_cli, edits_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    proc = run_cli("scan", str(edits_folder), "--format", "json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    members = [m for g in doc["groups"] for m in g["members"]]
+    framed = [m for m in members if m["path"].endswith(".framed.jpg")]
+    assert framed and all(m["trim_box"] is not None for m in framed)
+    assert all(len(m["trim_hash"]) == 16 for m in members)
+    assert all(r.trim_hash is not None for r in load_last_scan().records)
+
+
+def test_views_stored_in_another_format_are_computed_again(
+    edits_folder: Path, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "cat.sqlite"
+    first = neardup.scan([edits_folder], catalog=catalog, jobs=1)
+    with sqlite3.connect(catalog) as conn:
+        conn.execute("UPDATE views SET data = x'00010203'")
+    again = neardup.scan([edits_folder], catalog=catalog, jobs=1)
+    assert _names(again) == _names(first)
+    with sqlite3.connect(catalog) as conn:
+        sizes = {r[0] for r in conn.execute("SELECT length(data) FROM views")}
+    assert sizes == {len(views_of(Image.new("L", (64, 64))).to_bytes())}
+
+
+def test_crop_option_finds_crops_and_small_rotations(
+    tmp_path: Path, photo_paths: list[Path]
+) -> None:
+    from neardup import transforms
+
+    folder = tmp_path / "geo"
+    folder.mkdir()
+    for src in (photo_paths[12], photo_paths[110]):
+        with Image.open(src) as im:
+            img = im.convert("RGB").reduce(2)
+        img.save(folder / f"{src.stem}.jpg", quality=92)
+        for name in ("crop5", "rot5"):
+            transforms.apply(img, name, 3).save(folder / f"{src.stem}.{name}.jpg", quality=92)
+    with_crop = neardup.scan([folder], use_cache=False, crop=True)
+    expected = sorted(
+        (
+            {f"{p.stem}.jpg", f"{p.stem}.crop5.jpg", f"{p.stem}.rot5.jpg"}
+            for p in (photo_paths[12], photo_paths[110])
+        ),
+        key=sorted,
+    )
+    assert _names(with_crop) == expected
+    assert with_crop.settings.crop
+    default = neardup.scan([folder], use_cache=False)
+    assert all(len(g) < 3 for g in _names(default))  # the default finds fewer of them
