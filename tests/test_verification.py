@@ -113,11 +113,20 @@ def test_rescan_decodes_nothing_and_views_are_cached(
         trimmed = conn.execute("SELECT COUNT(*) FROM hashes WHERE trim_hash IS NOT NULL")
         assert trimmed.fetchone()[0] == len(first.records)
     assert views == sum(len(g) for g in first.groups)  # only images in candidate pairs
+    from neardup.catalog import Catalog
+
+    with Catalog(catalog) as cat:
+        stats = cat.stats()
+    assert stats.views == views and stats.views_bytes == views * len(first_views_bytes(first))
     opened.clear()
     second = neardup.scan([edits_folder], catalog=catalog, jobs=1)
     assert opened == []
     assert _names(second) == _names(first)
     assert second.records == first.records
+
+
+def first_views_bytes(result: neardup.ScanResult) -> bytes:
+    return views_of(Image.open(result.records[0].path).convert("L")).to_bytes()
 
 
 def test_hashes_stored_without_trimming_are_computed_again(

@@ -191,6 +191,9 @@ class CatalogStats:
     failures: int
     scans: int
     last_scan: str | None
+    #: Images whose verification views are stored, and their bytes.
+    views: int = 0
+    views_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -594,6 +597,9 @@ class Catalog:
             }
             failures = c.execute("SELECT COUNT(*) FROM hashes WHERE hash IS NULL").fetchone()[0]
             scans, last = c.execute("SELECT COUNT(*), MAX(created) FROM scans").fetchone()
+            views, views_bytes = c.execute(
+                "SELECT COUNT(*), COALESCE(SUM(length(data)), 0) FROM views"
+            ).fetchone()
         return CatalogStats(
             path=self.location,
             schema_version=self.schema_version,
@@ -604,6 +610,8 @@ class Catalog:
             failures=failures,
             scans=scans,
             last_scan=last,
+            views=views,
+            views_bytes=views_bytes,
         )
 
     def disk_bytes(self) -> int:

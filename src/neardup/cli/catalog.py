@@ -59,7 +59,8 @@ class ExportFormat(StrEnum):
 
 @catalog_app.command("stats")
 def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson.table) -> None:
-    """Counts and size of the catalog: files, hashes per kind, failures, scans."""
+    """Counts and size of the catalog: files, hashes per kind, failures, verification views,
+    scans."""
     with Catalog(catalog) as cat:
         stats = cat.stats()
     if format is TableOrJson.json:
@@ -75,6 +76,8 @@ def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson
     for kind, n in stats.hashes.items():
         table.add_row(f"hashes {escape(kind)}", f"{n:,}")
     table.add_row("cached failures", f"{stats.failures:,}")
+    views = f"{stats.views:,} images ({format_bytes(stats.views_bytes)})"
+    table.add_row("verification views", views)
     table.add_row(
         "scans", f"{stats.scans:,}" + (f" (last {stats.last_scan})" if stats.scans else "")
     )
