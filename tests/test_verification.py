@@ -197,3 +197,32 @@ def test_crop_option_finds_crops_and_small_rotations(
     assert with_crop.settings.crop
     default = neardup.scan([folder], use_cache=False)
     assert all(len(g) < 3 for g in _names(default))  # the default finds fewer of them
+
+
+def test_cluster_results_carry_the_trimmed_hash() -> None:
+    from neardup.model import Skipped
+    from neardup.scaleout.hashing import from_compact, to_compact
+
+    trimmed = neardup.model.ImageRecord(
+        "/a.jpg", 5, 10, 20, 300, 7, trim_hash=9, trim_box=(0.0, 0.1, 1.0, 0.9)
+    )
+    plain = neardup.model.ImageRecord("/b.jpg", 0, 10, 20, 300, 7)
+    for outcome in (trimmed, plain, Skipped("/c.jpg", "corrupt", "bad")):
+        assert from_compact(to_compact(outcome)) == outcome
+
+
+def test_dask_refuses_options_that_decode_everything(edits_folder: Path) -> None:
+    from neardup.errors import UsageError
+
+    with pytest.raises(UsageError, match="--dask does not run"):
+        neardup.scan([edits_folder], dask="local", crop=True)
+
+
+@pytest.mark.slow
+def test_dask_scan_trims_and_verifies_like_a_local_scan(edits_folder: Path) -> None:
+    pytest.importorskip("distributed")
+    local = neardup.scan([edits_folder], use_cache=False)
+    remote = neardup.scan([edits_folder], use_cache=False, dask="local:2")
+    assert remote.settings.trim and remote.settings.verify
+    assert _names(remote) == _names(local)
+    assert any(any(n.endswith(".framed.jpg") for n in g) for g in _names(remote))

@@ -23,7 +23,14 @@ from neardup.hashing import HashArray, HashSpec, check_max_pixels, to_array
 from neardup.incremental import CatalogArg, Hasher, hash_paths, open_catalog
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep
-from neardup.matching import analyse_files, match_groups, views_for
+from neardup.matching import (
+    analyse_files,
+    match_groups,
+    owner_pairs,
+    pair_block,
+    stacked_hashes,
+    views_for,
+)
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
 from neardup.result import ScanResult, ScanSettings
@@ -33,8 +40,7 @@ DEFAULT_INDEX = "mih"  # fastest exact backend at every size measured (docs/perf
 DEFAULT_THRESHOLD = 8
 #: Default grouping: non-chaining centre groups (see :mod:`neardup.grouping`).
 DEFAULT_GROUPING = GROUPINGS[0]
-#: Border trimming and verification are on by default (docs/accuracy.md); a ``--dask`` scan
-#: runs the plain hash scan instead.
+#: Border trimming and verification are on by default (docs/accuracy.md).
 DEFAULT_TRIM = True
 DEFAULT_VERIFY = True
 
@@ -120,14 +126,14 @@ def scan(
         progress: called as ``progress(done, total)`` while hashing.
         grouping: ``centre`` (default, no chaining) or ``components``.
         trim: also hash each image without its uniform margins (frames, letterboxing) and
-            match on either hash. ``None``: on, except with ``dask``.
+            match on either hash. ``None``: on (:data:`DEFAULT_TRIM`).
         invariant: ``"flip"``, ``"rotate"`` or both: also match mirrored/rotated copies
             (pHash only; every image is decoded on every scan).
         crop: also match on hashes of centred sub-regions (crop resistance; every image is
             decoded on every scan).
         verify: confirm candidate pairs by the normalised correlation of small greyscale
             views, at least ``verify_min`` (:func:`neardup.features.view_similarity`).
-            ``None``: on, except with ``dask``.
+            ``None``: on (:data:`DEFAULT_VERIFY`).
         jobs: hashing processes; ``None`` or ``0`` uses every core, ``1`` none.
         compat: hash bit-for-bit as ImageHash (full decode; slower). The default fast path
             agrees with ImageHash to within 2 bits on nearly every image (docs/hashing.md).
@@ -154,12 +160,10 @@ def scan(
         raise UsageError(f"unknown grouping {grouping!r}; choose one of: {', '.join(GROUPINGS)}")
     if not -1.0 <= verify_min <= 1.0:
         raise UsageError(f"verify_min must be between -1 and 1, got {verify_min}")
-    if dask is not None and (trim or verify or crop or invariant):
-        raise UsageError(
-            "--dask runs the plain hash scan: drop --trim, --invariant, --crop, --verify"
-        )
-    trim = (dask is None) if trim is None else trim
-    verify = (dask is None) if verify is None else verify
+    if dask is not None and (crop or invariant):
+        raise UsageError("--dask does not run --invariant or --crop (they decode every image)")
+    trim = DEFAULT_TRIM if trim is None else trim
+    verify = DEFAULT_VERIFY if verify is None else verify
     features_opts = FeatureOptions(trim, parse_invariant(invariant), crop, verify)
     features_opts.check(spec)
     cached = not features_opts.needs_alternates  # invariant and crop decode every image
@@ -186,7 +190,7 @@ def scan(
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
     from_catalog = 0
     analysed: dict[str, tuple[HashOutcome, Features | None]]
-    pair_blocks: list[PairBlock] | None = None
+    client: Any = None
     with contextlib.ExitStack() as stack:
         cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
         if cached:
@@ -197,7 +201,8 @@ def scan(
                 from neardup.scaleout.hashing import hash_on_cluster
 
                 def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
-                    return hash_on_cluster(client, todo, spec, options={"max_pixels": max_pixels})
+                    options = {"max_pixels": max_pixels, "trim": trim}
+                    return hash_on_cluster(client, todo, spec, options=options)
 
             hashed = hash_paths(
                 found.images,
@@ -211,12 +216,6 @@ def scan(
                 hasher=hasher,
                 trim=trim,
             )
-            if client is not None:
-                pair_blocks = [
-                    _distributed_pairs(
-                        hashed.outcomes, order, spec, threshold, client, progress is not None
-                    )
-                ]
             from_catalog = hashed.from_catalog
             analysed = {path: (outcome, None) for path, outcome in hashed.outcomes.items()}
         else:  # alternates are not cached: every image is decoded
@@ -237,10 +236,16 @@ def scan(
             else:
                 skipped.append(outcome)
         hashes = to_array([r.hash for r in records], spec.words)
+        candidates = None
+        if client is not None:  # the pair search runs on the cluster too
+            from neardup.scaleout.join import distributed_pairs
+
+            stacked, owner = stacked_hashes(hashes, records, trim)
+            block = distributed_pairs(stacked, threshold, client, show_progress=bool(progress))
+            candidates = owner_pairs([block], owner, threshold)
         if not (trim or verify or features_opts.needs_alternates):
-            groups = group(
-                records, hashes, threshold, index, opts, keep, grouping, pairs=pair_blocks
-            )
+            pairs = None if candidates is None else [pair_block(candidates)]
+            groups = group(records, hashes, threshold, index, opts, keep, grouping, pairs=pairs)
         else:
 
             def views(rows: Sequence[ImageRecord]) -> Sequence[Views | None]:
@@ -258,6 +263,7 @@ def scan(
                 verify_min=verify_min,
                 features=features if features_opts.needs_alternates else (),
                 views=views,
+                candidates=candidates,
             )
     settings = ScanSettings(
         paths=tuple(p if is_url(p) else os.path.abspath(p) for p in path_list),
@@ -295,22 +301,3 @@ def _cluster(dask: str, log: Callable[[str], None] | None) -> Iterator[Any]:
             workers = len(client.scheduler_info().get("workers", {}))
             log(f"dask: {workers} workers, dashboard {client.dashboard_link}")
         yield client
-
-
-def _distributed_pairs(
-    outcomes: Mapping[str, HashOutcome],
-    order: Mapping[str, int],
-    spec: HashSpec,
-    threshold: int,
-    client: Any,
-    show_progress: bool,
-) -> PairBlock:
-    """Pairs among the hashed images, in the row order :func:`scan` gives its records."""
-    from neardup.scaleout.join import distributed_pairs
-
-    records = sorted(
-        (o for o in outcomes.values() if isinstance(o, ImageRecord)),
-        key=lambda r: order.get(r.path, len(order)),
-    )
-    hashes = to_array([r.hash for r in records], spec.words)
-    return distributed_pairs(hashes, threshold, client, show_progress=show_progress)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from neardup import index as index_registry
@@ -225,10 +226,11 @@ def views_for(
 # --------------------------------------------------------------------------- pairs
 
 
-def _stacked(
-    hashes: HashArray, records: Sequence[ImageRecord], trim: bool, words: int
-) -> tuple[HashArray, np.ndarray[Any, np.dtype[np.int64]]]:
-    """Primary hashes plus the trimmed hashes that differ, and the image of each row."""
+def stacked_hashes(
+    hashes: HashArray, records: Sequence[ImageRecord], trim: bool
+) -> tuple[HashArray, NDArray[np.int64]]:
+    """Primary hashes plus, with ``trim``, the trimmed hashes that differ from them, and the
+    image (row of ``hashes``) each stacked row belongs to."""
     owners = list(range(len(records)))
     extra = [
         (k, r.trim_hash)
@@ -237,8 +239,42 @@ def _stacked(
     ]
     if not extra:
         return hashes, np.asarray(owners, dtype=np.int64)
-    stacked = np.concatenate([hashes, to_array([h for _, h in extra], words)])
+    stacked = np.concatenate([hashes, to_array([h for _, h in extra], hashes.shape[1])])
     return stacked, np.asarray(owners + [k for k, _ in extra], dtype=np.int64)
+
+
+def _add(pairs: dict[Pair, int], a: int, b: int, d: int, threshold: int) -> None:
+    if a != b:
+        key = (a, b) if a < b else (b, a)
+        if d < pairs.get(key, threshold + 1):
+            pairs[key] = d
+
+
+def owner_pairs(
+    blocks: Iterable[PairBlock], owner: NDArray[np.int64], threshold: int
+) -> dict[Pair, int]:
+    """``{(i, j): distance}`` of images from pair blocks over stacked rows (see
+    :func:`stacked_hashes`): the smallest distance of each pair of different images."""
+    pairs: dict[Pair, int] = {}
+    for block in blocks:
+        for a, b, d in zip(
+            owner[block.left].tolist(),
+            owner[block.right].tolist(),
+            block.distance.tolist(),
+            strict=True,
+        ):
+            _add(pairs, a, b, d, threshold)
+    return pairs
+
+
+def pair_block(pairs: Mapping[Pair, int]) -> PairBlock:
+    """One :class:`PairBlock` of ``pairs``, sorted."""
+    keys = sorted(pairs)
+    return PairBlock(
+        np.array([a for a, _ in keys], dtype=np.int64),
+        np.array([b for _, b in keys], dtype=np.int64),
+        np.array([pairs[k] for k in keys], dtype=np.int64),
+    )
 
 
 def candidate_pairs(
@@ -252,30 +288,15 @@ def candidate_pairs(
 ) -> dict[Pair, int]:
     """``{(i, j): distance}`` with ``i < j`` for every pair of images within ``threshold`` by
     any of their hashes (primary and, with ``trim``, trimmed) or by an alternate of either."""
-    stacked, owner = _stacked(hashes, records, trim, hashes.shape[1])
+    stacked, owner = stacked_hashes(hashes, records, trim)
     built = index_registry.build(index, stacked, **dict(index_options or {}))
-    pairs: dict[Pair, int] = {}
-
-    def add(a: int, b: int, d: int) -> None:
-        if a != b:
-            key = (a, b) if a < b else (b, a)
-            if d < pairs.get(key, threshold + 1):
-                pairs[key] = d
-
-    for block in built.pairs(threshold):
-        for a, b, d in zip(
-            owner[block.left].tolist(),
-            owner[block.right].tolist(),
-            block.distance.tolist(),
-            strict=True,
-        ):
-            add(a, b, d)
+    pairs = owner_pairs(built.pairs(threshold), owner, threshold)
     words = hashes.shape[1]
     for i, f in enumerate(features):
         if f.alternates:
             for row in to_array(f.alternates, words):
                 for m in built.query(row, threshold):
-                    add(i, int(owner[m.index]), m.distance)
+                    _add(pairs, i, int(owner[m.index]), m.distance, threshold)
     return pairs
 
 
@@ -348,15 +369,23 @@ def match_groups(
     verify_min: float = DEFAULT_VERIFY_MIN,
     features: Sequence[Features] = (),
     views: Callable[[Sequence[ImageRecord]], Sequence[Views | None]] | None = None,
+    candidates: Mapping[Pair, int] | None = None,
 ) -> list[Group]:
     """Groups of ``records`` matched on trimmed hashes, alternates and verification as
     ``options`` ask. ``views`` gives the views of a list of records (default:
-    :func:`views_for` without a catalog, or the ones in ``features``)."""
+    :func:`views_for` without a catalog, or the ones in ``features``). ``candidates``, when
+    given, are the candidate pairs already found elsewhere (a Dask scan's distributed
+    join over :func:`stacked_hashes`); otherwise the ``index`` backend finds them."""
     if len(records) < 2:
         return []
     aligned = options.crop and options.verify
     radius = threshold + CROP_SLACK if aligned else threshold
-    pairs = candidate_pairs(hashes, features, radius, index, index_options, records, options.trim)
+    if candidates is not None:
+        pairs = dict(candidates)
+    else:
+        pairs = candidate_pairs(
+            hashes, features, radius, index, index_options, records, options.trim
+        )
     if options.verify and pairs:
         rows = sorted({k for pair in pairs for k in pair})
         if features and all(features[k].views is not None for k in rows):
@@ -375,11 +404,6 @@ def match_groups(
             threshold=threshold,
             crop=aligned,
         )
-    keys = sorted(pairs)
-    block = PairBlock(
-        np.array([a for a, _ in keys], dtype=np.int64),
-        np.array([b for _, b in keys], dtype=np.int64),
-        np.array([pairs[k] for k in keys], dtype=np.int64),
-    )
     distance = feature_distance(records, features, options.trim)
-    return build_groups(hashes, [block], radius, keeper_key(records, keep), grouping, distance)
+    key = keeper_key(records, keep)
+    return build_groups(hashes, [pair_block(pairs)], radius, key, grouping, distance)

@@ -96,7 +96,7 @@ def scan_command(
         typer.Option(
             "--trim/--no-trim",
             help="Also hash each image without uniform margins (frames, letterboxing) and "
-            "match on either hash. Default: on (off with --dask).",
+            "match on either hash. Default: on.",
             show_default=False,
         ),
     ] = None,
@@ -115,7 +115,7 @@ def scan_command(
         typer.Option(
             "--verify/--no-verify",
             help="Confirm every pair by correlating small greyscale views of the two "
-            "images. Default: on (off with --dask).",
+            "images. Default: on.",
             show_default=False,
         ),
     ] = None,

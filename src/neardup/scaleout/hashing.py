@@ -19,14 +19,15 @@ from neardup.remote import hash_url
 #: Files per Dask task.
 TASK_FILES = 256
 
-Compact = tuple[str, int, int, int, int, int, str, str]
+Compact = tuple[str, int, int, int, int, int, str, str, int, tuple[float, ...] | None]
 
 
 def hash_task(paths: Sequence[str], spec: HashSpec, options: dict[str, Any]) -> list[Compact]:
     """Run on a worker: hash ``paths``; one compact tuple per file.
 
-    Tuple: ``(path, bytes, mtime_ns, hash, width, height, error_reason, error_detail)``;
-    ``error_reason`` is ``""`` for a hashed image.
+    Tuple: ``(path, bytes, mtime_ns, hash, width, height, error_reason, error_detail,
+    trim_hash, trim_box)``; ``error_reason`` is ``""`` for a hashed image, ``trim_hash`` is
+    -1 when the image was not trimmed.
     """
     out: list[Compact] = []
     for path in paths:
@@ -48,15 +49,26 @@ def to_compact(outcome: HashOutcome) -> Compact:
             outcome.height,
             "",
             "",
+            -1 if outcome.trim_hash is None else outcome.trim_hash,
+            outcome.trim_box,
         )
-    return (outcome.path, 0, 0, 0, 0, 0, outcome.reason, outcome.detail)
+    return (outcome.path, 0, 0, 0, 0, 0, outcome.reason, outcome.detail, -1, None)
 
 
 def from_compact(t: Compact) -> HashOutcome:
-    path, size, mtime_ns, value, width, height, reason, detail = t
+    path, size, mtime_ns, value, width, height, reason, detail, trim_hash, box = t
     if reason:
         return Skipped(path, reason, detail)
-    return ImageRecord(path, value, width, height, size, mtime_ns)
+    return ImageRecord(
+        path,
+        value,
+        width,
+        height,
+        size,
+        mtime_ns,
+        trim_hash=None if trim_hash < 0 else trim_hash,
+        trim_box=None if box is None else (box[0], box[1], box[2], box[3]),
+    )
 
 
 def hash_on_cluster(
