@@ -226,3 +226,15 @@ def test_dask_scan_trims_and_verifies_like_a_local_scan(edits_folder: Path) -> N
     assert remote.settings.trim and remote.settings.verify
     assert _names(remote) == _names(local)
     assert any(any(n.endswith(".framed.jpg") for n in g) for g in _names(remote))
+
+
+def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None:
+    from neardup.keep import picture_pixels
+
+    result = neardup.scan([edits_folder], use_cache=False)
+    for g in result.groups:
+        keeper = result.records[g.keeper]
+        assert not keeper.path.endswith(".framed.jpg")
+        framed = [result.records[m] for m in g.members if result.records[m].trim_box]
+        assert framed and all(f.pixels > keeper.pixels for f in framed)  # more pixels...
+        assert all(picture_pixels(f) < picture_pixels(keeper) for f in framed)  # ...not picture

@@ -39,7 +39,7 @@ TRIM_COVERAGE: Final = 0.90
 #: Largest difference in luminance (0–255) from the line's level that still counts as uniform.
 TRIM_TOLERANCE: Final = 6
 #: Side of the reduced copy margins are searched on.
-_TRIM_PROBE: Final = 128
+TRIM_PROBE: Final = 128
 
 #: Side of the verification thumbnail.
 VERIFY_SIDE: Final = 32
@@ -133,7 +133,7 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int] | None:
         return None
     # A fixed-size, median-filtered probe: isolated specks (stars, noise, dust) vanish and
     # the result does not depend on the resolution of the copy.
-    scale = _TRIM_PROBE / max(w, h)
+    scale = TRIM_PROBE / max(w, h)
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
     probe = image.convert("L").resize(size, Image.Resampling.BOX)
     probe = probe.filter(ImageFilter.MedianFilter(3))

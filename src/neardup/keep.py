@@ -6,7 +6,7 @@ is deterministic.
 
 | rule | keeps |
 | --- | --- |
-| ``highest-resolution`` | the most pixels |
+| ``highest-resolution`` | the most pixels of picture (margins do not count) |
 | ``largest`` | the most bytes |
 | ``smallest`` | the fewest bytes |
 | ``oldest`` | the earliest EXIF DateTimeOriginal, else modification time |
@@ -25,6 +25,7 @@ from typing import Any, Final
 from PIL import Image
 
 from neardup.errors import UsageError
+from neardup.features import TRIM_PROBE
 from neardup.files import natural_key
 from neardup.model import ImageRecord
 
@@ -87,9 +88,31 @@ def taken_ns(record: ImageRecord) -> int:
     return exif if exif is not None else record.mtime_ns
 
 
+def picture_pixels(r: ImageRecord) -> int:
+    """The pixels of picture in an image: all of them, or, when the scan trimmed uniform
+    margins (a frame, letterboxing), the region inside them. Margins are found to within
+    one cell of a :data:`~neardup.features.TRIM_PROBE`-pixel probe, so each trimmed side is
+    moved in by one cell: a lower bound, and a framed copy never outranks its original.
+
+    >>> r = ImageRecord("/a.jpg", 0, 1280, 1280, 1, 0, trim_box=(0.1, 0.0, 0.9, 1.0))
+    >>> picture_pixels(r), r.pixels
+    (1285120, 1638400)
+    """
+    if r.trim_box is None or r.width <= 0 or r.height <= 0:
+        return r.pixels
+    left, top, right, bottom = r.trim_box
+    long_side = max(r.width, r.height) / TRIM_PROBE
+    cell_x, cell_y = long_side / r.width, long_side / r.height
+    left += cell_x if left > 0 else 0.0
+    top += cell_y if top > 0 else 0.0
+    right -= cell_x if right < 1 else 0.0
+    bottom -= cell_y if bottom < 1 else 0.0
+    return round(max(0.0, right - left) * max(0.0, bottom - top) * r.pixels)
+
+
 def _rule_key(rule: str, r: ImageRecord) -> Any:
     if rule == "highest-resolution":
-        return -r.pixels
+        return -picture_pixels(r)
     if rule == "largest":
         return -r.size
     if rule == "smallest":
