@@ -138,18 +138,40 @@ def centre_clusters(
     return clusters
 
 
-def max_internal_distance(hashes: HashArray, rows: Sequence[int] | NDArray[np.int64]) -> int:
-    """Largest Hamming distance between any two of ``rows`` (blocked, bounded memory)."""
-    sub = hashes[np.asarray(rows, dtype=np.int64)]
-    k = sub.shape[0]
+def _min_distances(
+    arrays: Sequence[HashArray], rows: NDArray[np.int64], cols: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """``(len(rows), len(cols))`` Hamming distances, the smallest over every pair of hash
+    arrays (an image's primary and trimmed hashes, say)."""
+    best: NDArray[np.int64] | None = None
+    for a in arrays:
+        left = a[rows]
+        for b in arrays:
+            right = b[cols]
+            dist = np.zeros((left.shape[0], right.shape[0]), dtype=np.int64)
+            for w in range(left.shape[1]):
+                dist += np.bitwise_count(left[:, w, None] ^ right[None, :, w])
+            best = dist if best is None else np.minimum(best, dist)
+    assert best is not None
+    return best
+
+
+def max_internal_distance(
+    hashes: HashArray,
+    rows: Sequence[int] | NDArray[np.int64],
+    trimmed: HashArray | None = None,
+) -> int:
+    """Largest distance between any two of ``rows`` (blocked, bounded memory); with
+    ``trimmed`` (a second hash per row) the distance of two rows is the smallest over
+    their hashes."""
+    arrays = [hashes] if trimmed is None else [hashes, trimmed]
+    idx = np.asarray(rows, dtype=np.int64)
+    k = idx.size
     best = 0
-    step = max(1, 2_000_000 // max(1, k))
+    step = max(1, 2_000_000 // max(1, k * len(arrays) ** 2))
     for start in range(0, k, step):
-        block = sub[start : start + step]
-        dist = np.zeros((block.shape[0], k), dtype=np.int64)
-        for w in range(sub.shape[1]):
-            dist += np.bitwise_count(block[:, w, None] ^ sub[None, :, w])
-        best = max(best, int(dist.max(initial=0)))
+        block = _min_distances(arrays, idx[start : start + step], idx)
+        best = max(best, int(block.max(initial=0)))
     return best
 
 
@@ -175,6 +197,7 @@ def build_groups(
     keeper_key: Callable[[int], Any],
     grouping: str = "components",
     distance: Callable[[int, int], int] | None = None,
+    trimmed: HashArray | None = None,
 ) -> list[Group]:
     """Group rows of ``hashes`` connected by the pairs in ``blocks``.
 
@@ -186,6 +209,8 @@ def build_groups(
         grouping: ``centre`` or ``components`` (see the module docstring).
         distance: distance of two rows when it is not the plain Hamming distance of their
             hashes (flip/rotation invariance, crop hashes).
+        trimmed: a second hash per row (the trimmed hash); the distance of two rows is then
+            the smallest over their hashes (vectorised; ignored when ``distance`` is given).
 
     Returns:
         Groups, largest first, ties by keeper row.
@@ -200,15 +225,21 @@ def build_groups(
     for comp in clusters(grouping, n, left, right, rank):
         rows = sorted(comp.tolist(), key=keeper_key)
         keeper = rows[0]
-        if distance is None:
+        if distance is None and trimmed is None:
             dist = distances_to(hashes[rows], hashes[keeper]).tolist()
+        elif distance is None:
+            assert trimmed is not None
+            arrays = [hashes, trimmed]
+            keeper_row = np.array([keeper], dtype=np.int64)
+            dist = _min_distances(arrays, np.asarray(rows, dtype=np.int64), keeper_row)[:, 0]
+            dist = dist.tolist()
         else:
             dist = [distance(keeper, r) for r in rows]
         order = sorted(range(len(rows)), key=lambda k: (k != 0, int(dist[k]), keeper_key(rows[k])))
         members = tuple(rows[k] for k in order)
         distances = tuple(int(dist[k]) for k in order)
         if distance is None:
-            widest = max_internal_distance(hashes, members)
+            widest = max_internal_distance(hashes, members, trimmed)
         else:
             widest = max(distance(a, b) for a in members for b in members)
         groups.append(Group(members, distances, widest, threshold))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -320,15 +321,23 @@ def verified(
     least :data:`~neardup.features.ALIGNED_MIN`).
     """
     alignments = alignment_cache()
+    # Identical views (copies of one file) are compared once: many copies make many pairs.
+    digests = [None if v is None else hashlib.blake2b(v.to_bytes(), digest_size=16).digest()
+               for v in views]  # fmt: skip
+    decided: dict[tuple[bytes, bytes, bool], bool] = {}
     out = {}
     for (a, b), d in pairs.items():
-        va, vb = views[a], views[b]
-        if va is None or vb is None:
+        va, vb, da, db = views[a], views[b], digests[a], digests[b]
+        if va is None or vb is None or da is None or db is None:
             continue
         near = threshold is None or d <= threshold
-        if (near and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum) or (
-            crop and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN
-        ):
+        key = (da, db, near)
+        ok = decided.get(key)
+        if ok is None:
+            ok = decided[key] = (
+                near and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum
+            ) or (crop and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
+        if ok:
             out[(a, b)] = d
     return out
 
@@ -404,6 +413,14 @@ def match_groups(
             threshold=threshold,
             crop=aligned,
         )
-    distance = feature_distance(records, features, options.trim)
     key = keeper_key(records, keep)
-    return build_groups(hashes, [pair_block(pairs)], radius, key, grouping, distance)
+    block = [pair_block(pairs)]
+    if any(f.alternates for f in features):
+        distance = feature_distance(records, features, options.trim)
+        return build_groups(hashes, block, radius, key, grouping, distance)
+    trimmed = None
+    if options.trim:
+        trimmed = to_array(
+            [r.hash if r.trim_hash is None else r.trim_hash for r in records], hashes.shape[1]
+        )
+    return build_groups(hashes, block, radius, key, grouping, trimmed=trimmed)
