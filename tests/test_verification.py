@@ -238,3 +238,29 @@ def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None
         framed = [result.records[m] for m in g.members if result.records[m].trim_box]
         assert framed and all(f.pixels > keeper.pixels for f in framed)  # more pixels...
         assert all(picture_pixels(f) < picture_pixels(keeper) for f in framed)  # ...not picture
+
+
+def test_find_matches_framed_copies_and_rejects_lookalikes(
+    tmp_path: Path, edits_folder: Path, photo_paths: list[Path]
+) -> None:
+    from neardup.find import find_similar
+
+    sky = tmp_path / "sky"
+    sky.mkdir()
+    objects = [Image.open(p).convert("RGB") for p in photo_paths[100:106]]
+    for n in range(6):
+        stress.generate("night", n, objects).save(sky / f"night{n}.png")
+    catalog = tmp_path / "cat.sqlite"
+    query = edits_folder / photo_paths[5].name
+    (hit,) = find_similar([query], within=[edits_folder, sky], catalog=catalog)
+    names = {Path(m.record.path).name for m in hit.matches}
+    assert names == {f"{photo_paths[5].stem}.framed.jpg", f"{photo_paths[5].stem}.bright.jpg"}
+    (plain,) = find_similar([query], within=[edits_folder], catalog=catalog, trim=False)
+    assert f"{photo_paths[5].stem}.framed.jpg" not in {
+        Path(m.record.path).name for m in plain.matches
+    }
+    night = sky / "night0.png"
+    (lookalikes,) = find_similar([night], within=[sky], catalog=catalog, verify=False)
+    assert lookalikes.matches  # the dark skies are within the threshold...
+    (verified,) = find_similar([night], within=[sky], catalog=catalog)
+    assert verified.matches == []  # ...but are different pictures

@@ -561,8 +561,8 @@ class Catalog:
         """Every hashed, not vanished image of kind ``spec`` (below ``within`` if given),
         with its hashes as an ``(n, words)`` array aligned with the records."""
         sql = (
-            "SELECT f.path, h.hash, h.width, h.height, h.size, h.mtime_ns"
-            " FROM hashes h JOIN files f ON f.id = h.file_id"
+            "SELECT f.path, h.hash, h.width, h.height, h.size, h.mtime_ns, h.trim_hash,"
+            " h.trim_box FROM hashes h JOIN files f ON f.id = h.file_id"
             " WHERE h.algorithm = ? AND h.hash_size = ? AND h.mode = ? AND h.hash IS NOT NULL"
             " AND f.vanished_at IS NULL AND h.size = f.size AND h.mtime_ns = f.mtime_ns"
         )
@@ -577,9 +577,11 @@ class Catalog:
         rows.sort(key=lambda r: r[0])
         blobs = [r[1] for r in rows]
         hashes = hashes_from_blobs(blobs, spec.words)
-        records = [
-            ImageRecord(r[0], int.from_bytes(r[1], "big"), r[2], r[3], r[4], r[5]) for r in rows
-        ]
+        records = []
+        for r in rows:
+            outcome = _outcome(r[0], r[4], r[5], (r[1], r[2], r[3], None, None, None), 0, r[6:8])
+            assert isinstance(outcome, ImageRecord)
+            records.append(outcome)
         return records, hashes
 
     # -- maintenance ----------------------------------------------------------------------

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neardup import index as index_registry
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
+from neardup.catalog import Catalog
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.errors import UsageError
+from neardup.features import DEFAULT_VERIFY_MIN, view_similarity
 from neardup.files import discover
 from neardup.hashing import HashSpec, hash_file, to_array
 from neardup.incremental import CatalogArg, hash_paths, open_catalog
+from neardup.matching import compute_views, stacked_hashes, views_for
 from neardup.model import ImageRecord, Skipped
 
 
@@ -69,13 +73,16 @@ def find_similar(
     catalog: CatalogArg = None,
     hash: str = "phash",
     hash_size: int = 8,
-    threshold: int = 10,
-    index: str = "bktree",
+    threshold: int = DEFAULT_THRESHOLD,
+    index: str = DEFAULT_INDEX,
     index_options: Mapping[str, Any] | None = None,
     limit: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     compat: bool = False,
     jobs: int | None = None,
+    trim: bool = True,
+    verify: bool = True,
+    verify_min: float = DEFAULT_VERIFY_MIN,
 ) -> list[FindResult]:
     """The catalogued images within ``threshold`` of each query image, nearest first.
 
@@ -85,6 +92,11 @@ def find_similar(
     of that hash kind (algorithm, size, ``compat`` or fast mode) in the catalog is a
     candidate; ``jobs`` hashing processes bring ``within`` up to date. A query never
     matches itself, nor a file that no longer exists.
+
+    As in :func:`neardup.scan`, ``trim`` also matches the hashes of the images without
+    their uniform margins (the distance is the smallest over both), and ``verify`` keeps
+    only the matches whose small greyscale views correlate at least ``verify_min`` with
+    the query's.
 
     Raises:
         UsageError: bad option values or a path that does not exist.
@@ -96,6 +108,8 @@ def find_similar(
         raise UsageError(f"threshold must be between 0 and {spec.bits}, got {threshold}")
     if limit is not None and limit < 1:
         raise UsageError(f"limit must be at least 1, got {limit}")
+    if not -1.0 <= verify_min <= 1.0:
+        raise UsageError(f"verify_min must be between -1 and 1, got {verify_min}")
     queries = [os.path.abspath(os.fspath(p)) for p in images]
     for q in queries:
         if not os.path.lexists(q):
@@ -107,29 +121,60 @@ def find_similar(
     if hasattr(backend, "resolve_options"):
         backend.resolve_options(opts)
     roots = [os.path.abspath(os.fspath(p)) for p in within]
+    results: list[FindResult] = []
     with open_catalog(catalog) as cat:
         assert cat is not None
         if roots:
             found = discover(roots)
             hash_paths(
-                found.images, spec, catalog=cat, roots=roots, max_pixels=max_pixels, jobs=jobs
+                found.images,
+                spec,
+                catalog=cat,
+                roots=roots,
+                max_pixels=max_pixels,
+                jobs=jobs,
+                trim=trim,
             )
         records, hashes = cat.images(spec, within=roots)
-    built = index_registry.build(index, hashes, **opts) if records else None
-    results: list[FindResult] = []
-    for q in queries:
-        outcome = hash_file(q, spec, max_pixels=max_pixels)
-        if isinstance(outcome, Skipped):
-            results.append(FindResult(q, None, skipped=outcome))
-            continue
-        neighbours: list[Neighbour] = []
-        if built is not None:
-            row = to_array([outcome.hash], spec.words)[0]
-            for m in sorted(built.query(row, threshold)):
-                rec = records[m.index]
-                # a file deleted since the last scan is not offered as a match
-                if rec.path != q and os.path.lexists(rec.path):
-                    neighbours.append(Neighbour(rec, int(m.distance)))
-        neighbours.sort(key=lambda n: (n.distance, n.record.path))
-        results.append(FindResult(q, outcome.hash, neighbours[:limit]))
+        stacked, owner = stacked_hashes(hashes, records, trim)
+        built = index_registry.build(index, stacked, **opts) if records else None
+        for q in queries:
+            outcome = hash_file(q, spec, max_pixels=max_pixels, trim=trim)
+            if isinstance(outcome, Skipped):
+                results.append(FindResult(q, None, skipped=outcome))
+                continue
+            near: dict[int, int] = {}
+            if built is not None:
+                own = [outcome.hash]
+                if trim and outcome.trim_hash not in (None, outcome.hash):
+                    own.append(outcome.trim_hash)
+                for row in to_array(own, spec.words):
+                    for m in built.query(row, threshold):
+                        k = int(owner[m.index])
+                        near[k] = min(near.get(k, threshold + 1), int(m.distance))
+            # a file deleted since the last scan is not offered as a match
+            rows = [k for k in near if records[k].path != q and os.path.lexists(records[k].path)]
+            if verify and rows:
+                alike = _alike(q, [records[k] for k in rows], cat, max_pixels, jobs, trim)
+                rows = [k for k, sim in zip(rows, alike, strict=True) if sim >= verify_min]
+            neighbours = [Neighbour(records[k], near[k]) for k in rows]
+            neighbours.sort(key=lambda n: (n.distance, n.record.path))
+            results.append(FindResult(q, outcome.hash, neighbours[:limit]))
     return results
+
+
+def _alike(
+    query: str,
+    candidates: Sequence[ImageRecord],
+    catalog: Catalog,
+    max_pixels: int,
+    jobs: int | None,
+    trim: bool,
+) -> list[float]:
+    """How alike each candidate's views are to the query's (-1 when either cannot be
+    decoded)."""
+    mine = compute_views(query, max_pixels)
+    if mine is None:
+        return [-1.0] * len(candidates)
+    theirs = views_for(candidates, catalog=catalog, max_pixels=max_pixels, jobs=jobs)
+    return [-1.0 if v is None else view_similarity(mine, v, trim=trim) for v in theirs]

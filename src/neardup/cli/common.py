@@ -216,6 +216,30 @@ MaxPixelsOpt = Annotated[
 TableJsonOpt = Annotated[
     TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+TrimOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--trim/--no-trim",
+        help="Also hash each image without uniform margins (frames, letterboxing) and "
+        "match on either hash. Default: on.",
+        show_default=False,
+    ),
+]
+VerifyOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--verify/--no-verify",
+        help="Confirm every pair by correlating small greyscale views of the two "
+        "images. Default: on.",
+        show_default=False,
+    ),
+]
+VerifyMinOpt = Annotated[
+    float,
+    typer.Option(
+        "--verify-min", min=-1.0, max=1.0, help="Smallest correlation verification accepts."
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="List every skipped file with its reason.")

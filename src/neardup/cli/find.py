@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
+from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, DEFAULT_TRIM, DEFAULT_VERIFY
 from neardup.cli import app
 from neardup.cli.common import (
     CatalogOpt,
@@ -23,10 +23,14 @@ from neardup.cli.common import (
     TableJsonOpt,
     TableOrJson,
     ThresholdOpt,
+    TrimOpt,
+    VerifyMinOpt,
+    VerifyOpt,
     console,
     output_stream,
     parse_index_options,
 )
+from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.find import FindResult, find_similar
 from neardup.hashing import HashSpec
 from neardup.report import format_bytes, write_json
@@ -62,6 +66,9 @@ def find_command(
     catalog: CatalogOpt = None,
     compat: CompatOpt = False,
     jobs: JobsOpt = 0,
+    trim: TrimOpt = None,
+    verify: VerifyOpt = None,
+    verify_min: VerifyMinOpt = DEFAULT_VERIFY_MIN,
     format: TableJsonOpt = TableOrJson.table,
     output: OutputOpt = None,
 ) -> None:
@@ -69,8 +76,12 @@ def find_command(
 
     A query image need not be in the catalog. Candidates are the images earlier scans
     stored in the catalog (same --hash and --hash-size), or the images below --in PATH.
+    As in 'scan', images are also matched without their uniform margins and every match
+    is confirmed on small greyscale views (--no-trim, --no-verify turn that off).
     Exit code 0 when every query has a match, 1 when some has none.
     """
+    trim = DEFAULT_TRIM if trim is None else trim
+    verify = DEFAULT_VERIFY if verify is None else verify
     results = find_similar(
         images,
         within=within or (),
@@ -83,6 +94,9 @@ def find_command(
         limit=limit,
         compat=compat,
         jobs=jobs,
+        trim=trim,
+        verify=verify,
+        verify_min=verify_min,
     )
     spec = HashSpec(hash, hash_size, compat=compat)
     if format is TableOrJson.json:
@@ -93,6 +107,9 @@ def find_command(
                 "threshold": threshold,
                 "index": index,
                 "compat": compat,
+                "trim": trim,
+                "verify": verify,
+                "verify_min": verify_min,
                 "in": [str(p.resolve()) for p in within or ()],
             },
             "results": [r.to_dict(spec) for r in results],

@@ -33,7 +33,10 @@ from neardup.cli.common import (
     QuietOpt,
     RecursiveOpt,
     ThresholdOpt,
+    TrimOpt,
     VerboseOpt,
+    VerifyMinOpt,
+    VerifyOpt,
     console,
     err_console,
     output_stream,
@@ -91,15 +94,7 @@ def scan_command(
             "chaining); components: connected components of the pairs (may chain).",
         ),
     ] = DEFAULT_GROUPING,
-    trim: Annotated[
-        bool | None,
-        typer.Option(
-            "--trim/--no-trim",
-            help="Also hash each image without uniform margins (frames, letterboxing) and "
-            "match on either hash. Default: on.",
-            show_default=False,
-        ),
-    ] = None,
+    trim: TrimOpt = None,
     invariant: Annotated[
         str | None,
         typer.Option(
@@ -110,21 +105,8 @@ def scan_command(
         bool,
         typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
     ] = False,
-    verify: Annotated[
-        bool | None,
-        typer.Option(
-            "--verify/--no-verify",
-            help="Confirm every pair by correlating small greyscale views of the two "
-            "images. Default: on.",
-            show_default=False,
-        ),
-    ] = None,
-    verify_min: Annotated[
-        float,
-        typer.Option(
-            "--verify-min", min=-1.0, max=1.0, help="Smallest correlation verification accepts."
-        ),
-    ] = DEFAULT_VERIFY_MIN,
+    verify: VerifyOpt = None,
+    verify_min: VerifyMinOpt = DEFAULT_VERIFY_MIN,
     jobs: JobsOpt = 0,
     compat: CompatOpt = False,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
