@@ -76,15 +76,20 @@ def test_a_copy_trimmed_differently_is_still_confirmed(photo: Image.Image) -> No
     assert view_similarity(trimmed, whole, trim=False) > 0.99  # same frames
 
 
-def test_default_scan_groups_edits_but_not_lookalikes(
-    tmp_path: Path, edits_folder: Path, photo_paths: list[Path]
-) -> None:
-    # Same-composition stress images: a small object on a dark starry sky.
-    sky = tmp_path / "sky"
-    sky.mkdir()
+@pytest.fixture
+def sky(tmp_path: Path, photo_paths: list[Path]) -> Path:
+    """Same-composition stress images: a small object on a dark starry sky."""
+    folder = tmp_path / "sky"
+    folder.mkdir()
     objects = [Image.open(p).convert("RGB") for p in photo_paths[100:108]]
     for n in range(8):
-        stress.generate("night", n, objects).save(sky / f"night{n}.png")
+        stress.generate("night", n, objects).save(folder / f"night{n}.png")
+    return folder
+
+
+def test_default_scan_groups_edits_but_not_lookalikes(
+    sky: Path, edits_folder: Path, photo_paths: list[Path]
+) -> None:
     result = neardup.scan([edits_folder, sky], use_cache=False)
     assert result.settings.trim and result.settings.verify
     expected = sorted(
@@ -241,15 +246,10 @@ def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None
 
 
 def test_find_matches_framed_copies_and_rejects_lookalikes(
-    tmp_path: Path, edits_folder: Path, photo_paths: list[Path]
+    tmp_path: Path, sky: Path, edits_folder: Path, photo_paths: list[Path]
 ) -> None:
     from neardup.find import find_similar
 
-    sky = tmp_path / "sky"
-    sky.mkdir()
-    objects = [Image.open(p).convert("RGB") for p in photo_paths[100:106]]
-    for n in range(6):
-        stress.generate("night", n, objects).save(sky / f"night{n}.png")
     catalog = tmp_path / "cat.sqlite"
     query = edits_folder / photo_paths[5].name
     (hit,) = find_similar([query], within=[edits_folder, sky], catalog=catalog)
