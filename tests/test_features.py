@@ -91,10 +91,10 @@ def test_parse_invariant_rejects_unknown() -> None:
 def test_centre_hashes_and_extract(photo: Image.Image) -> None:
     spec = HashSpec()
     assert len(centre_hashes(photo, spec)) == 2
-    value, feats = extract(photo, spec, FeatureOptions(trim=False, crop=True, verify=True))
-    assert value == hash_image(photo, spec)
-    assert len(feats.alternates) == 2
-    assert feats.views is not None and feats.views.content.shape == (32, 32)
+    got = extract(photo, spec, FeatureOptions(trim=False, crop=True, verify=True))
+    assert got.hash == hash_image(photo, spec)
+    assert len(got.features.alternates) == 2
+    assert got.features.views is not None and got.features.views.content.shape == (32, 32)
 
 
 def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]) -> None:

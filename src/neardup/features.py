@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -462,16 +462,39 @@ def working_size(width: int, height: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> tuple[int, Features]:
-    """Main hash and :class:`Features` of a decoded image, as a scan with ``options`` needs
-    (the uncached path of ``--invariant`` and ``--crop``)."""
-    views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
-    if options.trim:
-        image = trim_borders(image)
+def trimmed_hash(
+    image: Image.Image, spec: HashSpec, value: int, *, compat: bool = False
+) -> tuple[int, Box | None]:
+    """The hash of ``image`` without its uniform margins (``value``, its own hash, when it
+    has none) and the relative box kept."""
+    box = relative_box(image)
+    if box is None:
+        return value, None
+    return hash_image(crop_relative(image, box), spec, compat=compat), box
+
+
+class Extracted(NamedTuple):
+    """What :func:`extract` finds in one image."""
+
+    hash: int
+    trim_hash: int | None
+    trim_box: Box | None
+    features: Features
+
+
+def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> Extracted:
+    """Hashes and :class:`Features` of a decoded image, as a scan with ``options`` needs
+    (the uncached path of ``--invariant`` and ``--crop``): its hash, the hash without
+    margins, and the alternates and views of the trimmed image."""
     value = hash_image(image, spec)
+    trim_hash, box = trimmed_hash(image, spec, value) if options.trim else (None, None)
+    trimmed = crop_relative(image, box)
     alternates: tuple[int, ...] = ()
     if options.invariant:
-        alternates += dihedral_hashes(image, options.invariant, spec.size)
+        alternates += dihedral_hashes(trimmed, options.invariant, spec.size)
     if options.crop:
-        alternates += centre_hashes(image, spec)
-    return value, Features(alternates, views if options.verify else None)
+        alternates += centre_hashes(trimmed, spec)
+    views = None
+    if options.verify:
+        views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
+    return Extracted(value, trim_hash, box, Features(alternates, views))

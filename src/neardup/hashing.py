@@ -190,14 +190,12 @@ def hash_file(
             value = hash_image(image, spec, compat=True)
         else:
             value = _thumbnail_hash(thumb.image, spec)
-        trim_hash: int | None = value if trim else None
+        trim_hash: int | None = None
         box: tuple[float, float, float, float] | None = None
         if trim and analyse is None:
-            from neardup.features import crop_relative, relative_box
+            from neardup.features import trimmed_hash
 
-            box = relative_box(working)
-            if box is not None:
-                trim_hash = hash_image(crop_relative(working, box), spec, compat=compat)
+            trim_hash, box = trimmed_hash(working, spec, value, compat=compat)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Skipped(name, "corrupt", f"cannot hash: {exc}")
     return ImageRecord(

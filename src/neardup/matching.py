@@ -37,22 +37,20 @@ from neardup.features import (
     ALIGNED_MIN,
     CROP_SLACK,
     DEFAULT_VERIFY_MIN,
+    Extracted,
     FeatureOptions,
     Features,
     Views,
     aligned_similarity_of_frames,
     alignment_cache,
-    centre_hashes,
-    crop_relative,
-    dihedral_hashes,
-    relative_box,
+    extract,
     view_similarity,
     views_of,
     working_size,
 )
 from neardup.files import is_url
 from neardup.grouping import Group, build_groups
-from neardup.hashing import HashArray, HashSpec, hamming, hash_file, hash_image, to_array
+from neardup.hashing import HashArray, HashSpec, hamming, hash_file, to_array
 from neardup.index.base import PairBlock
 from neardup.keep import DEFAULT_KEEP, keeper_key
 from neardup.model import HashOutcome, ImageRecord
@@ -69,29 +67,19 @@ def analyse_file(
 ) -> tuple[HashOutcome, Features | None]:
     """Hash one file with ``options`` applied (the full decode ``--invariant`` and ``--crop``
     need); :class:`Features` is ``None`` when the file was skipped."""
-    found: list[tuple[int | None, Any, Features]] = []
+    found: list[Extracted] = []
 
     def analyse(image: Image.Image) -> int:
-        value = hash_image(image, spec)
-        box = relative_box(image) if options.trim else None
-        trimmed = crop_relative(image, box)
-        trim_hash = (value if box is None else hash_image(trimmed, spec)) if options.trim else None
-        alternates: tuple[int, ...] = ()
-        if options.invariant:
-            alternates += dihedral_hashes(trimmed, options.invariant, spec.size)
-        if options.crop:
-            alternates += centre_hashes(trimmed, spec)
-        views = None
-        if options.verify:
-            views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
-        found.append((trim_hash, box, Features(alternates, views)))
-        return value
+        found.append(extract(image, spec, options))
+        return found[-1].hash
 
     outcome = hash_file(path, spec, max_pixels=max_pixels, analyse=analyse)
     if not found or not isinstance(outcome, ImageRecord):
         return outcome, None
-    trim_hash, box, feats = found[0]
-    return dataclasses.replace(outcome, trim_hash=trim_hash, trim_box=box), feats
+    got = found[0]
+    return dataclasses.replace(
+        outcome, trim_hash=got.trim_hash, trim_box=got.trim_box
+    ), got.features
 
 
 def _analyse_chunk(
