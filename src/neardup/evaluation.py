@@ -35,22 +35,19 @@ from neardup import stress, transforms
 from neardup.decode import DecodeError, open_image
 from neardup.errors import UsageError
 from neardup.features import (
-    ALIGNED_MIN,
     CROP_SLACK,
     DEFAULT_VERIFY_MIN,
     Views,
-    aligned_similarity_of_frames,
-    alignment_cache,
     centre_hashes,
     crop_relative,
     dihedral_hashes,
     relative_box,
-    view_similarity,
     views_of,
 )
 from neardup.files import discover
 from neardup.grouping import clusters
 from neardup.hashing import ALGORITHMS, HASH_SIZES, HashSpec, hash_image, to_array
+from neardup.matching import verified
 
 #: The precision a threshold must reach to be recommended.
 TARGET_PRECISION: Final = 0.999
@@ -453,43 +450,11 @@ def evaluate_method(
     """
     result = MethodResult(method)
     iu, ju = upper if upper is not None else np.triu_indices(truth.n, k=1)
-    if method.wide is not None:
-        return _evaluate_wide(method, truth, kinds, stop_below, iu, ju, result)
-    dist = method.distance[iu, ju]
-    if method.confirm is not None:
-        keep = method.confirm[iu, ju]
-        iu, ju, dist = iu[keep], ju[keep], dist[keep]
-    top = max(method.thresholds)
-    near = dist <= top
-    iu, ju, dist = iu[near].astype(np.int64), ju[near].astype(np.int64), dist[near]
-    order = np.argsort(dist, kind="stable")
-    iu, ju, dist = iu[order], ju[order], dist[order]
-    for t in sorted(method.thresholds):
-        cut = int(np.searchsorted(dist, t, side="right"))
-        groups = clusters(method.grouping, truth.n, iu[:cut], ju[:cut])
-        overall, per = score_clusters(truth, groups, kinds)
-        result.rows.append((t, overall, per))
-        if overall.precision < stop_below:
-            break
-    return result
-
-
-def _evaluate_wide(
-    method: Method,
-    truth: Truth,
-    kinds: Sequence[str],
-    stop_below: float,
-    iu: NDArray[np.int64],
-    ju: NDArray[np.int64],
-    result: MethodResult,
-) -> MethodResult:
-    """:func:`evaluate_method` for a method with a wide acceptance (see :class:`Method`)."""
-    assert method.wide is not None
     dist = method.distance[iu, ju]
     near = dist <= max(method.thresholds) + method.slack
     iu, ju, dist = iu[near].astype(np.int64), ju[near].astype(np.int64), dist[near]
     conf = np.ones(iu.size, dtype=bool) if method.confirm is None else method.confirm[iu, ju]
-    wide = method.wide[iu, ju]
+    wide = np.zeros(iu.size, dtype=bool) if method.wide is None else method.wide[iu, ju]
     for t in sorted(method.thresholds):
         sel = ((dist <= t) & conf) | ((dist <= t + method.slack) & wide)
         groups = clusters(method.grouping, truth.n, iu[sel], ju[sel])
@@ -572,33 +537,24 @@ VERIFY_UP_TO: Final = 14
 def confirmed(
     distance: NDArray[np.int16],
     views: Sequence[Views | None],
-    minimum: float,
+    minimum: float = DEFAULT_VERIFY_MIN,
     invariant: frozenset[str] = frozenset(),
+    *,
+    aligned: bool = False,
 ) -> NDArray[np.bool_]:
-    """Which pairs within :data:`VERIFY_UP_TO` pass verification, exactly as a scan
-    decides (:func:`neardup.features.view_similarity`)."""
-    n = len(views)
-    out = np.zeros((n, n), dtype=bool)
+    """Which pairs within :data:`VERIFY_UP_TO` a scan's verification accepts, decided by
+    the scan's own :func:`neardup.matching.verified`: on the views, or with ``aligned``
+    only by aligning whole frames (``--crop``, beyond the threshold)."""
     left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
-    for a, b in zip(left.tolist(), right.tolist(), strict=True):
-        va, vb = views[a], views[b]
-        if va is not None and vb is not None:
-            out[a, b] = out[b, a] = view_similarity(va, vb, invariant=invariant) >= minimum
-    return out
-
-
-def aligned(distance: NDArray[np.int16], views: Sequence[Views | None]) -> NDArray[np.bool_]:
-    """Which pairs within :data:`VERIFY_UP_TO` a ``--crop`` scan accepts by aligning whole
-    frames (:func:`neardup.features.aligned_similarity_of_frames`)."""
-    n = len(views)
-    out = np.zeros((n, n), dtype=bool)
-    alignments = alignment_cache()
-    left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
-    for a, b in zip(left.tolist(), right.tolist(), strict=True):
-        va, vb = views[a], views[b]
-        if va is not None and vb is not None:
-            ok = aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN
-            out[a, b] = out[b, a] = ok
+    pairs = dict.fromkeys(zip(left.tolist(), right.tolist(), strict=True), 0)
+    # threshold -1: no pair is near enough for the views, only the aligned frames decide
+    kept = verified(
+        pairs, views, minimum, invariant=invariant, threshold=-1 if aligned else None, crop=aligned
+    )
+    out = np.zeros((len(views), len(views)), dtype=bool)
+    if kept:
+        a, b = np.array(list(kept), dtype=np.int64).T
+        out[a, b] = out[b, a] = True
     return out
 
 
@@ -635,8 +591,8 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
     confirm = confirmed(d_trim, views, config.verify_min)
     confirm_crop = confirmed(d_crop, views, config.verify_min)
     confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS)
-    wide_crop = aligned(d_crop, views)
-    wide_both = aligned(d_both, views)
+    wide_crop = confirmed(d_crop, views, aligned=True)
+    wide_both = confirmed(d_both, views, aligned=True)
     cthr = tuple(t for t in vthr if t + CROP_SLACK <= VERIFY_UP_TO)
     extra: list[
         tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None, tuple[int, ...]]
