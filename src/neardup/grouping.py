@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.errors import UsageError
-from neardup.hashing import HashArray, distances_to
+from neardup.hashing import HashArray
 from neardup.index.base import PairBlock
 
 
@@ -225,14 +225,12 @@ def build_groups(
     for comp in clusters(grouping, n, left, right, rank):
         rows = sorted(comp.tolist(), key=keeper_key)
         keeper = rows[0]
-        if distance is None and trimmed is None:
-            dist = distances_to(hashes[rows], hashes[keeper]).tolist()
-        elif distance is None:
-            assert trimmed is not None
-            arrays = [hashes, trimmed]
-            keeper_row = np.array([keeper], dtype=np.int64)
-            dist = _min_distances(arrays, np.asarray(rows, dtype=np.int64), keeper_row)[:, 0]
-            dist = dist.tolist()
+        if distance is None:
+            arrays = [hashes] if trimmed is None else [hashes, trimmed]
+            to_keeper = _min_distances(
+                arrays, np.asarray(rows, dtype=np.int64), np.array([keeper], dtype=np.int64)
+            )
+            dist = to_keeper[:, 0].tolist()
         else:
             dist = [distance(keeper, r) for r in rows]
         order = sorted(range(len(rows)), key=lambda k: (k != 0, int(dist[k]), keeper_key(rows[k])))
