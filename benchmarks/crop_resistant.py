@@ -21,7 +21,7 @@ from typing import Any
 import imagehash
 from PIL import Image
 
-from neardup import evaluation, stress, transforms
+from neardup.tools import evaluation, stress, transforms
 
 KINDS = ("crop5", "crop10", "rot5")
 

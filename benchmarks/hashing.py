@@ -18,7 +18,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from neardup.bench_hashing import (
+from neardup.pipeline.discover import discover
+from neardup.tools.bench_hashing import (
     format_agreement,
     format_speed,
     generated_folder,
@@ -26,7 +27,6 @@ from neardup.bench_hashing import (
     measure_agreement,
     measure_speed,
 )
-from neardup.files import discover
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from neardup.decode import open_image
-from neardup.files import discover
-from neardup.hashing import hash_image
+from neardup.hashing.decode import open_image
+from neardup.hashing.spec import hash_image
 from neardup.index.brute import BruteIndex
 from neardup.index.lsh import MinHashLSHIndex
+from neardup.pipeline.discover import discover
 from neardup.testing import planted_hashes
 
 SETTINGS = [(128, 21), (128, 25), (192, 32), (256, 32), (256, 42), (256, 51), (384, 54)]

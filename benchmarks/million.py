@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from neardup.bench import synthetic
 from neardup.index.mih import MIHIndex
+from neardup.tools.bench import synthetic
 
 
 def main() -> int:

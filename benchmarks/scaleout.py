@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from neardup import index as registry
-from neardup.files import discover
-from neardup.hashing import HashSpec
 from neardup.index.base import PairBlock
-from neardup.scaleout.cluster import connect
-from neardup.scaleout.hashing import hash_on_cluster
-from neardup.scaleout.join import distributed_pairs
+from neardup.model import HashSpec
+from neardup.pipeline.dask.cluster import connect
+from neardup.pipeline.dask.hashing import hash_on_cluster
+from neardup.pipeline.dask.join import distributed_pairs
+from neardup.pipeline.discover import discover
 from neardup.testing import planted_hashes
 
 

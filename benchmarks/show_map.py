@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from neardup.api import group
-from neardup.hashing import to_array
-from neardup.model import ImageRecord
+from neardup.bits import to_array
+from neardup.model import ImageRecord, ScanOptions, ScanResult
 from neardup.report.html import write_report
 from neardup.report.review import review_groups
 from neardup.report.thumbs import ThumbnailCache
 from neardup.report.visual import write_map
-from neardup.result import ScanResult, ScanSettings
 
 
 def synthetic_scan(photos: list[Path], n: int, groups: int, seed: int = 0) -> ScanResult:
@@ -41,7 +40,7 @@ def synthetic_scan(photos: list[Path], n: int, groups: int, seed: int = 0) -> Sc
         photo = photos[i % len(photos)]
         st = photo.stat()
         records.append(ImageRecord(str(photo), h, 640, 480, st.st_size, st.st_mtime_ns + i))
-    settings = ScanSettings(paths=(str(photos[0].parent),))
+    settings = ScanOptions().settings([str(photos[0].parent)])
     result = ScanResult(settings, records, [], [])
     result.groups = group(records, to_array(hashes, 1), settings.threshold)
     return result

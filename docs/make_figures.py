@@ -5,7 +5,7 @@ Run from a checkout with neardup installed:
     python docs/make_figures.py
 
 It uses the astronaut photograph that ships with neardup (public domain, see
-src/neardup/samples/PROVENANCE.md), so the figure can be rebuilt anywhere.
+src/neardup/tools/samples/PROVENANCE.md), so the figure can be rebuilt anywhere.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from scipy.fftpack import dct
 
-from neardup.demo import sample_path
-from neardup.hashing import HashSpec, hash_image
+from neardup.hashing.spec import hash_image
+from neardup.model import HashSpec
+from neardup.tools.demo import sample_path
 
 OUT = Path(__file__).parent / "img" / "phash.png"
 CELL = 150  # side of one panel in pixels

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from neardup.hashing import HashSpec, hash_image
+from neardup.hashing.spec import hash_image
+from neardup.model import HashSpec
 
 spec = HashSpec("phash", 8)
 photos = sorted(Path(sys.argv[1]).iterdir())
@@ -28,7 +29,7 @@ def jpeg(img, q):
 def wm(img):
     import tempfile
 
-    from neardup.demo import _watermark
+    from neardup.tools.demo import _watermark
 
     p = Path(tempfile.mkdtemp()) / "w.jpg"
     _watermark(img, p)

@@ -103,7 +103,7 @@ def run_cli() -> Iterator[object]:
     def run(
         *args: str,
         env: dict[str, str] | None = None,
-        input: str | None = None,
+        input: str | None = None,  # noqa: A002 - the name subprocess.run uses
         timeout: float = 300,
     ) -> subprocess.CompletedProcess[str]:
         full_env = dict(os.environ)

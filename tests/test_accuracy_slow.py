@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from neardup.api import DEFAULT_THRESHOLD
-from neardup.evaluation import (
+from neardup.tools.evaluation import (
     DEFAULT_METHOD,
     TARGET_PRECISION,
     EvalConfig,
     Evaluation,
     evaluate,
 )
-from neardup.transforms import PHOTOMETRIC
+from neardup.tools.transforms import PHOTOMETRIC
 from tests.conftest import PHOTOS
 
 pytestmark = pytest.mark.slow

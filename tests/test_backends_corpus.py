@@ -9,9 +9,9 @@ import pytest
 
 from neardup import api
 from neardup import index as registry
-from neardup.hashing import HashArray, HashSpec, hash_files
-from neardup.model import ImageRecord
-from neardup.result import ScanResult
+from neardup.bits import HashArray
+from neardup.model import HashSpec, ImageRecord, ScanResult
+from neardup.pipeline.batch import hash_files
 from tests.imaging import make_variant
 
 EXACT = ["bktree", "kdtree", "pykdtree"]
@@ -29,7 +29,7 @@ def pair_set(hashes: HashArray, index: str) -> set[tuple[int, int, int]]:
 
 
 def group_sets(result: ScanResult, index: str) -> list[tuple[int, ...]]:
-    groups = api.group(result.records, result.hashes, THRESHOLD, index)
+    groups = api.group(result.records, result.hashes, threshold=THRESHOLD, index=index)
     return sorted(g.members for g in groups)
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from neardup import index as registry
-from neardup.bench import BenchResult, Dataset, parse_size, run_benchmark, synthetic
 from neardup.errors import UsageError
+from neardup.tools.bench import BenchResult, Dataset, parse_size, run_benchmark, synthetic
 from tests.imaging import make_variant
 
 
@@ -95,7 +95,7 @@ def test_bad_arguments_are_one_line_errors(run_cli: Any, args: list[str]) -> Non
 
 def test_recall_counts_a_backend_that_misses_pairs() -> None:
     """Scoring is independent of the backends: a lossy result gets recall below 1."""
-    from neardup.bench import _Run, _score
+    from neardup.tools.bench import _Run, _score
 
     data = synthetic(2000, radius=10, seed=3)
     hashes = data.hashes

@@ -16,12 +16,11 @@ import pytest
 from PIL import Image
 
 import neardup
-import neardup.incremental
-from neardup.catalog import SCHEMA_VERSION, Catalog, default_path
+import neardup.pipeline.cached
+from neardup.catalog import SCHEMA_VERSION, Catalog, default_path, load_last_scan, save_last_scan
 from neardup.errors import CatalogError, CatalogRecoveredWarning, NoSavedScanError
-from neardup.hashing import HashSpec, hash_file
-from neardup.model import ImageRecord
-from neardup.state import load_last_scan, save_last_scan
+from neardup.hashing.core import hash_file
+from neardup.model import HashSpec, ImageRecord
 from tests.imaging import write_noise_images
 
 N_LIBRARY = 1000
@@ -201,7 +200,7 @@ def test_explicit_catalog_object_and_file(small_folder: Path, tmp_path: Path) ->
 def test_interrupted_scan_keeps_what_was_hashed(
     library_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = neardup.incremental.hash_files
+    real = neardup.pipeline.cached.hash_files
 
     def interrupted(paths: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         for k, outcome in enumerate(real(paths, *args, **kwargs)):
@@ -209,25 +208,25 @@ def test_interrupted_scan_keeps_what_was_hashed(
                 raise KeyboardInterrupt
             yield outcome
 
-    monkeypatch.setattr(neardup.incremental, "hash_files", interrupted)
+    monkeypatch.setattr(neardup.pipeline.cached, "hash_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
         scan([library_copy])
     assert len(catalog_rows(default_path())) == 600
-    monkeypatch.setattr(neardup.incremental, "hash_files", real)
+    monkeypatch.setattr(neardup.pipeline.cached, "hash_files", real)
     assert scan([library_copy]).from_catalog == 600
 
 
 def test_outcomes_out_of_order_are_matched_by_path(
     small_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = neardup.incremental.hash_files
+    real = neardup.pipeline.cached.hash_files
 
     def reversed_order(paths: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         yield from reversed(list(real(paths, *args, **kwargs)))
 
-    monkeypatch.setattr(neardup.incremental, "hash_files", reversed_order)
+    monkeypatch.setattr(neardup.pipeline.cached, "hash_files", reversed_order)
     shuffled = scan([small_folder])
-    monkeypatch.setattr(neardup.incremental, "hash_files", real)
+    monkeypatch.setattr(neardup.pipeline.cached, "hash_files", real)
     assert shuffled.records == scan([small_folder], use_cache=False).records
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from neardup.bits import hamming
 from neardup.cli import main
-from neardup.hashing import hamming, hash_file
+from neardup.hashing.core import hash_file
 from neardup.model import ImageRecord
 from tests.imaging import make_variant, write_noise_images
 

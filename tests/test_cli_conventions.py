@@ -30,7 +30,7 @@ def test_format_options_offer_table_and_json() -> None:
         for param in cmd.get_params(ctx):
             if "--format" in getattr(param, "opts", ()):
                 record = param.get_help_record(ctx)[0]
-                choices = set(re.search(r"<([^>]*)>", record).group(1).split("|"))
+                choices = set(re.search(r"\[([^\]]*)\]", record).group(1).split("|"))
                 # An export writes a data file; everything else prints results for people too.
                 wanted = {"json"} if name.endswith(" export") else {"table", "json"}
                 assert wanted <= choices, f"{name} --format offers {choices}"

@@ -14,16 +14,15 @@ import pytest
 from PIL import Image
 
 from neardup.api import scan
-from neardup.bench_hashing import (
+from neardup.hashing.core import hash_file
+from neardup.model import HashSpec, ImageRecord, ScanOptions, ScanSettings
+from neardup.tools.bench_hashing import (
     format_agreement,
     format_speed,
     make_large_jpegs,
     measure_agreement,
     measure_speed,
 )
-from neardup.hashing import HashSpec, hash_file
-from neardup.model import ImageRecord
-from neardup.result import ScanSettings
 
 
 def test_compat_scan_prints_imagehash_hashes_and_records_the_mode(
@@ -67,7 +66,7 @@ def test_old_documents_without_hash_mode_read_as_compat() -> None:
         {"paths": ["/x"], "hash": "phash", "hash_size": 8, "threshold": 10, "index": "brute"}
     )
     assert settings.hash_mode == "compat"
-    assert ScanSettings(paths=("/x",)).to_dict()["hash_mode"] == "fast"
+    assert ScanOptions().settings(["/x"]).to_dict()["hash_mode"] == "fast"
 
 
 def test_benchmark_helpers_measure_real_files(photo_paths: list[Path], tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_fail_on_duplicates_exit_code(run_cli: Any, planted_folder: Path, corpus
 
 
 def test_scan_saves_last_scan(run_cli: Any, planted_folder: Path, neardup_home: Path) -> None:
-    from neardup.state import load_last_scan
+    from neardup.catalog import load_last_scan
 
     res = run_cli("scan", str(planted_folder), "-q", env={"NEARDUP_HOME": str(neardup_home)})
     assert res.returncode == 0, res.stderr

@@ -15,7 +15,7 @@ from neardup.actions import apply_plan, find_run, plan_deletion, undo_run
 from neardup.actions.journal import journal_dir
 from neardup.api import scan
 from neardup.errors import ActionError, JournalError, TrashUnavailable, UsageError
-from neardup.result import ScanResult
+from neardup.model import ScanResult
 from tests.deletion import lower_resolution_copies, make_small_library, snapshot
 
 

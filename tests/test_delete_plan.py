@@ -10,10 +10,7 @@ import pytest
 from neardup.actions import plan_deletion
 from neardup.api import scan
 from neardup.errors import UsageError
-from neardup.grouping import Group
-from neardup.keep import KEEP_RULES
-from neardup.model import ImageRecord
-from neardup.result import ScanResult, ScanSettings
+from neardup.model import KEEP_RULES, Group, ImageRecord, ScanOptions, ScanResult
 from tests.deletion import lower_resolution_copies, make_small_library, snapshot
 
 
@@ -84,7 +81,9 @@ def _synthetic(tmp_path: Path, hashes: list[int], threshold: int = 4) -> ScanRes
         st = p.stat()
         records.append(ImageRecord(str(p), h, 10, 10, st.st_size, st.st_mtime_ns))
     group = Group(tuple(range(len(records))), tuple(0 for _ in records), 0, threshold)
-    return ScanResult(ScanSettings((str(tmp_path),), threshold=threshold), records, [], [group])
+    return ScanResult(
+        ScanOptions(threshold=threshold).settings([str(tmp_path)]), records, [], [group]
+    )
 
 
 def test_chained_member_beyond_threshold_is_kept(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from neardup.demo import MARKER, REPORT_FOLDER, SAMPLES, build_library, run_demo
 from neardup.errors import UsageError
 from neardup.report.visual import map_available
+from neardup.tools.demo import MARKER, REPORT_FOLDER, SAMPLES, build_library, run_demo
 from tests.conftest import ROOT
 
 #: What the default scan finds in the demo library: astronaut, chelsea and coffee with their
@@ -160,7 +160,7 @@ def test_wheel_ships_the_samples_small_and_with_provenance(tmp_path: Path) -> No
         samples = {
             Path(i.filename).name: i.file_size
             for i in zf.infolist()
-            if i.filename.startswith("neardup/samples/")
+            if i.filename.startswith("neardup/tools/samples/")
         }
     assert set(SAMPLES) <= set(samples)
     assert "PROVENANCE.md" in samples

@@ -16,7 +16,7 @@ def readme_commands() -> list[str]:
 def test_readme_has_two_commands() -> None:
     commands = readme_commands()
     assert len(commands) == 2
-    assert commands[0].startswith("pipx install .")
+    assert commands[0].startswith("pipx install . && ")
 
 
 def test_ci_runs_the_readme_test_command() -> None:

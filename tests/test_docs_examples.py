@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from neardup.demo import build_library
+from neardup.tools.demo import build_library
 from tests.conftest import ROOT
 
 MARKER = "<!-- runnable -->"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from neardup import doctor
+from neardup.tools import doctor
 from tests.conftest import ROOT
 
 
@@ -86,7 +86,7 @@ def test_locations_report_the_saved_scan_and_its_size(neardup_home: Path, tmp_pa
     from PIL import Image
 
     from neardup.api import scan
-    from neardup.state import save_last_scan
+    from neardup.catalog import save_last_scan
 
     Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
     saved = save_last_scan(scan([tmp_path]))  # the last scan lives in the hash catalog

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neardup.evaluation import (
+from neardup.tools.evaluation import (
     ORIGINAL,
     EvalConfig,
     Method,

@@ -11,23 +11,16 @@ import pytest
 from PIL import Image, ImageOps
 
 import neardup
-from neardup import transforms
+from neardup.bits import hamming
 from neardup.errors import UsageError
-from neardup.features import (
-    FeatureOptions,
-    centre_hashes,
-    dihedral_hashes,
-    extract,
-    parse_invariant,
-    similarity,
-    trim_borders,
-    trim_box,
-    verify_thumbnail,
-    views_of,
-)
-from neardup.grouping import centre_clusters, component_clusters
-from neardup.hashing import HashSpec, hamming, hash_image
-from neardup.matching import verified
+from neardup.hashing.alternates import FeatureOptions, centre_hashes, dihedral_hashes, extract
+from neardup.hashing.spec import hash_image
+from neardup.hashing.trim import trim_borders, trim_box
+from neardup.hashing.views import similarity, verify_thumbnail, views_of
+from neardup.model import DEFAULT_VERIFY_MIN, HashSpec, parse_invariant
+from neardup.pipeline.grouping import centre_clusters, component_clusters
+from neardup.pipeline.verify import verified
+from neardup.tools import transforms
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +100,11 @@ def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]
     views = [views_of(photo), views_of(transforms.apply(photo, "jpeg30", 1))]
     with Image.open(photo_paths[40]) as im:
         views.append(views_of(im.convert("RGB")))
-    kept = verified({(0, 1): 3, (0, 2): 5}, views)
+    kept = verified({(0, 1): 3, (0, 2): 5}, views, DEFAULT_VERIFY_MIN)
     assert kept == {(0, 1): 3}
-    assert verified({(0, 1): 3}, [views[0], None]) == {}  # an undecodable image confirms nothing
+    assert (
+        verified({(0, 1): 3}, [views[0], None], DEFAULT_VERIFY_MIN) == {}
+    )  # an undecodable image confirms nothing
     flat = np.zeros(4, dtype=np.float32)
     assert similarity(flat, flat) == 1.0 and similarity(flat, mine[:4] + 1) == 0.0
 

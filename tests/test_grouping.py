@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neardup.grouping import build_groups, max_internal_distance
 from neardup.index.brute import BruteIndex
+from neardup.pipeline.grouping import build_groups, max_internal_distance
 
 
 def test_chaining_is_reported() -> None:

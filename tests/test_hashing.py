@@ -7,20 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neardup.decode import open_thumbnail
+from neardup.bits import as_hash_array, distances_to, from_array, hamming, to_array
 from neardup.errors import UsageError
-from neardup.hashing import (
-    ALGORITHMS,
-    HashSpec,
-    as_hash_array,
-    distances_to,
-    from_array,
-    hamming,
-    hash_file,
-    hash_image,
-    to_array,
-)
-from neardup.model import ImageRecord, Skipped
+from neardup.hashing.core import hash_file
+from neardup.hashing.decode import open_thumbnail
+from neardup.hashing.spec import hash_image
+from neardup.model import ALGORITHMS, HashSpec, ImageRecord, Skipped
 
 IMAGEHASH = {
     "phash": imagehash.phash,

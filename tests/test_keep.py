@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from neardup.errors import UsageError
-from neardup.keep import exif_datetime_ns, keeper_key, parse_keep
-from neardup.model import ImageRecord
+from neardup.model import ImageRecord, parse_keep
+from neardup.pipeline.keep import exif_datetime_ns, keeper_key
 
 
 def rec(path: str, w: int, h: int, size: int, mtime: int = 0) -> ImageRecord:

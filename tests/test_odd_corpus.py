@@ -14,9 +14,11 @@ import pytest
 from PIL import Image
 
 from neardup.api import scan
-from neardup.files import discover
-from neardup.hashing import HashSpec, hamming, hash_file, hash_image
-from neardup.model import ImageRecord, Skipped
+from neardup.bits import hamming
+from neardup.hashing.core import hash_file
+from neardup.hashing.spec import hash_image
+from neardup.model import HashSpec, ImageRecord, Skipped
+from neardup.pipeline.discover import discover
 from tests.conftest import ODD
 
 ROWS = list(csv.DictReader((ODD / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
@@ -126,7 +128,7 @@ def test_missing_heif_decoder_gives_an_install_hint(tmp_path: Path) -> None:
     """Without pillow-heif a HEIC file is skipped as needs-extra, with the pip command."""
     code = (
         "import sys; sys.modules['pillow_heif'] = None\n"
-        "from neardup.hashing import hash_file\n"
+        "from neardup.hashing.core import hash_file\n"
         f"o = hash_file({str(ODD / 'reencoded.heic')!r})\n"
         "print(o.reason); print(o.detail)\n"
     )

@@ -16,9 +16,10 @@ from PIL import Image
 
 from neardup.api import scan
 from neardup.errors import UsageError
-from neardup.hashing import HashSpec, hash_file, hash_files
-from neardup.model import HashOutcome, ImageRecord, Skipped
-from neardup.parallel import chunk_size, hash_in_workers, resolve_jobs, worth_workers
+from neardup.hashing.core import hash_file
+from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped
+from neardup.pipeline.batch import crashed, hash_files
+from neardup.pipeline.workers import chunk_size, resolve_jobs, run_in_workers, worth_workers
 from tests.conftest import ODD
 
 
@@ -39,16 +40,11 @@ def test_scan_result_does_not_depend_on_the_number_of_jobs(planted_library: Path
     assert one.settings.hash_mode == "fast" and one.groups
 
 
-def _crash_on_marked_file(
-    paths: tuple[str, ...], *, spec: HashSpec, max_pixels: int, compat: bool
-) -> list[HashOutcome]:
-    """A worker task that dies like a segfaulting decoder on files named *crash*."""
-    out = []
-    for p in paths:
-        if "crash" in Path(p).name:
-            os.kill(os.getpid(), signal.SIGKILL)
-        out.append(hash_file(p, spec, max_pixels=max_pixels, compat=compat))
-    return out
+def _crash_on_marked_file(path: str) -> HashOutcome:
+    """A per-file function that dies like a segfaulting decoder on files named *crash*."""
+    if "crash" in Path(path).name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return hash_file(path, HashSpec(), max_pixels=10**8)
 
 
 def test_a_crashing_decoder_costs_only_its_own_file(tmp_path: Path) -> None:
@@ -58,16 +54,9 @@ def test_a_crashing_decoder_costs_only_its_own_file(tmp_path: Path) -> None:
         name = "crash.jpg" if k == 17 else f"ok{k:02}.jpg"
         shutil.copy(src, tmp_path / name)
         paths.append(str(tmp_path / name))
-    outcomes = list(
-        hash_in_workers(
-            paths,
-            HashSpec(),
-            max_pixels=10**8,
-            compat=False,
-            jobs=2,
-            task=_crash_on_marked_file,
-        )
-    )
+    outcomes = [
+        o for _, o in run_in_workers(paths, _crash_on_marked_file, jobs=2, on_crash=crashed)
+    ]
     assert sorted(o.path for o in outcomes) == sorted(paths)
     bad = [o for o in outcomes if isinstance(o, Skipped)]
     assert [(Path(o.path).name, o.reason) for o in bad] == [("crash.jpg", "corrupt")]
@@ -162,7 +151,7 @@ def test_workers_that_cannot_start_fall_back_to_this_process(photo_paths: list[P
     script = (
         "import logging, sys\n"
         "logging.basicConfig(level=logging.WARNING)\n"
-        "from neardup.hashing import hash_files\n"
+        "from neardup.pipeline.batch import hash_files\n"
         "paths = sys.argv[1:]\n"
         "out = list(hash_files(paths, jobs=2))\n"
         "print(len(out), len({o.path for o in out}))\n"

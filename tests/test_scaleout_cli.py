@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from neardup.errors import UsageError
-from neardup.scaleout.cluster import parse_scheduler
+from neardup.pipeline.dask.cluster import parse_scheduler
 from tests.conftest import expected_planted_groups
 
 

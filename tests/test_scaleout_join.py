@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("dask.dataframe", reason="needs the dask extra")
 
 from neardup.index.brute import BruteIndex
-from neardup.scaleout.join import distributed_pairs, expand_duplicates
-from neardup.scaleout.kernel import plan_join
+from neardup.pipeline.dask.join import distributed_pairs, expand_duplicates
+from neardup.pipeline.dask.kernel import plan_join
 from neardup.testing.contract import planted_hashes
 
 

@@ -18,11 +18,11 @@ from PIL import Image
 
 from neardup.api import scan
 from neardup.cli import main
+from neardup.model import ScanOptions, ScanResult
 from neardup.report.html import write_report
 from neardup.report.review import delete_command, review_groups
 from neardup.report.thumbs import ThumbnailCache
 from neardup.report.visual import choose_points, embed, hamming_knn, hash_bits, write_map
-from neardup.result import ScanResult
 from tests.conftest import ROOT, expected_planted_groups
 from tests.imaging import make_variant
 
@@ -492,17 +492,16 @@ def test_map_of_ten_thousand_images(photo_paths: list[Path], tmp_path: Path) -> 
 
 def test_chained_members_are_flagged(tmp_path: Path) -> None:
     from neardup.api import group
-    from neardup.hashing import to_array
+    from neardup.bits import to_array
     from neardup.model import ImageRecord
-    from neardup.result import ScanSettings
 
     hashes = [0, 0b1111, 0b11111111]  # a-b and b-c within 5 bits, a-c 8 bits apart
     records = [
         ImageRecord(str(tmp_path / f"{name}.jpg"), h, w, w, 1000 * w, 0)
         for name, h, w in zip("abc", hashes, (300, 200, 100), strict=True)
     ]
-    settings = ScanSettings(paths=(str(tmp_path),), threshold=5)
-    result = ScanResult(settings, records, [], group(records, to_array(hashes, 1), 5))
+    settings = ScanOptions(threshold=5).settings([str(tmp_path)])
+    result = ScanResult(settings, records, [], group(records, to_array(hashes, 1), threshold=5))
     (g,) = review_groups(result)
     assert [m.record.path[-5:] for m in g.members] == ["a.jpg", "b.jpg", "c.jpg"]
     assert [m.distance for m in g.members] == [0, 4, 8] and g.chained

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neardup import transforms
 from neardup.errors import UsageError
+from neardup.tools import transforms
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,9 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 import neardup
-from neardup import stress
-from neardup.features import (
-    Views,
-    grey_thumbnail,
-    view_similarity,
-    views_of,
-)
-from neardup.state import load_last_scan
+from neardup.catalog import load_last_scan
+from neardup.hashing.views import Views, grey_thumbnail, view_similarity, views_of
+from neardup.tools import stress
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +175,7 @@ def test_views_stored_in_another_format_are_computed_again(
 def test_crop_option_finds_crops_and_small_rotations(
     tmp_path: Path, photo_paths: list[Path]
 ) -> None:
-    from neardup import transforms
+    from neardup.tools import transforms
 
     folder = tmp_path / "geo"
     folder.mkdir()
@@ -206,7 +201,7 @@ def test_crop_option_finds_crops_and_small_rotations(
 
 def test_cluster_results_carry_the_trimmed_hash() -> None:
     from neardup.model import Skipped
-    from neardup.scaleout.hashing import from_compact, to_compact
+    from neardup.pipeline.dask.hashing import from_compact, to_compact
 
     trimmed = neardup.model.ImageRecord(
         "/a.jpg", 5, 10, 20, 300, 7, trim_hash=9, trim_box=(0.0, 0.1, 1.0, 0.9)
@@ -234,7 +229,7 @@ def test_dask_scan_trims_and_verifies_like_a_local_scan(edits_folder: Path) -> N
 
 
 def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None:
-    from neardup.keep import picture_pixels
+    from neardup.pipeline.keep import picture_pixels
 
     result = neardup.scan([edits_folder], use_cache=False)
     for g in result.groups:
@@ -248,7 +243,7 @@ def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None
 def test_find_matches_framed_copies_and_rejects_lookalikes(
     tmp_path: Path, sky: Path, edits_folder: Path, photo_paths: list[Path]
 ) -> None:
-    from neardup.find import find_similar
+    from neardup.api import find_similar
 
     catalog = tmp_path / "cat.sqlite"
     query = edits_folder / photo_paths[5].name

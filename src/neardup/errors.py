@@ -67,3 +67,57 @@ class ConfirmationRequired(UsageError):
 
 class JournalError(StateError):
     """The delete journal cannot be written or read, or names an unknown run."""
+
+
+class DecodeError(NeardupError):
+    """A file could not be decoded; ``reason`` is a short code (``corrupt``, ``too-large``,
+    ...), ``detail`` a human sentence. A scan records it as a skipped file."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class WorkerError(NeardupError):
+    """Worker processes for parallel hashing could not be started."""
+
+
+class ExtraMissing(NeardupError):
+    """A feature needs an optional extra (``neardup[name]``) that is not installed."""
+
+
+class DaskUnavailable(ExtraMissing):
+    """``--dask`` was given but the ``neardup[dask]`` extra is not installed."""
+
+
+class ShowExtraMissing(ExtraMissing):
+    """The map needs the optional ``show`` extra (openTSNE), which is not installed."""
+
+
+def installed_by_pipx(prefix: str | None = None) -> bool:
+    """True when neardup runs from a virtual environment that pipx made.
+
+    >>> installed_by_pipx("/home/me/.local/share/pipx/venvs/neardup")
+    True
+    >>> installed_by_pipx("/usr")
+    False
+    """
+    import itertools
+    import sys
+
+    parts = (prefix if prefix is not None else sys.prefix).replace("\\", "/").split("/")
+    return any(a.endswith("pipx") and b == "venvs" for a, b in itertools.pairwise(parts))
+
+
+def install_hint(extra: str, *, prefix: str | None = None) -> str:
+    """The command that installs ``neardup[extra]`` for the way neardup was installed.
+
+    >>> install_hint("lsh", prefix="/usr")
+    "pip install 'neardup[lsh]'"
+    >>> install_hint("heic", prefix="/root/.local/pipx/venvs/neardup")
+    "pipx inject neardup 'neardup[heic]'"
+    """
+    if installed_by_pipx(prefix):
+        return f"pipx inject neardup 'neardup[{extra}]'"
+    return f"pip install 'neardup[{extra}]'"

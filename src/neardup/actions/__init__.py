@@ -6,10 +6,35 @@
 >>> undo_run(report.run_id)  # doctest: +SKIP
 """
 
-from neardup.actions.apply import Action, ApplyReport, Outcome, apply_plan, verify
-from neardup.actions.journal import RunJournal, find_run, iter_runs
-from neardup.actions.plan import Plan, PlanGroup, PlanItem, plan_deletion
-from neardup.actions.undo import UndoReport, undo_run
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from neardup import lazy_attributes
+
+_EXPORTS = {
+    "Action": "neardup.actions.apply",
+    "ApplyReport": "neardup.actions.apply",
+    "Outcome": "neardup.actions.apply",
+    "apply_plan": "neardup.actions.apply",
+    "verify": "neardup.actions.apply",
+    "RunJournal": "neardup.actions.journal",
+    "find_run": "neardup.actions.journal",
+    "iter_runs": "neardup.actions.journal",
+    "Plan": "neardup.actions.plan",
+    "PlanGroup": "neardup.actions.plan",
+    "PlanItem": "neardup.actions.plan",
+    "plan_deletion": "neardup.actions.plan",
+    "UndoReport": "neardup.actions.undo",
+    "undo_run": "neardup.actions.undo",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from neardup.actions.apply import Action, ApplyReport, Outcome, apply_plan, verify
+    from neardup.actions.journal import RunJournal, find_run, iter_runs
+    from neardup.actions.plan import Plan, PlanGroup, PlanItem, plan_deletion
+    from neardup.actions.undo import UndoReport, undo_run
 
 __all__ = [
     "Action",

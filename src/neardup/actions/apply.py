@@ -29,9 +29,10 @@ from neardup.actions import trash as trashmod
 from neardup.actions.fsops import move_no_clobber, same_file
 from neardup.actions.journal import JournalWriter, new_run_id, now_iso
 from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
+from neardup.bits import hamming
 from neardup.errors import ActionError, UsageError
-from neardup.hashing import HashSpec, hamming, hash_file
-from neardup.model import ImageRecord
+from neardup.hashing.core import hash_file
+from neardup.model import HashSpec, ImageRecord
 
 ProgressCallback = Callable[[int, int], None]
 

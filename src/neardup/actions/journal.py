@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from neardup.catalog.paths import ensure, state_dir
 from neardup.errors import JournalError
-from neardup.paths import ensure, state_dir
 
 JOURNAL_VERSION = 1
 JOURNAL_DIR = "journal"

@@ -1,6 +1,6 @@
 """Which files a delete keeps and which it removes, and why: a pure, reviewable plan.
 
-:func:`plan_deletion` reads a :class:`~neardup.result.ScanResult` and the file system
+:func:`plan_deletion` reads a :class:`~neardup.model.ScanResult` and the file system
 (``lstat`` only, to recognise hard links) and changes nothing. Per group:
 
 * the keeper is chosen by the keep rules among the group's reference files when it has
@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from neardup import __version__
+from neardup.bits import hamming
 from neardup.errors import UsageError
-from neardup.hashing import HashSpec, hamming
-from neardup.keep import parse_keep, record_key
-from neardup.model import ImageRecord
-from neardup.result import ScanResult
+from neardup.model import HashSpec, ImageRecord, ScanResult, parse_keep
+from neardup.pipeline.keep import record_key
 
 PLAN_VERSION: Final = 1
 
@@ -223,8 +222,8 @@ def plan_deletion(
     """Decide, group by group, which files to keep and which to remove.
 
     Args:
-        result: a scan (fresh or loaded with :func:`neardup.state.load_last_scan`).
-        keep: keep rules (:mod:`neardup.keep`); ``None`` uses the scan's rules.
+        result: a scan (fresh or loaded with :func:`neardup.catalog.scans.load_last_scan`).
+        keep: keep rules (:mod:`neardup.pipeline.keep`); ``None`` uses the scan's rules.
         references: folders whose files are always kept and never touched.
 
     Returns:

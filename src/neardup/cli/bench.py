@@ -4,34 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from neardup.bench import (
-    DEFAULT_SIZES,
-    BenchResult,
-    Dataset,
-    folder_dataset,
-    format_size,
-    machine,
-    parse_size,
-    plot,
-    run_benchmark,
-    synthetic,
-)
-from neardup.cli import app
 from neardup.cli.common import TableJsonOpt, TableOrJson, console, err_console
 from neardup.errors import UsageError
 
+if TYPE_CHECKING:
+    from neardup.tools.bench import BenchResult, Dataset
 
-@app.command("bench")
+#: Numbers of hashes benchmarked by default.
+DEFAULT_SIZES = "10k,100k"
+
+
 def bench_command(
     sizes: Annotated[
         str,
         typer.Option("--sizes", help="Comma-separated numbers of hashes, e.g. 10k,100k,1M."),
-    ] = ",".join(format_size(s) for s in DEFAULT_SIZES),
+    ] = DEFAULT_SIZES,
     radius: Annotated[
         int, typer.Option("--radius", "-r", min=0, help="Hamming radius of the all-pairs search.")
     ] = 10,
@@ -42,7 +34,7 @@ def bench_command(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds allowed per backend and size.")
     ] = 120,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
     plot_file: Annotated[
         Path | None,
         typer.Option("--plot", help="Write a log-log plot of time against N to FILE.png."),
@@ -54,7 +46,15 @@ def bench_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic hashes.")] = 0,
 ) -> None:
     """Time every installed backend (each in a fresh process): build, all pairs, memory, recall."""
-    fmt = format.value
+    from neardup.tools.bench import (
+        folder_dataset,
+        machine,
+        parse_size,
+        plot,
+        run_benchmark,
+        synthetic,
+    )
+
     if bits not in (64, 256):
         raise UsageError(f"--bits must be 64 or 256, got {bits}")
     names = [b.strip() for b in backends.split(",") if b.strip()]
@@ -65,7 +65,7 @@ def bench_command(
         datasets = [synthetic(parse_size(s), bits, radius, seed) for s in sizes.split(",")]
 
     def progress(result: BenchResult) -> None:
-        if fmt == "table":
+        if fmt is TableOrJson.table:
             err_console.print(
                 f"{result.dataset:>6} {result.backend:<10} {result.status}", highlight=False
             )
@@ -73,7 +73,7 @@ def bench_command(
     results = run_benchmark(datasets, radius, names, timeout, on_result=progress)
     if plot_file is not None:
         plot(results, plot_file)
-    if fmt == "json":
+    if fmt is TableOrJson.json:
         doc = {
             "radius": radius,
             "bits": bits,

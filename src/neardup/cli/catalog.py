@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.catalog import Catalog
-from neardup.cli import app
 from neardup.cli.common import (
     CatalogOpt,
     OutputOpt,
@@ -23,12 +23,8 @@ from neardup.cli.common import (
 )
 from neardup.report import format_bytes, write_json
 
-catalog_app = typer.Typer(
-    name="catalog",
-    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history).",
-    no_args_is_help=True,
-)
-app.add_typer(catalog_app, name="catalog")
+if TYPE_CHECKING:
+    from neardup.catalog import Catalog
 
 EXPORT_FIELDS = (
     "path",
@@ -57,13 +53,12 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
-@catalog_app.command("stats")
-def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson.table) -> None:
+def stats_command(catalog: CatalogOpt = None, fmt: TableJsonOpt = TableOrJson.table) -> None:
     """Counts and size of the catalog: files, hashes per kind, failures, verification views,
     scans."""
-    with Catalog(catalog) as cat:
+    with _open(catalog) as cat:
         stats = cat.stats()
-    if format is TableOrJson.json:
+    if fmt is TableOrJson.json:
         write_json(stats.to_dict(), _stdout())
         return
     table = Table(show_header=False, box=None)
@@ -84,7 +79,6 @@ def stats_command(catalog: CatalogOpt = None, format: TableJsonOpt = TableOrJson
     console.print(table)
 
 
-@catalog_app.command("prune")
 def prune_command(
     catalog: CatalogOpt = None,
     dry_run: Annotated[
@@ -96,7 +90,7 @@ def prune_command(
 
     Only catalog rows are removed; no image file is touched.
     """
-    with Catalog(catalog) as cat:
+    with _open(catalog) as cat:
         gone = cat.prune(dry_run=dry_run)
     if verbose or dry_run:
         for path in gone:
@@ -105,18 +99,16 @@ def prune_command(
     console.print(f"{verb} {len(gone):,} entries of files that are gone", markup=False)
 
 
-@catalog_app.command("vacuum")
 def vacuum_command(catalog: CatalogOpt = None) -> None:
     """Compact the catalog file (SQLite VACUUM) and fold in its write-ahead log."""
-    with Catalog(catalog) as cat:
+    with _open(catalog) as cat:
         before, after = cat.vacuum()
     console.print(f"{format_bytes(before)} -> {format_bytes(after)}", markup=False)
 
 
-@catalog_app.command("export")
 def export_command(
     catalog: CatalogOpt = None,
-    format: Annotated[
+    fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = ExportFormat.csv,
     output: OutputOpt = None,
@@ -126,9 +118,9 @@ def export_command(
     Hashes are hex (as ImageHash prints them); 'current' says whether the hash still
     matches the file's recorded size and modification time.
     """
-    with Catalog(catalog) as cat, output_stream(output) as stream:
+    with _open(catalog) as cat, output_stream(output) as stream:
         rows = cat.export_rows()
-        if format is ExportFormat.json:
+        if fmt is ExportFormat.json:
             write_json({"catalog": cat.location, "entries": list(rows)}, stream)
         else:
             writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, lineterminator="\n")
@@ -137,16 +129,15 @@ def export_command(
                 writer.writerow(row)
 
 
-@catalog_app.command("history")
 def history_command(
     catalog: CatalogOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
 ) -> None:
     """Past scans, newest first: when, which paths, what they found."""
-    with Catalog(catalog) as cat:
+    with _open(catalog) as cat:
         scans = cat.history(limit)
-    if format is TableOrJson.json:
+    if fmt is TableOrJson.json:
         write_json({"scans": scans}, _stdout())
         return
     table = Table()
@@ -166,5 +157,22 @@ def history_command(
     console.print(table)
 
 
+def _open(path: Path | None) -> Catalog:
+    """The catalog at ``path`` (imported here: the command line starts without it)."""
+    from neardup.catalog import Catalog
+
+    return Catalog(path)
+
+
 def _stdout() -> Any:
     return sys.stdout
+
+
+#: The ``neardup catalog`` sub-commands, by name.
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "stats": stats_command,
+    "prune": prune_command,
+    "vacuum": vacuum_command,
+    "export": export_command,
+    "history": history_command,
+}

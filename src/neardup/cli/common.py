@@ -13,9 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
 from neardup.errors import NeardupWarning, UsageError
-from neardup.hashing import ALGORITHMS
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -141,41 +139,7 @@ def _rich_progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-# Options shared by every command that scans (scan, delete PATH..., show PATH...).
-IndexOpt = Annotated[
-    str,
-    typer.Option(
-        "--index", "-i", help="Search backend (see 'neardup backends').", show_default=True
-    ),
-]
-IndexOptOpt = Annotated[
-    list[str] | None,
-    typer.Option("--index-opt", help="Backend option key=value (repeatable).", show_default=False),
-]
-HashOpt = Annotated[
-    str,
-    typer.Option("--hash", help=f"Hash algorithm: {', '.join(ALGORITHMS)}.", show_default=True),
-]
-HashSizeOpt = Annotated[
-    int, typer.Option("--hash-size", help="Hash grid side: 8 (64 bits) or 16 (256 bits).")
-]
-ThresholdOpt = Annotated[
-    int,
-    typer.Option(
-        "--threshold", "-t", min=0, help="Largest Hamming distance that counts as a near-duplicate."
-    ),
-]
-RecursiveOpt = Annotated[
-    bool, typer.Option("--recursive/--no-recursive", help="Descend into sub-folders.")
-]
-ExcludeOpt = Annotated[
-    list[str] | None,
-    typer.Option("--exclude", help="Glob of names or relative paths to skip (repeatable)."),
-]
-HiddenOpt = Annotated[
-    bool,
-    typer.Option("--hidden", help="Include hidden files and folders (names starting with '.')."),
-]
+# Options of commands that do not scan (format, output, catalog, quiet, ...).
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -194,55 +158,46 @@ CatalogOpt = Annotated[
         show_default=False,
     ),
 ]
-JobsOpt = Annotated[
-    int,
-    typer.Option(
-        "--jobs", "-j", min=0, help="Hashing processes; 0 uses every core, 1 hashes in-process."
-    ),
-]
-CompatOpt = Annotated[
-    bool,
-    typer.Option(
-        "--compat",
-        help="Decode images in full and hash them bit-for-bit as ImageHash (slower).",
-    ),
-]
-MaxPixelsOpt = Annotated[
-    int,
-    typer.Option(
-        "--max-pixels", min=1, help="Skip images with more pixels than this (decompression bombs)."
-    ),
-]
 TableJsonOpt = Annotated[
     TableOrJson, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-]
-TrimOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--trim/--no-trim",
-        help="Also hash each image without uniform margins (frames, letterboxing) and "
-        "match on either hash. Default: on.",
-        show_default=False,
-    ),
-]
-VerifyOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--verify/--no-verify",
-        help="Confirm every pair by correlating small greyscale views of the two "
-        "images. Default: on.",
-        show_default=False,
-    ),
-]
-VerifyMinOpt = Annotated[
-    float,
-    typer.Option(
-        "--verify-min", min=-1.0, max=1.0, help="Smallest correlation verification accepts."
-    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="List every skipped file with its reason.")
 ]
 
-DEFAULTS = {"index": DEFAULT_INDEX, "threshold": DEFAULT_THRESHOLD, "hash": "phash", "hash_size": 8}
+
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "bool": "BOOLEAN"}
+
+
+def plain_type_labels() -> None:
+    """Show option types in ``--help`` the way people read them (``INTEGER``, ``PATH``,
+    ``[table|json]``), and nothing for on/off flags, instead of Typer's ``<int>``,
+    ``<bool>`` and ``<list[str]>`` tags."""
+    from typer.core import TyperArgument, TyperOption
+
+    for cls in (TyperOption, TyperArgument):
+        original = cls.display_type_rich
+        if getattr(original, "neardup", False):
+            continue
+
+        def display(self: Any, ctx: Any, _original: Any = original) -> str | None:
+            if getattr(self, "is_flag", False) or getattr(self, "count", False):
+                return None
+            if self.metavar is not None:
+                return str(self.metavar)
+            label: str | None = _original(self, ctx)
+            if not label:
+                return label
+            suffix = "..." if label.endswith("...") else ""
+            inner = label.removesuffix("...").strip("<>")
+            inner = inner.removeprefix("list[").removesuffix("]")
+            inner = inner.removesuffix(" range")
+            if "|" in inner:
+                return f"[{inner}]{suffix}"
+            if inner in ("file", "directory", "path"):
+                return {"file": "FILE", "directory": "DIR"}.get(inner, "PATH") + suffix
+            return _TYPE_NAMES.get(inner, inner.upper()) + suffix
+
+        display.neardup = True  # type: ignore[attr-defined]
+        cls.display_type_rich = display  # type: ignore[method-assign]

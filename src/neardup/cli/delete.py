@@ -3,52 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from neardup.actions import Action, apply_plan, iter_runs, plan_deletion, undo_run
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
-from neardup.cli import app
 from neardup.cli.common import (
     EXIT_ERROR,
-    ExcludeOpt,
-    HashOpt,
-    HashSizeOpt,
-    HiddenOpt,
-    IndexOpt,
-    IndexOptOpt,
     QuietOpt,
-    RecursiveOpt,
     TableJsonOpt,
     TableOrJson,
-    ThresholdOpt,
     console,
     err_console,
     progress_bar,
 )
+from neardup.cli.options import FILES, SEARCH, with_scan_options
 from neardup.cli.scan import scan_or_last
 from neardup.errors import ConfirmationRequired, UsageError
-from neardup.report import format_bytes, write_json
-from neardup.report.actions import (
-    history_rows,
-    plan_summary,
-    reason_legend,
-    render_history,
-    render_not_removed,
-    render_plan,
-    render_undo,
-    run_summary,
-    undo_summary,
-)
+from neardup.model import ScanOptions
 
-#: Test-only: seconds to wait after each journaled intent, so a test can kill a run mid-way.
-DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
+if TYPE_CHECKING:
+    from neardup.actions import Action
 
 
 class Verify(StrEnum):
@@ -69,6 +47,8 @@ def _choose_action(trash: bool, move_to: Path | None, hardlink: bool, permanent:
     ]
     if len(chosen) > 1:
         raise UsageError(f"choose one action, not {' and '.join(chosen)}")
+    from neardup.actions import Action
+
     if hardlink:
         return Action.hardlink
     if permanent:
@@ -85,7 +65,7 @@ def _undo_hint_on_interrupt() -> Iterator[None]:
         raise
 
 
-@app.command("delete")
+@with_scan_options(*SEARCH, *FILES)
 def delete_command(
     paths: Annotated[
         list[Path] | None,
@@ -148,16 +128,9 @@ def delete_command(
             case_sensitive=False,
         ),
     ] = Verify.hash,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
-    index: IndexOpt = DEFAULT_INDEX,
-    index_opt: IndexOptOpt = None,
-    hash: HashOpt = "phash",
-    hash_size: HashSizeOpt = 8,
-    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
-    recursive: RecursiveOpt = True,
-    exclude: ExcludeOpt = None,
-    hidden: HiddenOpt = False,
+    options: ScanOptions = ScanOptions(),
 ) -> None:
     """Remove near-duplicates, keeping one file per group; undo with 'neardup undo'.
 
@@ -168,22 +141,20 @@ def delete_command(
     options (--index, --threshold, ...) apply when PATH is given.
     """
     action = _choose_action(trash, move_to, hardlink, permanent)
-    result = scan_or_last(
-        paths,
-        save=True,
-        quiet=quiet,
-        index=index,
-        index_opt=index_opt,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        recursive=recursive,
-        exclude=exclude,
-        hidden=hidden,
+    from neardup.actions import Action, apply_plan, plan_deletion
+    from neardup.report import format_bytes, write_json
+    from neardup.report.actions import (
+        plan_summary,
+        reason_legend,
+        render_not_removed,
+        render_plan,
+        run_summary,
     )
+
+    result = scan_or_last(paths, options, save=True, quiet=quiet)
     plan = plan_deletion(result, keep=keep, references=reference or ())
     if dry_run:
-        if format is TableOrJson.json:
+        if fmt is TableOrJson.json:
             write_json(plan.to_dict(), sys.stdout)
         else:
             if plan.groups:
@@ -193,7 +164,7 @@ def delete_command(
         return
     n, size = len(plan.removals), plan.bytes_reclaimed
     if n == 0:
-        if format is TableOrJson.json:
+        if fmt is TableOrJson.json:
             write_json({"plan": plan.to_dict(), "run": None}, sys.stdout)
         elif not quiet:
             console.print("nothing to remove; " + plan_summary(plan), markup=False)
@@ -209,7 +180,6 @@ def delete_command(
         if not typer.confirm(question, default=False, err=True):
             err_console.print("nothing deleted")
             raise typer.Exit(EXIT_ERROR)
-    delay = float(os.environ.get(DELAY_ENV) or 0)
     with progress_bar(not quiet, action.value) as progress, _undo_hint_on_interrupt():
         report = apply_plan(
             plan,
@@ -217,9 +187,8 @@ def delete_command(
             move_to=move_to,
             check_hash=verify is Verify.hash,
             progress=progress,
-            delay=delay,
         )
-    if format is TableOrJson.json:
+    if fmt is TableOrJson.json:
         write_json({"plan": plan.to_dict(), "run": report.to_dict()}, sys.stdout)
     else:
         if plan.groups and not quiet:
@@ -227,7 +196,7 @@ def delete_command(
         if any(o.status != "done" for o in report.outcomes):
             console.print(render_not_removed(report))
     if not quiet:
-        out = err_console if format is TableOrJson.json else console
+        out = err_console if fmt is TableOrJson.json else console
         out.print(run_summary(report), markup=False)
         if report.removed and action is not Action.permanent:
             out.print(f"undo with: neardup undo {report.run_id}", markup=False)
@@ -235,13 +204,12 @@ def delete_command(
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command("undo")
 def undo_command(
     run_id: Annotated[
         str | None,
         typer.Argument(help="Run to undo (a unique prefix); default: the last one not undone."),
     ] = None,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Put back the files a delete run trashed, moved or hard-linked.
@@ -249,24 +217,31 @@ def undo_command(
     Nothing that exists at an original path is ever overwritten; such files are reported
     as 'conflict' and retried by the next undo. Permanent deletions cannot be undone.
     """
+    from neardup.actions import undo_run
+    from neardup.report import write_json
+    from neardup.report.actions import render_undo, undo_summary
+
     with progress_bar(not quiet, "restoring") as progress:
         report = undo_run(run_id, progress=progress)
-    if format is TableOrJson.json:
+    if fmt is TableOrJson.json:
         write_json(report.to_dict(), sys.stdout)
     elif any(o.status != "restored" for o in report.outcomes):
         console.print(render_undo(report))
     if not quiet:
-        out = err_console if format is TableOrJson.json else console
+        out = err_console if fmt is TableOrJson.json else console
         out.print(undo_summary(report), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command("history")
-def history_command(format: TableJsonOpt = TableOrJson.table) -> None:
+def history_command(fmt: TableJsonOpt = TableOrJson.table) -> None:
     """List recorded delete runs, newest first."""
+    from neardup.actions.journal import iter_runs
+    from neardup.report.actions import history_rows, render_history
+    from neardup.report.tabular import write_json
+
     rows = history_rows(iter_runs())
-    if format is TableOrJson.json:
+    if fmt is TableOrJson.json:
         write_json({"runs": rows}, sys.stdout)
     elif rows:
         console.print(render_history(rows))

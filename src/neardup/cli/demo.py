@@ -10,23 +10,21 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.actions import Plan, PlanGroup, PlanItem
-from neardup.cli import app
 from neardup.cli.common import TableJsonOpt, TableOrJson, console
-from neardup.demo import REPORT_FOLDER, DemoOutcome, ShowOutput, run_demo, write_show
-from neardup.paths import cache_dir, ensure
 from neardup.report import render_groups, summary_line, write_json
-from neardup.report.actions import plan_summary, reason_legend, render_plan
-from neardup.result import ScanResult
+
+if TYPE_CHECKING:
+    from neardup.actions import Plan, PlanItem
+    from neardup.model import ScanResult
+    from neardup.tools.demo import DemoOutcome, ShowOutput
 
 
-@app.command("demo")
 def demo_command(
     output: Annotated[
         Path | None,
@@ -43,7 +41,7 @@ def demo_command(
         bool,
         typer.Option("--keep", help="Keep the library (in a temporary folder) after the demo."),
     ] = False,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the one-line result.")
     ] = False,
@@ -68,13 +66,16 @@ def demo_command(
     temporary library); the hash catalog and the last scan are left alone. Works offline in
     a few seconds.
     """
+    from neardup.catalog.paths import cache_dir, ensure
+    from neardup.tools.demo import REPORT_FOLDER, run_demo, write_show
+
     with _library_folder(output, keep or output is not None) as (root, kept):
         outcome = run_demo(root)
         shown = None
         if report:
             folder = root / REPORT_FOLDER if kept else ensure(cache_dir()) / "demo-report"
             shown = write_show(outcome.result, folder)
-        if format is TableOrJson.json:
+        if fmt is TableOrJson.json:
             doc = outcome.to_dict()
             doc["kept"] = kept
             doc["report"] = str(shown.report) if shown else None
@@ -102,6 +103,8 @@ def _library_folder(output: Path | None, keep: bool) -> Iterator[tuple[Path, boo
 
 
 def _print_outcome(outcome: DemoOutcome, *, quiet: bool, verbose: bool) -> None:
+    from neardup.report.actions import plan_summary, reason_legend, render_plan
+
     lib = outcome.library
     result = outcome.result
     found, planted = outcome.found_groups, lib.planted_groups
@@ -179,6 +182,7 @@ def _planted_table(outcome: DemoOutcome) -> Table:
 
 def _relative_plan(plan: Plan, root: Path) -> Plan:
     """A copy of ``plan`` whose paths are relative to the library, for a narrower table."""
+    from neardup.actions import PlanGroup
 
     def rel(item: PlanItem) -> PlanItem:
         path = Path(item.record.path).relative_to(root).as_posix()
@@ -214,10 +218,7 @@ def _print_where(outcome: DemoOutcome, *, kept: bool) -> None:
     console.print(f"\n[bold]Everything is in[/] {escape(str(root))}")
     console.print(f"  photos/       the {len(outcome.library.originals)} originals")
     console.print("  backup/ edited/ phone/ shared/ web/   the planted copies")
-    commands = [f"neardup scan {q}", _delete_command(root)]
-    registered = {c.name for c in app.registered_commands}
-    if "show" in registered:
-        commands.append(f"neardup show {q}")
+    commands = [f"neardup scan {q}", _delete_command(root), f"neardup show {q}"]
     console.print("Try next:")
     for cmd in commands:
         console.print(f"  {escape(cmd)}", markup=True, soft_wrap=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.cli import app
 from neardup.cli.common import (
     EXIT_ERROR,
     FormatOpt,
@@ -18,13 +17,14 @@ from neardup.cli.common import (
     console,
     err_console,
 )
-from neardup.doctor import Check, Diagnosis, diagnose
 from neardup.report import format_bytes, write_json
 
+if TYPE_CHECKING:
+    from neardup.tools.doctor import Check, Diagnosis
 
-@app.command("doctor")
+
 def doctor_command(
-    format: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = OutputFormat.table,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Only the table of feature extras.")
     ] = False,
@@ -34,10 +34,12 @@ def doctor_command(
     Each extra is listed as installed or not; an installed one is smoke-tested (a tiny
     image decoded, a tiny index built). Exits 1 when an installed extra does not work.
     """
+    from neardup.tools.doctor import diagnose
+
     diag = diagnose()
-    if format is OutputFormat.json:
+    if fmt is OutputFormat.json:
         write_json(diag.to_dict(), sys.stdout)
-    elif format is OutputFormat.csv:
+    elif fmt is OutputFormat.csv:
         _write_csv(diag)
     else:
         _print_tables(diag, quiet=quiet)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from neardup.cli import app
 from neardup.cli.common import (
     FormatOpt,
     OutputFormat,
@@ -19,10 +18,7 @@ from neardup.cli.common import (
     progress_bar,
 )
 from neardup.errors import UsageError
-from neardup.evaluation import EvalConfig, evaluate
-from neardup.hashing import ALGORITHMS, HASH_SIZES, HashSpec
-from neardup.report import write_json
-from neardup.transforms import parse_transforms
+from neardup.model import ALGORITHMS, HASH_SIZES, HashSpec
 
 
 def parse_thresholds(text: str) -> tuple[int, ...]:
@@ -52,7 +48,6 @@ def _csv(text: str, choices: tuple[str, ...], option: str) -> tuple[str, ...]:
     return items
 
 
-@app.command("eval")
 def eval_command(
     originals: Annotated[
         Path, typer.Argument(help="Folder of distinct original photos.", show_default=False)
@@ -60,7 +55,7 @@ def eval_command(
     transforms: Annotated[
         str, typer.Option("--transforms", help="'all' or a comma list of transform names.")
     ] = "all",
-    hash: Annotated[
+    algorithms_text: Annotated[
         str, typer.Option("--hash", help="Comma list of hash algorithms to compare.")
     ] = ",".join(ALGORITHMS),
     hash_size: Annotated[
@@ -91,7 +86,7 @@ def eval_command(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=0, help="Processes (0: one per CPU).")
     ] = 0,
-    format: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     plot: Annotated[
         Path | None,
@@ -111,10 +106,15 @@ def eval_command(
     every pair of files put in one group; recall is the share of variants grouped with
     their original. The originals should be distinct photos.
     """
-    if format is OutputFormat.csv:
+    if fmt is OutputFormat.csv:
         raise UsageError("eval supports --format table or json")
+    from neardup.report import write_json
+    from neardup.tools.evaluation import evaluate
+    from neardup.tools.measure import EvalConfig
+    from neardup.tools.transforms import parse_transforms
+
     sizes = tuple(int(s) for s in _csv(hash_size, tuple(map(str, HASH_SIZES)), "--hash-size"))
-    algorithms = _csv(hash, ALGORITHMS, "--hash")
+    algorithms = _csv(algorithms_text, ALGORITHMS, "--hash")
     for a in algorithms:
         HashSpec(a, sizes[0])
     config = EvalConfig(
@@ -134,7 +134,7 @@ def eval_command(
         from neardup.report.accuracy import plot as save_plot
 
         save_plot(ev, plot)
-    if format is OutputFormat.json:
+    if fmt is OutputFormat.json:
         with output_stream(output) as stream:
             write_json(ev.to_dict(), stream)
     else:

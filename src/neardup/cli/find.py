@@ -3,40 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, DEFAULT_TRIM, DEFAULT_VERIFY
-from neardup.cli import app
 from neardup.cli.common import (
     CatalogOpt,
-    CompatOpt,
-    HashOpt,
-    HashSizeOpt,
-    IndexOpt,
-    IndexOptOpt,
-    JobsOpt,
     OutputOpt,
     TableJsonOpt,
     TableOrJson,
-    ThresholdOpt,
-    TrimOpt,
-    VerifyMinOpt,
-    VerifyOpt,
     console,
     output_stream,
-    parse_index_options,
 )
-from neardup.features import DEFAULT_VERIFY_MIN
-from neardup.find import FindResult, find_similar
-from neardup.hashing import HashSpec
-from neardup.report import format_bytes, write_json
+from neardup.cli.options import with_scan_options
+from neardup.model import ScanOptions
+
+if TYPE_CHECKING:
+    from neardup.pipeline.find import FindResult
 
 
-@app.command("find")
+@with_scan_options(
+    "threshold", "index", "index_options", "hash", "hash_size", "compat", "jobs", "trim",
+    "verify", "verify_min",
+)  # fmt: skip
 def find_command(
     images: Annotated[
         list[Path],
@@ -54,22 +45,13 @@ def find_command(
             show_default=False,
         ),
     ] = None,
-    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
-    index: IndexOpt = DEFAULT_INDEX,
-    index_opt: IndexOptOpt = None,
-    hash: HashOpt = "phash",
-    hash_size: HashSizeOpt = 8,
+    options: ScanOptions = ScanOptions(),
     limit: Annotated[
         int | None,
         typer.Option("--limit", "-n", min=1, help="At most N matches per query image."),
     ] = None,
     catalog: CatalogOpt = None,
-    compat: CompatOpt = False,
-    jobs: JobsOpt = 0,
-    trim: TrimOpt = None,
-    verify: VerifyOpt = None,
-    verify_min: VerifyMinOpt = DEFAULT_VERIFY_MIN,
-    format: TableJsonOpt = TableOrJson.table,
+    fmt: TableJsonOpt = TableOrJson.table,
     output: OutputOpt = None,
 ) -> None:
     """Find the catalogued images nearest to each IMAGE, with their distances.
@@ -80,36 +62,22 @@ def find_command(
     is confirmed on small greyscale views (--no-trim, --no-verify turn that off).
     Exit code 0 when every query has a match, 1 when some has none.
     """
-    trim = DEFAULT_TRIM if trim is None else trim
-    verify = DEFAULT_VERIFY if verify is None else verify
-    results = find_similar(
-        images,
-        within=within or (),
-        catalog=catalog,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        index=index,
-        index_options=parse_index_options(index_opt),
-        limit=limit,
-        compat=compat,
-        jobs=jobs,
-        trim=trim,
-        verify=verify,
-        verify_min=verify_min,
-    )
-    spec = HashSpec(hash, hash_size, compat=compat)
-    if format is TableOrJson.json:
+    from neardup.api import find_similar
+    from neardup.report import write_json
+
+    results = find_similar(images, options, within=within or (), catalog=catalog, limit=limit)
+    spec = options.spec
+    if fmt is TableOrJson.json:
         doc = {
             "settings": {
-                "hash": hash,
-                "hash_size": hash_size,
-                "threshold": threshold,
-                "index": index,
-                "compat": compat,
-                "trim": trim,
-                "verify": verify,
-                "verify_min": verify_min,
+                "hash": options.hash,
+                "hash_size": options.hash_size,
+                "threshold": options.threshold,
+                "index": options.index,
+                "compat": options.compat,
+                "trim": options.trim,
+                "verify": options.verify,
+                "verify_min": options.verify_min,
                 "in": [str(p.resolve()) for p in within or ()],
             },
             "results": [r.to_dict(spec) for r in results],
@@ -131,6 +99,8 @@ def find_command(
 
 def render_matches(results: list[FindResult]) -> Table:
     """A block of rows per query: the query, then its matches nearest first."""
+    from neardup.report import format_bytes
+
     table = Table(show_lines=False)
     table.add_column("query / match", overflow="fold")
     table.add_column("dist", justify="right", no_wrap=True)

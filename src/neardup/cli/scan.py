@@ -2,55 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from neardup.api import (
-    DEFAULT_GROUPING,
-    DEFAULT_INDEX,
-    DEFAULT_THRESHOLD,
-    scan,
-)
-from neardup.cli import app
 from neardup.cli.common import (
     EXIT_DUPLICATES,
     CatalogOpt,
-    CompatOpt,
-    ExcludeOpt,
     FormatOpt,
-    HashOpt,
-    HashSizeOpt,
-    HiddenOpt,
-    IndexOpt,
-    IndexOptOpt,
-    JobsOpt,
-    MaxPixelsOpt,
     OutputFormat,
     OutputOpt,
     QuietOpt,
-    RecursiveOpt,
-    ThresholdOpt,
-    TrimOpt,
     VerboseOpt,
-    VerifyMinOpt,
-    VerifyOpt,
     console,
     err_console,
     output_stream,
-    parse_index_options,
     progress_bar,
 )
-from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.features import DEFAULT_VERIFY_MIN
-from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
-from neardup.result import ScanResult
-from neardup.state import load_last_scan, save_last_scan
+from neardup.cli.options import DECODING, FILES, MATCHING, SEARCH, with_scan_options
+from neardup.model import ScanOptions
+
+if TYPE_CHECKING:
+    from neardup.model import ScanResult
 
 
-@app.command("scan")
+@with_scan_options(*SEARCH, *FILES, *MATCHING, *DECODING)
 def scan_command(
     paths: Annotated[
         list[str],
@@ -59,15 +37,8 @@ def scan_command(
             show_default=False,
         ),
     ],
-    index: IndexOpt = DEFAULT_INDEX,
-    index_opt: IndexOptOpt = None,
-    hash: HashOpt = "phash",
-    hash_size: HashSizeOpt = 8,
-    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
-    recursive: RecursiveOpt = True,
-    exclude: ExcludeOpt = None,
-    hidden: HiddenOpt = False,
-    format: FormatOpt = OutputFormat.table,
+    options: ScanOptions,
+    fmt: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     fail_on_duplicates: Annotated[
         bool,
@@ -86,30 +57,6 @@ def scan_command(
     ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
-    grouping: Annotated[
-        str,
-        typer.Option(
-            "--grouping",
-            help="centre: every member within the threshold of its group's centre (no "
-            "chaining); components: connected components of the pairs (may chain).",
-        ),
-    ] = DEFAULT_GROUPING,
-    trim: TrimOpt = None,
-    invariant: Annotated[
-        str | None,
-        typer.Option(
-            "--invariant", help="Also match mirrored/rotated copies: flip, rotate or flip,rotate."
-        ),
-    ] = None,
-    crop: Annotated[
-        bool,
-        typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
-    ] = False,
-    verify: VerifyOpt = None,
-    verify_min: VerifyMinOpt = DEFAULT_VERIFY_MIN,
-    jobs: JobsOpt = 0,
-    compat: CompatOpt = False,
-    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     dask: Annotated[
         str | None,
         typer.Option(
@@ -133,71 +80,34 @@ def scan_command(
     Hashes and views are remembered in the catalog: a rescan decodes only new and changed
     files (--invariant and --crop decode every image on every scan).
     """
+    from neardup.catalog import save_last_scan
+
     result = scan_with_progress(
         paths,
+        options,
         quiet=quiet,
-        index=index,
-        index_opt=index_opt,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        recursive=recursive,
-        exclude=exclude,
-        hidden=hidden,
-        matching={
-            "grouping": grouping,
-            "trim": trim,
-            "invariant": invariant,
-            "crop": crop,
-            "verify": verify,
-            "verify_min": verify_min,
-        },
         catalog=catalog,
         use_cache=not no_cache,
         rehash=rehash,
-        jobs=jobs,
-        compat=compat,
-        max_pixels=max_pixels,
         dask=dask,
     )
     if save:
         save_last_scan(result)
-    emit_scan(result, format, output, quiet=quiet, verbose=verbose)
+    emit_scan(result, fmt, output, quiet=quiet, verbose=verbose)
     if fail_on_duplicates and result.groups:
         raise typer.Exit(EXIT_DUPLICATES)
 
 
 def scan_or_last(
-    paths: Sequence[str | Path] | None,
-    *,
-    save: bool,
-    quiet: bool,
-    index: str,
-    index_opt: list[str] | None,
-    hash: str,
-    hash_size: int,
-    threshold: int,
-    recursive: bool,
-    exclude: list[str] | None,
-    hidden: bool,
+    paths: Sequence[str | Path] | None, options: ScanOptions, *, save: bool, quiet: bool
 ) -> ScanResult:
-    """Scan ``paths`` with the shared scan options (saving it as the last scan when
-    ``save``), or load the last saved scan when no path is given: what ``delete`` and
-    ``show`` act on."""
+    """Scan ``paths`` with ``options`` (saving it as the last scan when ``save``), or load
+    the last saved scan when no path is given: what ``delete`` and ``show`` act on."""
+    from neardup.catalog import load_last_scan, save_last_scan
+
     if not paths:
         return load_last_scan()
-    result = scan_with_progress(
-        paths,
-        quiet=quiet,
-        index=index,
-        index_opt=index_opt,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        recursive=recursive,
-        exclude=exclude,
-        hidden=hidden,
-    )
+    result = scan_with_progress(paths, options, quiet=quiet)
     if save:
         save_last_scan(result)
     return result
@@ -205,50 +115,29 @@ def scan_or_last(
 
 def scan_with_progress(
     paths: Sequence[str | Path],
+    options: ScanOptions,
     *,
     quiet: bool,
-    index: str,
-    index_opt: list[str] | None,
-    hash: str,
-    hash_size: int,
-    threshold: int,
-    recursive: bool,
-    exclude: list[str] | None,
-    hidden: bool,
-    matching: Mapping[str, Any] | None = None,
     catalog: Path | None = None,
     use_cache: bool = True,
     rehash: bool = False,
-    jobs: int = 0,
-    compat: bool = False,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
     dask: str | None = None,
 ) -> ScanResult:
-    """Run :func:`neardup.api.scan` with the shared scan options and a progress bar.
+    """Run :func:`neardup.api.scan` with a progress bar (unless ``quiet``).
 
     Hashes come from the catalog (``catalog`` file, default location when ``None``)
-    unless ``use_cache`` is false; ``rehash`` recomputes them. ``matching`` holds the
-    grouping/trim/invariant/crop/verify keyword arguments.
+    unless ``use_cache`` is false; ``rehash`` recomputes them.
     """
+    from neardup.api import scan
+
     with progress_bar(not quiet, "hashing") as progress:
         return scan(
             paths,
-            index=index,
-            hash=hash,
-            hash_size=hash_size,
-            threshold=threshold,
-            recursive=recursive,
-            exclude=exclude or (),
-            hidden=hidden,
-            index_options=parse_index_options(index_opt),
+            options,
             progress=progress,
-            **dict(matching or {}),
             catalog=catalog,
             use_cache=use_cache,
             rehash=rehash,
-            jobs=jobs,
-            compat=compat,
-            max_pixels=max_pixels,
             dask=dask,
             log=None if quiet else _note,
         )
@@ -260,14 +149,16 @@ def _note(message: str) -> None:
 
 def emit_scan(
     result: ScanResult,
-    format: OutputFormat,
+    fmt: OutputFormat,
     output: Path | None,
     *,
     quiet: bool = False,
     verbose: bool = False,
 ) -> None:
     """Print a scan result in the chosen format; the summary goes to stderr for JSON/CSV."""
-    if format is OutputFormat.table and output is None:
+    from neardup.report import render_groups, render_skipped, summary_line, write_csv, write_json
+
+    if fmt is OutputFormat.table and output is None:
         if result.groups:
             console.print(render_groups(result))
         if verbose and result.skipped:
@@ -276,9 +167,9 @@ def emit_scan(
             console.print(summary_line(result), markup=False)
         return
     with output_stream(output) as stream:
-        if format is OutputFormat.json:
+        if fmt is OutputFormat.json:
             write_json(result.to_dict(), stream)
-        elif format is OutputFormat.csv:
+        elif fmt is OutputFormat.csv:
             write_csv(result, stream)
         else:
             from rich.console import Console

@@ -8,42 +8,17 @@ from typing import Annotated
 
 import typer
 
-from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD
-from neardup.cli import app
-from neardup.cli.common import (
-    ExcludeOpt,
-    HashOpt,
-    HashSizeOpt,
-    HiddenOpt,
-    IndexOpt,
-    IndexOptOpt,
-    QuietOpt,
-    RecursiveOpt,
-    ThresholdOpt,
-    console,
-    err_console,
-    progress_bar,
-)
+from neardup.cli.common import QuietOpt, console, err_console, progress_bar
+from neardup.cli.options import FILES, SEARCH, with_scan_options
 from neardup.cli.scan import scan_or_last
-from neardup.errors import UsageError
-from neardup.keep import KEEP_RULES, parse_keep
-from neardup.report.html import write_report
-from neardup.report.review import review_groups
-from neardup.report.thumbs import ThumbnailCache
-from neardup.report.visual import (
-    DEFAULT_MAX_POINTS,
-    DEFAULT_MAX_THUMBNAILS,
-    DEFAULT_SEED,
-    MAP_NAME,
-    map_available,
-    require_show_extra,
-    write_map,
-)
+from neardup.errors import UsageError, install_hint
+from neardup.model import KEEP_RULES, ScanOptions, parse_keep
+from neardup.report import DEFAULT_MAX_POINTS, DEFAULT_MAX_THUMBNAILS, DEFAULT_SEED, MAP_NAME
 
 DEFAULT_OUTPUT = Path("neardup-show")
 
 
-@app.command("show")
+@with_scan_options(*SEARCH, *FILES)
 def show_command(
     paths: Annotated[
         list[Path] | None,
@@ -101,14 +76,7 @@ def show_command(
         bool,
         typer.Option("--embed", help="Put the thumbnails inside report.html (one file, larger)."),
     ] = False,
-    index: IndexOpt = DEFAULT_INDEX,
-    index_opt: IndexOptOpt = None,
-    hash: HashOpt = "phash",
-    hash_size: HashSizeOpt = 8,
-    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
-    recursive: RecursiveOpt = True,
-    exclude: ExcludeOpt = None,
-    hidden: HiddenOpt = False,
+    options: ScanOptions = ScanOptions(),
     save: Annotated[
         bool,
         typer.Option("--save/--no-save", help="With PATH: save the scan as the last scan."),
@@ -123,6 +91,11 @@ def show_command(
     keeper and the 'neardup delete' command for that group. Both work offline. Thumbnails
     are cached, so showing the same files again is fast.
     """
+    from neardup.report.html import write_report
+    from neardup.report.review import review_groups
+    from neardup.report.thumbs import ThumbnailCache
+    from neardup.report.visual import map_available, require_show_extra, write_map
+
     if map_ is False and not report:
         raise UsageError("nothing to do: both --no-map and --no-report were given")
     rules = parse_keep(keep) if keep is not None else None
@@ -133,21 +106,9 @@ def show_command(
         draw_map = False
         if not quiet:
             err_console.print(
-                "note: no map: it needs openTSNE: pip install 'neardup[show]'", markup=False
+                f"note: no map: it needs openTSNE: {install_hint('show')}", markup=False
             )
-    result = scan_or_last(
-        paths,
-        save=save,
-        quiet=quiet,
-        index=index,
-        index_opt=index_opt,
-        hash=hash,
-        hash_size=hash_size,
-        threshold=threshold,
-        recursive=recursive,
-        exclude=exclude,
-        hidden=hidden,
-    )
+    result = scan_or_last(paths, options, save=save, quiet=quiet)
     cache = ThumbnailCache()
     written: list[Path] = []
     map_src: str | None = None

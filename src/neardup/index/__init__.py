@@ -6,14 +6,19 @@ neardup's own backends are registered there exactly like a third-party package's
 
 from __future__ import annotations
 
+import functools
 import logging
 import types
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from neardup import lazy_attributes
 from neardup.errors import IndexUnavailable, UnknownIndexError
-from neardup.index.base import BaseIndex, Index, IndexOption, Match, PairBlock
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from neardup.index.base import BaseIndex, Index, IndexOption, Match, PairBlock
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -26,6 +31,7 @@ __all__ = [
     "build",
     "entry_point",
     "load",
+    "refresh",
     "unavailable_reason",
 ]
 
@@ -33,11 +39,28 @@ ENTRY_POINT_GROUP = "neardup.indexes"
 log = logging.getLogger(__name__)
 
 
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    dict.fromkeys(
+        ("BaseIndex", "Index", "IndexOption", "Match", "PairBlock"), "neardup.index.base"
+    ),
+)
+
+
+@functools.cache
 def _entry_points() -> dict[str, EntryPoint]:
+    """The ``neardup.indexes`` entry points, read once per process (see :func:`refresh`)."""
+    from importlib.metadata import entry_points
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)
     return dict(sorted(found.items()))
+
+
+def refresh() -> None:
+    """Read the installed entry points again (after installing a backend at run time)."""
+    _entry_points.cache_clear()
 
 
 def available() -> Mapping[str, EntryPoint]:

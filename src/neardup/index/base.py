@@ -17,7 +17,6 @@ Contract (tested by :class:`neardup.testing.IndexContract`):
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, Protocol, Self, runtime_checkable
@@ -25,8 +24,10 @@ from typing import Any, ClassVar, NamedTuple, Protocol, Self, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from neardup.bits import HashArray, as_hash_array
 from neardup.errors import IndexOptionError, UsageError
-from neardup.hashing import HashArray, as_hash_array
+from neardup.index.options import IndexOption as IndexOption
+from neardup.index.options import Requirement as Requirement
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -46,48 +47,6 @@ class PairBlock(NamedTuple):
 
     def __len__(self) -> int:
         return int(self.left.shape[0])
-
-
-@dataclass(frozen=True, slots=True)
-class IndexOption:
-    """A backend option settable with ``--index-opt key=value``.
-
-    ``minimum``/``maximum`` (inclusive) bound numeric values; ``choices`` lists the only
-    accepted values. Violations raise :class:`~neardup.errors.IndexOptionError`.
-    """
-
-    type: type
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[Any, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """An optional dependency of a backend: the module it imports and how to install it.
-
-    ``install`` is the one-line hint shown when the module is missing, e.g.
-    ``pip install 'neardup[lsh]'``.
-    """
-
-    module: str
-    install: str
-
-    def missing(self) -> str | None:
-        """``None`` when the module is installed; otherwise why not, with the install hint.
-
-        Only looks the module up (``find_spec``), so listing backends stays fast; the backend
-        imports it when an index is built.
-        """
-        try:
-            found = importlib.util.find_spec(self.module) is not None
-        except (ImportError, ValueError):  # a parent package is missing or was blocked
-            found = False
-        if found:
-            return None
-        return f"needs {self.module}, which is not installed; install it with: {self.install}"
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import pybktree
 
-from neardup.hashing import HashArray, from_array
+from neardup.bits import HashArray, from_array
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock
 
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from neardup.hashing import HashArray, distances_to
+from neardup.bits import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, matches_from
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from neardup.hashing import HashArray
+from neardup.bits import HashArray
 from neardup.index.base import Match, PairBlock, empty_block
 
 

@@ -14,11 +14,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from neardup.errors import IndexUnavailable
-from neardup.hashing import HashArray
+from neardup.bits import HashArray
+from neardup.errors import IndexUnavailable, install_hint
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock
 
-INSTALL_HINT = "pip install 'neardup[faiss]'"
+INSTALL_HINT = install_hint("faiss")
 
 
 def _faiss() -> Any:

@@ -2,18 +2,35 @@
 
 A backend that cannot even be imported is still described (``viable = False`` with the
 reason), so a user sees what is installed and what is missing in one place.
+
+Describing a backend means importing it (and numpy, scipy, numba ...), which takes seconds.
+So descriptions are remembered in ``backends.json`` in neardup's cache folder, keyed by the
+entry point, its distribution and version, and the size and modification time of the
+backend's module file; ``neardup backends`` imports a backend only when that changed. The
+optional modules a backend ``requires`` are looked up again every time (``find_spec``, no
+import), so installing or removing one shows at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import importlib.util
 import inspect
+import json
+import os
 from dataclasses import asdict, dataclass
-from importlib.metadata import EntryPoint
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from neardup.errors import IndexUnavailable
 from neardup.index import available, entry_point, load, unavailable_reason
-from neardup.index.base import Index, IndexOption
+from neardup.index.options import IndexOption, module_findable
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from neardup.index.base import Index
 
 #: Operations of the :class:`~neardup.index.base.Index` protocol a backend may offer.
 OPERATIONS = ("build", "query", "pairs")
@@ -57,7 +74,8 @@ class BackendInfo:
 
 
 def describe(name: str) -> BackendInfo:
-    """Describe the backend registered as ``name`` (:class:`UnknownIndexError` if none)."""
+    """Describe the backend registered as ``name`` (:class:`UnknownIndexError` if none),
+    importing it."""
     ep = entry_point(name)
     dist = getattr(ep, "dist", None)
     base: dict[str, Any] = {
@@ -88,8 +106,93 @@ def describe(name: str) -> BackendInfo:
 
 
 def describe_all() -> list[BackendInfo]:
-    """Every installed backend, sorted by name."""
-    return [describe(name) for name in available()]
+    """Every installed backend, sorted by name (from the description cache where it is
+    still valid, see the module docstring)."""
+    path = _cache_path()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    out: list[BackendInfo] = []
+    fresh: dict[str, Any] = {}
+    for name, ep in available().items():
+        key = _cache_key(name, ep)
+        entry = cached.get(name) if isinstance(cached, dict) else None
+        info = None
+        if isinstance(entry, dict) and entry.get("key") == key:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                info = _from_cache(entry["info"])
+        if info is None:
+            info = describe(name)
+        fresh[name] = {"key": key, "info": info.to_dict()}
+        out.append(_recheck(info))
+    if fresh != cached:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(fresh, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+    return out
+
+
+def _cache_path() -> Path:
+    from neardup.catalog.paths import cache_dir
+
+    return cache_dir() / "backends.json"
+
+
+def _cache_key(name: str, ep: EntryPoint) -> list[Any]:
+    """What must not change for a cached description to stay true."""
+    dist = getattr(ep, "dist", None)
+    module = ep.value.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        st = os.stat(origin) if origin else None
+    except (ImportError, ValueError, OSError):
+        st = None
+    stamp = [st.st_size, st.st_mtime_ns] if st is not None else None
+    return [name, ep.value, getattr(dist, "name", None), getattr(dist, "version", None), stamp]
+
+
+_TYPES: dict[str, type] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _from_cache(d: dict[str, Any]) -> BackendInfo:
+    """A :class:`BackendInfo` from its :meth:`~BackendInfo.to_dict` form."""
+    options = tuple(
+        (
+            o["name"],
+            IndexOption(
+                _TYPES[o["type"]],
+                o["default"],
+                o["help"],
+                o.get("minimum"),
+                o.get("maximum"),
+                tuple(o["choices"]) if o.get("choices") else None,
+            ),
+        )
+        for o in d["options"]
+    )
+    fields = {k: v for k, v in d.items() if k not in ("options", "requires", "operations")}
+    return BackendInfo(
+        **fields,
+        requires=tuple(d["requires"]),
+        operations=tuple(d["operations"]),
+        options=options,
+    )
+
+
+def _recheck(info: BackendInfo) -> BackendInfo:
+    """``info`` with its required modules looked up now (they may have been installed or
+    removed since it was described)."""
+    missing = [m for m in info.requires if not module_findable(m)]
+    if missing:
+        reason = f"needs {missing[0]}, which is not installed"
+        return dataclasses.replace(info, viable=False, reason=info.reason or reason)
+    if not info.viable and info.requires and (info.reason or "").startswith("needs "):
+        return describe(info.name)  # what it needed is there now
+    return info
 
 
 def _importable(ep: EntryPoint) -> type[Index] | None:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from neardup.hashing import HashArray, distances_to
+from neardup.bits import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
 from neardup.index.distinct import (
     DistinctHashes,

@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from neardup.bits import HashArray, distances_to
 from neardup.errors import IndexOptionError
-from neardup.hashing import HashArray, distances_to
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
 from neardup.index.distinct import (
     DistinctHashes,
@@ -46,7 +46,7 @@ class MinHashLSHIndex(BaseIndex):
     name: ClassVar[str] = "lsh"
     exact: ClassVar[bool] = False
     requires: ClassVar[tuple[Requirement, ...]] = (
-        Requirement("datasketch", "pip install 'neardup[lsh]'"),
+        Requirement("datasketch", "pip install datasketch"),
     )
     options: ClassVar[dict[str, IndexOption]] = {
         "num_perm": IndexOption(

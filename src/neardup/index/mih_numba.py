@@ -16,7 +16,7 @@ import numpy as np
 from neardup.index.base import PairBlock
 
 if TYPE_CHECKING:
-    from neardup.index.mih import ScanJob
+    from neardup.index.mih_plan import ScanJob
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)

@@ -17,10 +17,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from neardup.bits import HashArray
+
+Int64Array = NDArray[np.int64]
+U64Array = NDArray[np.uint64]
 
 #: Widest chunk (bits). Chunk values live in one ``uint64``.
 MAX_CHUNK_BITS = 63
@@ -181,3 +187,46 @@ def extract_chunk(hashes: NDArray[np.uint64], start: int, width: int) -> NDArray
     low = hashes[:, last] >> np.uint64(64 - low_bits)
     out = (high | low) & mask
     return out
+
+
+@dataclass(slots=True)
+class ChunkTable:
+    """One chunk: items sorted by chunk value, and where each value's bucket starts."""
+
+    index: int
+    threshold: int
+    order: Int64Array  # distinct items sorted by chunk value
+    values: Int64Array  # chunk value of ``order[k]`` (chunks are at most 63 bits)
+    table: Int64Array | None  # bucket offsets by value (length 2^w + 1), or None: search
+    patterns: Int64Array  # flip masks with 1..threshold bits, grouped by highest bit
+    highbits: Int64Array  # highest set bit of each pattern
+    hashes: HashArray  # the distinct hashes in ``order``: a bucket is contiguous in memory
+
+    def bucket(self, q: Int64Array) -> tuple[Int64Array, Int64Array]:
+        """Start and stop positions (in ``order``) of the buckets holding values ``q``."""
+        if self.table is not None:
+            return self.table[q], self.table[q + 1]
+        lo = np.searchsorted(self.values, q, side="left").astype(np.int64)
+        hi = np.searchsorted(self.values, q, side="right").astype(np.int64)
+        return lo, hi
+
+    def pattern_groups(self) -> Iterator[tuple[int, Int64Array]]:
+        """``(highest bit, patterns)`` groups: one item selection serves a whole group."""
+        if not self.patterns.size:
+            return
+        cut = np.flatnonzero(np.diff(self.highbits)) + 1
+        for part in np.split(np.arange(self.patterns.size), cut):
+            yield int(self.highbits[part[0]]), self.patterns[part]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanJob:
+    """One task for a kernel: sorted items ``lo .. hi-1`` of one chunk, all their probes."""
+
+    table: ChunkTable
+    chunks: U64Array  # (m, k) chunk values of every distinct hash (earlier-chunk filter)
+    thresholds: Int64Array  # per chunk
+    radius: int
+    lo: int
+    hi: int
+    block_pairs: int

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from neardup.hashing import HashArray
+from neardup.bits import HashArray
 from neardup.index.base import BaseIndex, IndexOption, Match, PairBlock, Requirement
 from neardup.index.distinct import DistinctHashes, blocks_of, expanded_blocks, unpack_bits
 
@@ -42,7 +42,7 @@ class PyKDTreeIndex(BaseIndex):
     name: ClassVar[str] = "pykdtree"
     exact: ClassVar[bool] = True
     requires: ClassVar[tuple[Requirement, ...]] = (
-        Requirement("pykdtree.kdtree", "pip install 'neardup[pykdtree]'"),
+        Requirement("pykdtree.kdtree", "pip install pykdtree"),
     )
     options: ClassVar[dict[str, IndexOption]] = {
         "k": IndexOption(

@@ -1,4 +1,5 @@
-"""Rendering an :class:`~neardup.evaluation.Evaluation`: rich tables and a precision–recall plot."""
+"""Rendering an :class:`~neardup.tools.evaluation.Evaluation`: rich tables and a
+precision–recall plot."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from neardup.errors import NeardupError
-from neardup.evaluation import TARGET_PRECISION, Evaluation, MethodResult
+from neardup.errors import NeardupError, install_hint
+from neardup.tools.evaluation import TARGET_PRECISION, Evaluation, MethodResult
 
 
 def _pct(x: float | None) -> str:
@@ -80,7 +81,7 @@ def plot(ev: Evaluation, path: str | Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise NeardupError("--plot needs matplotlib", hint="pip install 'neardup[plot]'") from None
+        raise NeardupError("--plot needs matplotlib", hint=install_hint("plot")) from None
     fig, ax = plt.subplots(figsize=(10, 6.5), dpi=110)
     for m in ev.methods:
         if m.method.grouping != "centre":

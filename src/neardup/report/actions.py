@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 
-from neardup.actions.apply import ApplyReport
-from neardup.actions.journal import RunJournal
-from neardup.actions.plan import REASONS, Plan
-from neardup.actions.undo import UndoReport
-from neardup.report.text import format_bytes
+from neardup.report.text import PathCell, format_bytes
+
+if TYPE_CHECKING:
+    from neardup.actions.apply import ApplyReport
+    from neardup.actions.journal import RunJournal
+    from neardup.actions.plan import Plan
+    from neardup.actions.undo import UndoReport
 
 _MARK = {"keep": "[green]keep[/]", "remove": "[red]remove[/]"}
+#: The reason every keeper and every removed duplicate has: the table leaves it out.
+_USUAL = {"keep": "keeper", "remove": "duplicate"}
 
 
 def render_plan(plan: Plan) -> Table:
-    """One block of rows per group: decision, reason, file, size, pixels, distance."""
+    """One block of rows per group: decision, reason (when not the usual one: see
+    :func:`reason_legend`), file, size, pixels, distance."""
     table = Table()
     table.add_column("group", justify="right")
     table.add_column("", no_wrap=True)
-    table.add_column("reason", no_wrap=True)
-    table.add_column("file", overflow="fold")
+    table.add_column("why")
+    table.add_column("file", overflow="fold", ratio=1)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("pixels", justify="right", no_wrap=True)
     table.add_column("dist", justify="right", no_wrap=True)
@@ -32,8 +38,8 @@ def render_plan(plan: Plan) -> Table:
             table.add_row(
                 str(g.id) if k == 0 else "",
                 _MARK[item.decision],
-                item.reason,
-                escape(r.path),
+                "" if _USUAL.get(item.decision) == item.reason else item.reason,
+                PathCell(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else str(item.distance),
@@ -53,6 +59,8 @@ def plan_summary(plan: Plan) -> str:
 
 def reason_legend(plan: Plan) -> str:
     used = sorted({i.reason for g in plan.groups for i in g.items})
+    from neardup.actions.plan import REASONS
+
     return "; ".join(f"{r}: {REASONS[r]}" for r in used)
 
 

@@ -23,11 +23,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from neardup import __version__
 from neardup.errors import UsageError
-from neardup.keep import exif_datetime_ns, parse_keep
+from neardup.model import ScanResult, parse_keep
+from neardup.pipeline.keep import exif_datetime_ns
 from neardup.report.review import ReviewGroup, ReviewMember, review_groups
 from neardup.report.text import format_bytes
 from neardup.report.thumbs import ThumbnailCache
-from neardup.result import ScanResult
 
 REPORT_NAME = "report.html"
 THUMBS_FOLDER = "thumbs"

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from neardup.api import DEFAULT_THRESHOLD
-from neardup.hashing import distances_to
-from neardup.keep import DEFAULT_KEEP, keeper_key, parse_keep, taken_ns
-from neardup.model import ImageRecord
-from neardup.result import ScanResult, ScanSettings
+from neardup.bits import distances_to
+from neardup.model import DEFAULT_KEEP, ImageRecord, ScanResult, ScanSettings, parse_keep
+from neardup.pipeline.keep import keeper_key, taken_ns
 
 
 @dataclass(frozen=True, slots=True)

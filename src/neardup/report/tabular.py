@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from neardup.result import ScanResult
+from neardup.model import ScanResult
 
 CSV_FIELDS = (
     "group",

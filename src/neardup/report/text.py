@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-from rich.table import Table
+import re
+from collections.abc import Iterator
 
-from neardup.result import ScanResult
+from rich.console import Console, ConsoleOptions
+from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from neardup.model import ScanResult
 
 
 def format_bytes(n: float) -> str:
@@ -22,12 +28,54 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+class PathCell:
+    """A file name in a table cell that wraps after path separators, never inside a
+    folder or file name unless one alone is wider than the cell.
+
+    >>> from rich.console import Console
+    >>> console = Console(width=20, color_system=None)
+    >>> with console.capture() as cap:
+    ...     console.print(PathCell("/photos/2019/summer/IMG_0001.jpg"))
+    >>> print(cap.get().rstrip())
+    /photos/2019/summer/
+    IMG_0001.jpg
+    """
+
+    def __init__(self, path: str, style: str = "") -> None:
+        self.path = path
+        self.style = style
+
+    def _parts(self) -> list[str]:
+        return [p for p in re.split(r"(?<=[/\\])", self.path) if p]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        parts = self._parts() or [""]
+        longest = max(len(p) for p in parts)
+        return Measurement(longest, len(self.path)).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        width = max(1, options.max_width)
+        line = ""
+        for part in self._parts():
+            while len(part) > width:  # a single name wider than the cell: fold it
+                if line:
+                    yield Text(line, style=self.style)
+                    line = ""
+                yield Text(part[:width], style=self.style)
+                part = part[width:]
+            if len(line) + len(part) > width:
+                yield Text(line, style=self.style)
+                line = ""
+            line += part
+        yield Text(line, style=self.style)
+
+
 def render_groups(result: ScanResult) -> Table:
     """One table, a block of rows per group; the keeper is marked, chained members flagged."""
     table = Table(title=None, show_lines=False, expand=False)
     table.add_column("group", justify="right")
     table.add_column("", no_wrap=True)
-    table.add_column("file", overflow="fold")
+    table.add_column("file", overflow="fold", ratio=1)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("pixels", justify="right", no_wrap=True)
     table.add_column("dist", justify="right", no_wrap=True)
@@ -43,7 +91,7 @@ def render_groups(result: ScanResult) -> Table:
             table.add_row(
                 str(gid) if k == 0 else "",
                 mark,
-                escape(r.path),
+                PathCell(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else str(dist),
@@ -62,16 +110,35 @@ def render_skipped(result: ScanResult) -> Table:
     return table
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the word, in the plural unless ``n`` is 1.
+
+    >>> plural(1, "file"), plural(2, "file"), plural(0, "duplicate")
+    ('1 file', '2 files', '0 duplicates')
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def summary_line(result: ScanResult) -> str:
-    """The scan's one-line summary (plain text)."""
+    """The scan's one-line summary (plain text). The counts add up: every file met is an
+    image, skipped, or not an image; every image was hashed now or came from the catalog.
+
+    >>> from neardup.model import ScanOptions, ScanResult
+    >>> r = ScanResult(ScanOptions().settings(["/p"]), [], [], [], files_seen=1)
+    >>> summary_line(r)
+    '1 file scanned: 0 images, 0 skipped; 0 groups, 0 duplicates (0 B reclaimable) in 0.0 s'
+    """
     s = result.summary()
     reasons = ", ".join(f"{k} {v}" for k, v in s["skipped_by_reason"].items())
     skipped = f"{s['skipped']} skipped" + (f" ({reasons})" if reasons else "")
+    ignored = f", {s['ignored_not_images']} not images" if s["ignored_not_images"] else ""
     chained = f", {s['chained_groups']} chained" if s["chained_groups"] else ""
+    images = s["images_hashed"]
     cached = s.get("images_from_catalog", 0)
-    hashed = f"{s['images_hashed']} images hashed" + (f" ({cached} from catalog)" if cached else "")
+    origin = f" ({images - cached} hashed, {cached} from catalog)" if cached else ""
     return (
-        f"{s['files_seen']} files scanned, {hashed}, {skipped}, "
-        f"{s['groups']} groups{chained}, {s['duplicates']} duplicates "
+        f"{plural(s['files_seen'], 'file')} scanned: {plural(images, 'image')}{origin}, "
+        f"{skipped}{ignored}; {plural(s['groups'], 'group')}{chained}, "
+        f"{plural(s['duplicates'], 'duplicate')} "
         f"({format_bytes(s['reclaimable_bytes'])} reclaimable) in {s['seconds']:.1f} s"
     )

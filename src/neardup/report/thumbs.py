@@ -17,9 +17,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from neardup.decode import DecodeError, open_image
+from neardup.catalog.paths import cache_dir, ensure
+from neardup.errors import DecodeError
+from neardup.hashing.decode import open_image
 from neardup.model import ImageRecord
-from neardup.paths import cache_dir, ensure
 
 #: Longest side of a cached thumbnail, in pixels.
 THUMB_SIZE = 256

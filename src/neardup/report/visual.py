@@ -31,16 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
-from neardup.errors import NeardupError
-from neardup.hashing import HashArray
+from neardup.bits import HashArray
+from neardup.errors import ShowExtraMissing, install_hint
+from neardup.model import ScanResult
+from neardup.report import DEFAULT_MAX_POINTS, DEFAULT_MAX_THUMBNAILS, DEFAULT_SEED
 from neardup.report.review import ReviewGroup
 from neardup.report.thumbs import ThumbnailCache, load_thumbnail
-from neardup.result import ScanResult
 
-MAP_NAME = "map.png"
-DEFAULT_MAX_POINTS = 10_000
-DEFAULT_MAX_THUMBNAILS = 2_000
-DEFAULT_SEED = 0
 #: Side of one thumbnail on the map, in pixels.
 MAP_THUMB = 64
 #: Most members of one group drawn in its tile on the map.
@@ -54,18 +51,15 @@ _DOT = (150, 150, 150)
 _TEXT = (40, 40, 40)
 
 
-class ShowExtraMissing(NeardupError):
-    """The map needs the optional ``show`` extra (openTSNE), which is not installed."""
-
-    hint = "pip install 'neardup[show]'  (the HTML report works without it: --no-map)"
-
-
 def require_show_extra() -> None:
     """Raise :class:`ShowExtraMissing` unless openTSNE can be imported."""
     try:
         import openTSNE  # noqa: F401
     except ImportError:
-        raise ShowExtraMissing("the map needs openTSNE, which is not installed") from None
+        raise ShowExtraMissing(
+            "the map needs openTSNE, which is not installed",
+            hint=install_hint("show") + "  (the HTML report works without it: --no-map)",
+        ) from None
 
 
 def map_available() -> bool:

@@ -1,9 +1,9 @@
 """The example backend passes neardup's shared backend contract."""
 
 import pytest
+from neardup_example_index import PrefixIndex
 
 from neardup.testing import IndexContract
-from neardup_example_index import PrefixIndex
 
 
 class TestPrefixIndex(IndexContract):

@@ -1,0 +1,37 @@
+"""Which files are images, and what to install for a format
+whose decoder is optional. Standard library only: discovery and the command line read these
+without loading Pillow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from neardup.errors import install_hint
+
+#: Extensions a scan considers images. Anything else is ignored, not counted as an error.
+IMAGE_EXTENSIONS: Final = frozenset(
+    {
+        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".webp", ".bmp", ".dib",
+        ".tif", ".tiff", ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".j2k",
+        ".heic", ".heif", ".avif", ".psd", ".pcx", ".sgi", ".qoi",
+    }
+)  # fmt: skip
+
+
+def is_image_name(name: str) -> bool:
+    """True when the file name has an image extension (case-insensitive).
+
+    >>> is_image_name("IMG_0001.JPG"), is_image_name("notes.txt")
+    (True, False)
+    """
+    return Path(name).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def missing_decoder_hint(suffix: str) -> str | None:
+    """The install hint for a format whose decoder is optional, or ``None``."""
+    if suffix in (".heic", ".heif"):
+        return f"cannot decode {suffix} files: {install_hint('heic')}"
+    if suffix == ".avif":
+        return "cannot decode .avif files: Pillow >= 11.2 with AVIF support is needed"
+    return None

@@ -1,0 +1,259 @@
+"""Verification views: what a scan compares of two images to confirm a candidate pair.
+
+A :class:`Views` holds an image's content without margins at 32×32 and its whole frame at
+48×48 (greyscale); :func:`view_similarity` is the normalised correlation of two of them,
+and :func:`aligned_similarity_of_frames` matches one frame against cropped or slightly
+rotated parts of the other (``--crop``). A flat image has no structure to correlate: it is
+similar only to another flat image.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from neardup.hashing.trim import Box, crop_relative, relative_box
+
+#: Side of the verification thumbnail.
+VERIFY_SIDE: Final = 32
+
+
+#: Side of the whole-frame thumbnail a :class:`Views` keeps (re-cropped when verifying).
+FRAME_SIDE: Final = 48
+
+
+def grey_thumbnail(image: Image.Image, side: int) -> NDArray[np.float64]:
+    """The ``side``×``side`` greyscale thumbnail pHash works on (ImageHash's resampling)."""
+    small = image.convert("L").resize((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(small, dtype=np.float64)
+
+
+def dihedral_views(pixels: NDArray[Any], invariant: frozenset[str]) -> list[NDArray[Any]]:
+    """The flips/rotations of ``pixels`` (first two axes) that ``invariant`` allows, without
+    the identity."""
+    rotations = [np.rot90(pixels, k) for k in range(4)] if "rotate" in invariant else [pixels]
+    if "flip" in invariant:
+        rotations += [np.fliplr(r) for r in rotations]
+    return rotations[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Views:
+    """What verification compares of one image: its content without margins at 32×32, the
+    whole frame at 48×48 (greyscale, ``uint8``) and the relative trim box (``None``: no
+    margins).
+
+    Trimming depends on thresholds, so two copies of one photo may be trimmed differently
+    (a clear sky ends a line earlier after a brightness edit). Keeping the whole frame lets
+    :func:`view_similarity` compare one image's content with the same region of the other.
+    """
+
+    content: NDArray[np.uint8]
+    frame: NDArray[np.uint8]
+    box: Box | None
+    #: Width / height of the image (the frame is stored square).
+    aspect: float = 1.0
+
+    _HEAD: ClassVar[str] = "<5f"
+
+    def to_bytes(self) -> bytes:
+        """A compact serialisation (3.3 KB) for the catalog."""
+        box = self.box if self.box is not None else (-1.0, -1.0, -1.0, -1.0)
+        head = struct.pack(self._HEAD, *box, self.aspect)
+        return head + self.content.tobytes() + self.frame.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Views:
+        head = struct.calcsize(cls._HEAD)
+        c = VERIFY_SIDE * VERIFY_SIDE
+        if len(data) != head + c + FRAME_SIDE * FRAME_SIDE:
+            raise ValueError(f"not a serialised Views ({len(data)} bytes)")
+        *box, aspect = struct.unpack(cls._HEAD, data[:head])
+        content = np.frombuffer(data, np.uint8, c, head).reshape(VERIFY_SIDE, VERIFY_SIDE)
+        frame = np.frombuffer(data, np.uint8, FRAME_SIDE * FRAME_SIDE, head + c)
+        return cls(
+            content,
+            frame.reshape(FRAME_SIDE, FRAME_SIDE),
+            None if box[0] < 0 else tuple(round(float(v), 4) for v in box),  # type: ignore[arg-type]
+            round(float(aspect), 4),
+        )
+
+
+def views_of(image: Image.Image) -> Views:
+    """The :class:`Views` of a decoded image (best given the working image, short side
+    :data:`WORKING_SIDE`)."""
+    grey = image.convert("L")
+    box = relative_box(grey)
+    content = grey_thumbnail(crop_relative(grey, box), VERIFY_SIDE).astype(np.uint8)
+    frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
+    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4))
+
+
+def unit_vector(pixels: NDArray[Any]) -> NDArray[np.float32]:
+    """Pixels as a zero-mean, unit-norm vector (all zeros for a flat image)."""
+    v = np.asarray(pixels, dtype=np.float32).ravel()
+    v = v - v.mean()
+    norm = float(np.linalg.norm(v))
+    out: NDArray[np.float32] = v / norm if norm > 0 else v
+    return out
+
+
+def verify_thumbnail(image: Image.Image, side: int = VERIFY_SIDE) -> NDArray[np.float32]:
+    """A zero-mean, unit-norm greyscale thumbnail, flattened (for normalised correlation)."""
+    return unit_vector(grey_thumbnail(image, side))
+
+
+def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    """Normalised correlation of two :func:`unit_vector` vectors (-1 … 1).
+
+    A flat image has no structure to correlate: it is similar only to another flat image.
+    """
+    na, nb = bool(a.any()), bool(b.any())
+    if not na or not nb:
+        return 1.0 if na == nb else 0.0
+    return float(np.dot(a, b))
+
+
+def aligned_similarity(
+    a: NDArray[np.float32], b: NDArray[np.float32], invariant: frozenset[str] = frozenset()
+) -> float:
+    """:func:`similarity`, maximised over the flips/rotations ``invariant`` allows of ``b``."""
+    best = similarity(a, b)
+    if invariant and a.any() and b.any():
+        square = b.reshape(VERIFY_SIDE, VERIFY_SIDE)
+        for t in dihedral_views(square, invariant):
+            best = max(best, float(np.dot(a, np.ascontiguousarray(t).ravel())))
+    return best
+
+
+def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float32]:
+    """A relative region of a :attr:`Views.frame`, resampled to the verification side."""
+    side = frame.shape[0]
+    region = (0.0, 0.0, 1.0, 1.0) if box is None else box
+    small = Image.fromarray(frame).resize(
+        (VERIFY_SIDE, VERIFY_SIDE),
+        Image.Resampling.BILINEAR,
+        box=tuple(v * side for v in region),
+    )
+    return unit_vector(np.asarray(small))
+
+
+def view_similarity(
+    a: Views, b: Views, *, trim: bool = True, invariant: frozenset[str] = frozenset()
+) -> float:
+    """How alike two images look: the best normalised correlation of
+
+    * their contents without margins (over the flips/rotations ``invariant`` allows);
+    * the content of one and the same region of the other's frame, either way round (a
+      copy trimmed differently, or not at all).
+
+    With ``trim=False`` only whole frames are compared.
+    """
+    if not trim:
+        whole_a, whole_b = frame_region(a.frame, None), frame_region(b.frame, None)
+        return aligned_similarity(whole_a, whole_b, invariant)
+    ca, cb = unit_vector(a.content), unit_vector(b.content)
+    best = aligned_similarity(ca, cb, invariant)
+    if a.box is not None:
+        best = max(best, similarity(ca, frame_region(b.frame, a.box)))
+    if b.box is not None:
+        best = max(best, similarity(cb, frame_region(a.frame, b.box)))
+    return best
+
+
+#: ``--crop`` with verification also searches pairs this many bits beyond the threshold and
+#: confirms them by :func:`aligned_similarity_of_frames`.
+CROP_SLACK: Final = 4
+
+
+#: Smallest correlation an aligned comparison needs (docs/accuracy.md).
+ALIGNED_MIN: Final = 0.85
+
+
+#: Sub-regions of one frame tried against the other's whole frame: crops keeping 95% and
+#: 90% of each side at 3×3 positions, and ±5° rotations cropped to 90%.
+CROP_SCALES: Final[tuple[float, ...]] = (0.95, 0.9)
+
+
+ROTATIONS: Final[tuple[float, ...]] = (5.0, -5.0)
+
+
+ROTATED_KEEP: Final = 0.9
+
+
+#: Frames are aligned only when trimming kept at least this share of each image: a frame
+#: that is mostly an empty margin (a dark sky, a white page) matches too easily.
+ALIGNED_MIN_KEPT: Final = 0.9
+
+
+def kept_share(views: Views) -> float:
+    """The share of the image's area trimming keeps (1.0 without margins)."""
+    if views.box is None:
+        return 1.0
+    left, top, right, bottom = views.box
+    return max(0.0, right - left) * max(0.0, bottom - top)
+
+
+def _rotated_region(frame: NDArray[np.uint8], degrees: float, aspect: float) -> Image.Image:
+    """``frame`` (square, of an image ``aspect`` wide) rotated about its centre in the
+    image's true proportions, keeping the central :data:`ROTATED_KEEP` of each side."""
+    n = frame.shape[0]
+    c = (n - 1) / 2
+    a = np.deg2rad(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    # output (u, v) -> input: unsquash, rotate, squash again, and shrink to the kept part
+    m = np.diag([1 / aspect, 1.0]) @ rot @ np.diag([aspect, 1.0]) * ROTATED_KEEP
+    off = np.array([c, c]) - m @ np.array([c, c])
+    coeffs = (m[0, 0], m[0, 1], off[0], m[1, 0], m[1, 1], off[1])
+    return Image.fromarray(frame).transform(
+        (n, n), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
+    )
+
+
+def frame_alignments(views: Views) -> NDArray[np.float32]:
+    """The unit vectors of every sub-region :func:`aligned_similarity_of_frames` tries."""
+    out = []
+    for s in CROP_SCALES:
+        for x in np.linspace(0.0, 1.0 - s, 3):
+            for y in np.linspace(0.0, 1.0 - s, 3):
+                out.append(frame_region(views.frame, (x, y, x + s, y + s)))
+    for deg in ROTATIONS:
+        turned = _rotated_region(views.frame, deg, views.aspect)
+        side = (VERIFY_SIDE, VERIFY_SIDE)
+        out.append(unit_vector(np.asarray(turned.resize(side, Image.Resampling.BILINEAR))))
+    return np.stack(out)
+
+
+def alignment_cache() -> Callable[[Views], NDArray[np.float32]]:
+    """:func:`frame_alignments` remembered per :class:`Views` object (for many pairs)."""
+    cache: dict[int, tuple[Views, NDArray[np.float32]]] = {}
+
+    def alignments(views: Views) -> NDArray[np.float32]:
+        hit = cache.get(id(views))
+        if hit is None or hit[0] is not views:
+            hit = cache[id(views)] = (views, frame_alignments(views))
+        return hit[1]
+
+    return alignments
+
+
+def aligned_similarity_of_frames(
+    a: Views,
+    b: Views,
+    alignments: Callable[[Views], NDArray[np.float32]] = frame_alignments,
+) -> float:
+    """How well one whole frame matches a cropped or slightly rotated part of the other
+    (the best correlation, either way round). Images that trimming cut by more than
+    :data:`ALIGNED_MIN_KEPT` are not compared this way (-1)."""
+    if kept_share(a) < ALIGNED_MIN_KEPT or kept_share(b) < ALIGNED_MIN_KEPT:
+        return -1.0
+    wa, wb = frame_region(a.frame, None), frame_region(b.frame, None)
+    if not wa.any() or not wb.any():
+        return -1.0
+    return float(max((alignments(a) @ wb).max(), (alignments(b) @ wa).max()))

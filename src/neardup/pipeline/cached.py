@@ -1,0 +1,125 @@
+"""Hashing with the catalog: only new and changed files are decoded.
+
+:func:`hash_paths` is what :func:`neardup.scan` uses. It stats every file, takes the
+still-valid outcomes from the :class:`~neardup.catalog.Catalog`, hashes the rest with
+:func:`neardup.pipeline.batch.hash_files` (whose outcomes may arrive in any order) and writes
+them back in batches as they arrive, so an interrupted scan keeps what it hashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from neardup.catalog import Catalog, CatalogArg, FileStat
+from neardup.model import HashOutcome, HashSpec, ImageRecord
+from neardup.pipeline.batch import hash_files
+from neardup.pipeline.keep import exif_datetime_ns
+
+#: Computes outcomes for a list of paths, yielding them in any order.
+Hasher = Callable[[Sequence[str]], Iterable[HashOutcome]]
+
+
+@dataclass(slots=True)
+class Hashed:
+    """Outcomes by path; how many images came from the catalog (skips remembered there are
+    not counted), and how many outcomes were computed."""
+
+    outcomes: dict[str, HashOutcome] = field(default_factory=dict)
+    from_catalog: int = 0
+    computed: int = 0
+    vanished: int = 0
+
+
+@contextlib.contextmanager
+def open_catalog(catalog: CatalogArg, use_cache: bool = True) -> Iterator[Catalog | None]:
+    """The catalog to use: a given :class:`Catalog` (left open), a path or ``None`` for the
+    default location (opened and closed here), or no catalog when ``use_cache`` is false."""
+    if not use_cache:
+        yield None
+    elif isinstance(catalog, Catalog):
+        yield catalog
+    else:
+        with Catalog(catalog) as opened:
+            yield opened
+
+
+def hash_paths(
+    paths: Sequence[str],
+    spec: HashSpec,
+    *,
+    catalog: Catalog | None,
+    roots: Sequence[str] = (),
+    max_pixels: int,
+    rehash: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = 1,
+    hasher: Hasher | None = None,
+    trim: bool = False,
+) -> Hashed:
+    """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
+
+    Args:
+        paths: the image files of a scan.
+        spec: the hash to compute.
+        catalog: where hashes are remembered; ``None`` hashes everything, stores nothing.
+        roots: the scanned files and folders; catalogued files below them that are gone
+            now are marked vanished.
+        max_pixels: the pixel limit (a cached ``too-large`` skip is retried under a
+            higher limit).
+        rehash: ignore cached hashes (new ones are still stored).
+        progress: called as ``progress(done, total)``.
+        jobs: hashing processes for :func:`neardup.pipeline.batch.hash_files` (``None``/``0``:
+            every core where it pays off).
+        hasher: computes outcomes for the files not found in the catalog, in any order
+            (default: :func:`neardup.pipeline.batch.hash_files` with ``jobs``; a Dask scan passes
+            its cluster hasher).
+        trim: also hash each image without its margins; cached hashes stored without
+            that are computed again.
+    """
+    if hasher is None:
+
+        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome]:
+            yield from hash_files(todo, spec, max_pixels=max_pixels, jobs=jobs, trim=trim)
+
+    out = Hashed()
+    total = len(paths)
+    if catalog is None:
+        for done, outcome in enumerate(hasher(paths), 1):
+            out.outcomes[outcome.path] = outcome
+            if progress is not None:
+                progress(done, total)
+        out.computed = total
+        return out
+
+    stats: dict[str, FileStat] = {}
+    for p in paths:
+        st = FileStat.of(p)
+        if st is not None:
+            stats[p] = st
+    if not rehash:
+        hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots, trim=trim)
+        out.outcomes.update(hits.outcomes)
+        catalog.mark_seen(hits.file_ids)
+        moved = hits.moved
+    else:
+        moved = {}
+    out.from_catalog = sum(isinstance(o, ImageRecord) for o in out.outcomes.values())
+    done = len(out.outcomes)
+    if progress is not None:
+        progress(done, total)
+    todo = [p for p in paths if p not in out.outcomes]
+    with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
+        for p, exif_ns in moved.items():
+            writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
+        for outcome in hasher(todo):
+            out.outcomes[outcome.path] = outcome
+            writer.add(outcome, stats.get(outcome.path))
+            out.computed += 1
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    if roots:
+        out.vanished = catalog.mark_vanished(roots, paths)
+    return out

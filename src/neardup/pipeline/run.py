@@ -1,0 +1,165 @@
+"""One scan, stage by stage: discover → hash (catalog first) → candidate pairs → verify →
+groups. :func:`neardup.scan` checks the options and calls :func:`run_scan`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from neardup.bits import to_array
+from neardup.catalog import Catalog, CatalogArg
+from neardup.hashing.alternates import FeatureOptions, Features
+from neardup.hashing.views import Views
+from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
+from neardup.pipeline.batch import analyse_files
+from neardup.pipeline.cached import Hasher, hash_paths, open_catalog
+from neardup.pipeline.discover import discover
+from neardup.pipeline.matching import match_groups, owner_pairs, stacked_hashes
+from neardup.pipeline.verify import views_for
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class Found:
+    """What :func:`run_scan` found, in discovery order."""
+
+    records: list[ImageRecord] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    files_seen: int = 0
+    ignored: int = 0
+    from_catalog: int = 0
+
+
+def feature_options(options: ScanOptions) -> FeatureOptions:
+    """What each image must give besides its hash, for a scan with ``options``."""
+    return FeatureOptions(options.trim, options.invariant, options.crop, options.verify)
+
+
+def run_scan(
+    paths: Sequence[str],
+    options: ScanOptions,
+    *,
+    catalog: CatalogArg = None,
+    use_cache: bool = True,
+    rehash: bool = False,
+    client: Any = None,
+    progress: ProgressCallback | None = None,
+) -> Found:
+    """Scan ``paths`` with ``options`` (already checked, backend options resolved).
+
+    ``client`` is a connected Dask client: hashing and the pair search then run on its
+    cluster. ``--invariant`` and ``--crop`` decode every image (their alternates are not
+    cached); everything else comes from the catalog where it is still valid.
+    """
+    found = discover(
+        paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
+    )
+    out = Found(skipped=list(found.skipped), files_seen=found.files_seen, ignored=found.ignored)
+    order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
+    cached = not options.needs_alternates
+    with contextlib.ExitStack() as stack:
+        cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
+        if cached:
+            roots = [os.path.abspath(p) for p in paths if not is_url(p)]
+            hashed = hash_paths(
+                found.images,
+                options.spec,
+                catalog=cat,
+                roots=roots,
+                max_pixels=options.max_pixels,
+                rehash=rehash,
+                progress=progress,
+                jobs=options.jobs,
+                hasher=_cluster_hasher(client, options),
+                trim=options.trim,
+            )
+            out.from_catalog = hashed.from_catalog
+            analysed: dict[str, tuple[HashOutcome, Features | None]] = {
+                p: (outcome, None) for p, outcome in hashed.outcomes.items()
+            }
+        else:
+            analysed = _analyse_all(found.images, options, progress)
+        features: list[Features] = []
+        for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
+            outcome, feats = analysed[path]
+            if isinstance(outcome, ImageRecord):
+                out.records.append(outcome)
+                features.append(feats or Features())
+            else:
+                out.skipped.append(outcome)
+        out.groups = _groups(out.records, features, options, cat, client, progress is not None)
+    return out
+
+
+def _cluster_hasher(client: Any, options: ScanOptions) -> Hasher | None:
+    """Hash on the Dask cluster of ``client``; ``None`` (local processes) without one."""
+    if client is None:
+        return None
+    from neardup.pipeline.dask.hashing import hash_on_cluster
+
+    def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
+        settings = {"max_pixels": options.max_pixels, "trim": options.trim}
+        return hash_on_cluster(client, todo, options.spec, options=settings)
+
+    return hasher
+
+
+def _analyse_all(
+    images: Sequence[str], options: ScanOptions, progress: ProgressCallback | None
+) -> dict[str, tuple[HashOutcome, Features | None]]:
+    """Decode every image once for its hash, alternates and views (uncached options)."""
+    analysed: dict[str, tuple[HashOutcome, Features | None]] = {}
+    outcomes = analyse_files(
+        images,
+        options.spec,
+        feature_options(options),
+        max_pixels=options.max_pixels,
+        jobs=options.jobs,
+    )
+    for done, (outcome, feats) in enumerate(outcomes, 1):
+        analysed[outcome.path] = (outcome, feats)
+        if progress is not None:
+            progress(done, len(images))
+    return analysed
+
+
+def _groups(
+    records: list[ImageRecord],
+    features: list[Features],
+    options: ScanOptions,
+    cat: Catalog | None,
+    client: Any,
+    show_progress: bool,
+) -> list[Group]:
+    """Candidate pairs (local index or the cluster's join), verified, grouped."""
+    hashes = to_array([r.hash for r in records], options.spec.words)
+    candidates = None
+    if client is not None:  # the pair search runs on the cluster too
+        from neardup.pipeline.dask.join import distributed_pairs
+
+        stacked, owner = stacked_hashes(hashes, records, options.trim)
+        block = distributed_pairs(stacked, options.threshold, client, show_progress=show_progress)
+        candidates = owner_pairs([block], owner, options.threshold)
+
+    def views(rows: Sequence[ImageRecord]) -> Sequence[Views | None]:
+        return views_for(rows, catalog=cat, max_pixels=options.max_pixels, jobs=options.jobs)
+
+    return match_groups(
+        records,
+        hashes,
+        options.threshold,
+        options=feature_options(options),
+        index=options.index,
+        index_options=dict(options.index_options),
+        keep=options.keep,
+        grouping=options.grouping,
+        verify_min=options.verify_min,
+        features=features if options.needs_alternates else (),
+        views=views,
+        candidates=candidates,
+    )

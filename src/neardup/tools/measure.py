@@ -1,0 +1,175 @@
+"""Measuring an evaluation's images: every original, variant, stress image and distractor
+hashed once per algorithm and size, with the features the options need (in worker
+processes)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from PIL import Image
+
+from neardup.errors import DecodeError, UsageError
+from neardup.hashing.alternates import centre_hashes, dihedral_hashes
+from neardup.hashing.decode import open_image
+from neardup.hashing.spec import hash_image
+from neardup.hashing.trim import crop_relative, relative_box
+from neardup.hashing.views import views_of
+from neardup.model import ALGORITHMS, DEFAULT_VERIFY_MIN, HASH_SIZES, HashSpec
+from neardup.pipeline.discover import discover
+from neardup.tools import stress, transforms
+from neardup.tools.scoring import DISTRACTORS, ORIGINAL, PHOTOS, STRESS, ItemFeatures
+
+_ALL_FLIPS: Final = frozenset({"flip", "rotate"})
+#: Originals are box-reduced to a short side of at least this before variants are made.
+WORKING_SIDE: Final = 512
+
+
+@dataclass(frozen=True, slots=True)
+class EvalConfig:
+    """What to measure."""
+
+    transforms: tuple[str, ...] = tuple(transforms.TRANSFORMS)
+    algorithms: tuple[str, ...] = ALGORITHMS
+    sizes: tuple[int, ...] = HASH_SIZES
+    thresholds: tuple[int, ...] = tuple(range(33))
+    stress_per_family: int = 25
+    verify_min: float = DEFAULT_VERIFY_MIN
+    jobs: int = 0
+    extras: bool = True
+
+    def specs(self) -> list[HashSpec]:
+        return [HashSpec(a, s) for a in self.algorithms for s in self.sizes]
+
+
+def spec_key(spec: HashSpec) -> str:
+    return f"{spec.algorithm}-{spec.size}"
+
+
+def reduce_for_hashing(img: Image.Image, short_side: int = 256) -> Image.Image:
+    """Box-reduce by an integer factor to a short side of ``short_side``…``2·short_side-1``."""
+    factor = min(img.size) // short_side
+    return img.reduce(factor) if factor > 1 else img
+
+
+def imagededup_phash(img: Image.Image) -> int:
+    """imagededup's PHash: RGB resized to 32×32, greyscale, 2-D DCT, 8×8 block, bits >= the
+    median of the block without its DC term."""
+    small = img.convert("RGB").resize((32, 32), Image.Resampling.LANCZOS).convert("L")
+    import scipy.fft  # imported on first use: it costs start-up time
+
+    dct = scipy.fft.dct(scipy.fft.dct(np.asarray(small, dtype=np.float64), axis=0), axis=1)
+    low = dct[:8, :8]
+    bits = low >= np.median(low.ravel()[1:])
+    packed = np.packbits(bits.ravel())
+    return int.from_bytes(packed.tobytes(), "big")
+
+
+def measure(
+    img: Image.Image,
+    specs: Sequence[HashSpec],
+    identity: int,
+    kind: str,
+    source: str,
+    extras: bool,
+) -> ItemFeatures:
+    """Hash one (decoded, RGB) image every way the evaluation compares."""
+    small = reduce_for_hashing(img)
+    grey = small.convert("L")
+    plain = {spec_key(s): hash_image(grey, s) for s in specs}
+    item = ItemFeatures(identity, kind, source, plain, plain)
+    if extras:  # what a scan computes (see neardup.pipeline.matching)
+        tgrey = crop_relative(grey, relative_box(grey))
+        item.trimmed = {"phash-8": hash_image(tgrey, HashSpec())}
+        item.dihedral = dihedral_hashes(tgrey, _ALL_FLIPS)
+        item.centre = centre_hashes(tgrey, HashSpec())
+        item.views = views_of(grey)
+    item.imagededup = imagededup_phash(small)
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    source: str
+    identity: int
+    path: str | None
+    stress_family: str | None
+    stress_number: int
+    stress_photos: tuple[str, ...]
+    transforms: tuple[str, ...]
+    specs: tuple[HashSpec, ...]
+    extras: bool
+
+
+def _run_task(task: _Task) -> list[ItemFeatures]:
+    if task.path is not None:
+        try:
+            img = open_image(task.path).convert("RGB")
+        except (DecodeError, OSError):
+            return []
+        name = Path(task.path).name
+    else:
+        assert task.stress_family is not None
+        photos = [open_image(p).convert("RGB") for p in task.stress_photos]
+        img = stress.generate(task.stress_family, task.stress_number, photos)
+        name = f"{task.stress_family}-{task.stress_number}"
+    img = reduce_for_hashing(img, WORKING_SIDE)
+    out = [measure(img, task.specs, task.identity, ORIGINAL, task.source, task.extras)]
+    seed = transforms.seed_for(name)
+    for t in task.transforms:
+        variant = transforms.apply(img, t, seed)
+        out.append(measure(variant, task.specs, task.identity, t, task.source, task.extras))
+    return out
+
+
+def _images_in(folder: str | os.PathLike[str]) -> list[str]:
+    if not Path(folder).is_dir():
+        raise UsageError(f"not a folder: {folder}")
+    return sorted(discover([os.fspath(folder)]).images)
+
+
+def collect(
+    originals: str | os.PathLike[str],
+    config: EvalConfig,
+    distractors: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ItemFeatures]:
+    """Decode, transform and hash everything, in parallel processes."""
+    paths = _images_in(originals)
+    if not paths:
+        raise UsageError(f"no images in {originals}")
+    specs = tuple(config.specs())
+    tasks: list[_Task] = []
+    for k, p in enumerate(paths):
+        tasks.append(_Task(PHOTOS, k, p, None, 0, (), config.transforms, specs, config.extras))
+    ident = len(paths)
+    for fam in stress.FAMILIES:
+        for n in range(config.stress_per_family):
+            objects = tuple(paths[(n * 7 + j) % len(paths)] for j in range(1))
+            tasks.append(
+                _Task(STRESS, ident, None, fam, n, objects, config.transforms, specs, config.extras)
+            )
+            ident += 1
+    for p in _images_in(distractors) if distractors else []:
+        tasks.append(_Task(DISTRACTORS, ident, p, None, 0, (), (), specs, config.extras))
+        ident += 1
+    jobs = config.jobs or os.cpu_count() or 1
+    items: list[ItemFeatures] = []
+    if jobs == 1:
+        results: Iterable[list[ItemFeatures]] = map(_run_task, tasks)
+        for done, r in enumerate(results, 1):
+            items.extend(r)
+            if progress:
+                progress(done, len(tasks))
+        return items
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for done, r in enumerate(pool.map(_run_task, tasks, chunksize=2), 1):
+            items.extend(r)
+            if progress:
+                progress(done, len(tasks))
+    return items
