@@ -54,7 +54,7 @@ def test_scan_cache_options(cli: Any, tmp_path: Path) -> None:
         assert res.returncode == 0, res.stderr
         summaries.append((json.loads(res.stdout)["summary"]["images_from_catalog"], res.stderr))
     assert [n for n, _ in summaries] == [0, 20, 0]
-    assert "(20 from catalog)" in summaries[1][1] and "from catalog" not in summaries[0][1]
+    assert "20 from catalog)" in summaries[1][1] and "from catalog" not in summaries[0][1]
 
 
 def test_find_returns_planted_near_duplicates(
