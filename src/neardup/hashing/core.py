@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from PIL import Image
 
@@ -25,7 +25,7 @@ from neardup.hashing import fast
 from neardup.hashing.alternates import FeatureOptions, Features, extract
 from neardup.hashing.decode import SizeFor, open_image, open_thumbnails
 from neardup.hashing.spec import hash_image, thumbnail_hash
-from neardup.hashing.trim import trimmed_hash, working_size
+from neardup.hashing.trim import Box, trimmed_hash, working_size
 from neardup.hashing.views import Views, views_of
 from neardup.model import DEFAULT_MAX_PIXELS, HashOutcome, HashSpec, ImageRecord, Skipped
 
@@ -102,9 +102,11 @@ def analyse_file(
             if options.trim:
                 trim_hash, box = trimmed_hash(working, spec, value, compat=spec.compat)
             if options.verify:
-                if full:
+                found: Box | Literal["find"] | None = box if options.trim else "find"
+                if full:  # views are made at working size: margins are found there again
                     working = working.resize(working_size(*working.size), Image.Resampling.BOX)
-                features = Features(views=views_of(working))
+                    found = "find"
+                features = Features(views=views_of(working, found))
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Analysed(Skipped(name, "corrupt", f"cannot hash: {exc}"))
     record = ImageRecord(

@@ -8,11 +8,11 @@ image* (short side :data:`WORKING_SIDE`) that one decode gives each file.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from neardup.hashing.spec import hash_image
 from neardup.model import HashSpec
@@ -63,6 +63,29 @@ def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
     return limit
 
 
+#: Compare-exchange steps that leave the median of 9 values in position 4 (the "opt_med9"
+#: network of N. Devillard, "Fast median search: an ANSI C implementation", 1998).
+_MEDIAN9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+)  # fmt: skip
+
+
+def median3(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """3×3 median filter with replicated edges: what Pillow's ``MedianFilter(3)`` computes
+    (equal pixel for pixel), ten times faster on a probe-sized image.
+
+    >>> median3(np.array([[0, 0, 0], [0, 9, 0], [0, 0, 0]], dtype=np.uint8)).tolist()
+    [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    """
+    h, w = pixels.shape
+    padded = np.pad(pixels, 1, mode="edge")
+    p = [padded[y : y + h, x : x + w] for y in range(3) for x in range(3)]
+    for i, j in _MEDIAN9:
+        p[i], p[j] = np.minimum(p[i], p[j]), np.maximum(p[i], p[j])
+    return p[4]
+
+
 def trim_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     """The box of ``image`` without uniform margins, or ``None`` when there are none.
 
@@ -78,8 +101,7 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     scale = TRIM_PROBE / max(w, h)
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
     probe = image.convert("L").resize(size, Image.Resampling.BOX)
-    probe = probe.filter(ImageFilter.MedianFilter(3))
-    a = np.asarray(probe, dtype=np.int16)[:, :, None]
+    a = median3(np.asarray(probe, dtype=np.uint8)).astype(np.int16)[:, :, None]
     ph, pw = a.shape[:2]
     lim_y, lim_x = int(ph * MAX_TRIM), int(pw * MAX_TRIM)
     top = bottom = left = right = 0
@@ -152,11 +174,18 @@ def working_size(width: int, height: int) -> tuple[int, int]:
 
 
 def trimmed_hash(
-    image: Image.Image, spec: HashSpec, value: int, *, compat: bool = False
+    image: Image.Image,
+    spec: HashSpec,
+    value: int,
+    *,
+    compat: bool = False,
+    box: Box | Literal["find"] | None = "find",
 ) -> tuple[int, Box | None]:
     """The hash of ``image`` without its uniform margins (``value``, its own hash, when it
-    has none) and the relative box kept."""
-    box = relative_box(image)
+    has none) and the relative box kept. ``box``: the :func:`relative_box` of ``image``
+    when the caller already has it."""
+    if box == "find":
+        box = relative_box(image)
     if box is None:
         return value, None
     return hash_image(crop_relative(image, box), spec, compat=compat), box

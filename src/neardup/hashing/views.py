@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,11 +85,12 @@ class Views:
         )
 
 
-def views_of(image: Image.Image) -> Views:
+def views_of(image: Image.Image, box: Box | Literal["find"] | None = "find") -> Views:
     """The :class:`Views` of a decoded image (best given the working image, short side
-    :data:`WORKING_SIDE`)."""
+    :data:`WORKING_SIDE`). ``box``: its :func:`relative_box` when the caller has it."""
     grey = image.convert("L")
-    box = relative_box(grey)
+    if box == "find":
+        box = relative_box(grey)
     content = grey_thumbnail(crop_relative(grey, box), VERIFY_SIDE).astype(np.uint8)
     frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
     return Views(content, frame, box, round(grey.width / max(1, grey.height), 4))
