@@ -145,6 +145,33 @@ def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float3
     return unit_vector(np.asarray(small))
 
 
+#: A frame whose grey levels spread less than this (standard deviation) is flat.
+FLAT_SPREAD: Final = 2.0
+#: Two flat images are duplicates only when their mean grey levels differ at most this much
+#: and their proportions (width / height) by at most :data:`FLAT_ASPECT`.
+FLAT_LEVEL: Final = 3.0
+FLAT_ASPECT: Final = 0.02
+
+
+def is_flat(views: Views) -> bool:
+    """Whether an image is one colour, or nearly (a solid fill, a blank page).
+
+    >>> flat = np.full((FRAME_SIDE, FRAME_SIDE), 80, np.uint8)
+    >>> is_flat(Views(flat[:VERIFY_SIDE, :VERIFY_SIDE], flat, None))
+    True
+    """
+    return float(views.frame.std()) < FLAT_SPREAD
+
+
+def flat_similarity(a: Views, b: Views) -> float:
+    """1.0 when both images are flat at about the same level and proportions, else -1.0."""
+    if not (is_flat(a) and is_flat(b)):
+        return -1.0
+    level = abs(float(a.frame.mean()) - float(b.frame.mean()))
+    aspect = abs(a.aspect - b.aspect) / max(a.aspect, b.aspect, 1e-9)
+    return 1.0 if level <= FLAT_LEVEL and aspect <= FLAT_ASPECT else -1.0
+
+
 def view_similarity(
     a: Views, b: Views, *, trim: bool = True, invariant: frozenset[str] = frozenset()
 ) -> float:
@@ -155,7 +182,13 @@ def view_similarity(
       copy trimmed differently, or not at all).
 
     With ``trim=False`` only whole frames are compared.
+
+    A flat or nearly flat image (:func:`is_flat`) has no structure to agree on: it is a
+    duplicate only of another flat image of about the same level and proportions
+    (:func:`flat_similarity`), whatever their hashes say.
     """
+    if is_flat(a) or is_flat(b):
+        return flat_similarity(a, b)
     if not trim:
         whole_a, whole_b = frame_region(a.frame, None), frame_region(b.frame, None)
         return aligned_similarity(whole_a, whole_b, invariant)
