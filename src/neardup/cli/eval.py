@@ -145,7 +145,7 @@ def eval_command(
         with output_stream(output) as stream:
             out = console if output is None else Console(file=stream, width=220, no_color=True)
             out.print(render_summary(ev))
-            out.print(render_recall(ev))
+            out.print(render_recall(ev, out.width))
     if not quiet:
         err_console.print(
             f"{ev.counts['images']} images ({ev.counts['originals']} originals) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Group
 from rich.table import Table
 
 from neardup.errors import NeardupError, install_hint
@@ -49,28 +50,39 @@ def render_summary(ev: Evaluation) -> Table:
     return table
 
 
-def render_recall(ev: Evaluation) -> Table:
-    """Recall per transform (columns) for each centre-grouped method and baseline (rows)."""
-    table = Table(
-        title="Recall % per transform on variants of the photos (stress images left out; "
-        "each method at its own threshold above)",
-        title_justify="left",
-    )
-    table.add_column("method")
-    for t in ev.config.transforms:
-        table.add_column(t, justify="right")
+def render_recall(ev: Evaluation, width: int = 120) -> Group:
+    """Recall per transform for each centre-grouped method and baseline: one table per
+    slice of transforms, as many columns as fit in ``width``."""
+    rows: list[tuple[str, dict[str, str]]] = []
     for m in ev.methods:
         if m.method.grouping != "centre":
             continue
         row = m.at(m.best_threshold())
         name = f"{m.method.name}@{row[0]}" if row else m.method.name
         per = row[2] if row else None
-        table.add_row(
-            name, *[_pct(per[t].recall_photos) if per else "–" for t in ev.config.transforms]
-        )
+        rows.append((name, {t: _pct(per[t].recall_photos) if per else "–" for t in per or {}}))
     for name, _, _, per_b in ev.baselines:
-        table.add_row(name, *[_pct(per_b[t].recall_photos) for t in ev.config.transforms])
-    return table
+        rows.append((name, {t: _pct(per_b[t].recall_photos) for t in per_b}))
+    names = list(ev.config.transforms)
+    label = max((len(n) for n, _ in rows), default=6)
+    fit = max(3, (width - label - 4) // 10)
+    tables: list[Table] = []
+    for start in range(0, len(names), fit):
+        part = names[start : start + fit]
+        table = Table(
+            title=None
+            if start
+            else "Recall % per transform on variants of the photos (stress images left out; "
+            "each method at its own threshold above)",
+            title_justify="left",
+        )
+        table.add_column("method", no_wrap=True)
+        for t in part:
+            table.add_column(t, justify="right", no_wrap=True)
+        for name, values in rows:
+            table.add_row(name, *[values.get(t, "–") for t in part])
+        tables.append(table)
+    return Group(*tables)
 
 
 def plot(ev: Evaluation, path: str | Path) -> None:
