@@ -6,7 +6,11 @@ is deterministic.
 
 | rule | keeps |
 | --- | --- |
-| ``highest-resolution`` | the most pixels of picture (margins do not count) |
+| ``highest-resolution`` | the most pixels of picture (margins do not count); within 2 % |
+|                        | of the group's most, pixel counts are a tie (trim noise)       |
+| ``best-encoding`` | lossless over lossy, then the higher estimated JPEG quality, then |
+|                   | the more bits per pixel (:mod:`neardup.actions.quality`)          |
+| ``camera-metadata`` | EXIF make, model or capture date present                        |
 | ``largest`` | the most bytes |
 | ``smallest`` | the fewest bytes |
 | ``oldest`` | the earliest EXIF DateTimeOriginal, else modification time |
@@ -31,6 +35,8 @@ from neardup.model import ImageRecord
 
 KEEP_RULES: Final[tuple[str, ...]] = (
     "highest-resolution",
+    "best-encoding",
+    "camera-metadata",
     "largest",
     "smallest",
     "oldest",
@@ -38,7 +44,19 @@ KEEP_RULES: Final[tuple[str, ...]] = (
     "shortest-path",
     "first",
 )
-DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "first")
+DEFAULT_KEEP: Final[tuple[str, ...]] = (
+    "highest-resolution",
+    "best-encoding",
+    "camera-metadata",
+    "oldest",
+    "first",
+)
+#: The default before ``best-encoding``: scans saved with it get :data:`DEFAULT_KEEP`.
+OLD_DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "first")
+#: Picture pixels within this share of a group's most count as the same resolution.
+RESOLUTION_TOLERANCE: Final = 0.02
+#: A trimmed side narrower than this share of the image is scan noise, not a margin.
+MIN_MARGIN: Final = 0.03
 
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
@@ -93,14 +111,20 @@ def picture_pixels(r: ImageRecord) -> int:
     margins (a frame, letterboxing), the region inside them. Margins are found to within
     one cell of a :data:`~neardup.features.TRIM_PROBE`-pixel probe, so each trimmed side is
     moved in by one cell: a lower bound, and a framed copy never outranks its original.
+    A side trimmed by less than :data:`MIN_MARGIN` is probe noise (a noisier re-encode
+    finds a slightly different box) and is not trimmed.
 
     >>> r = ImageRecord("/a.jpg", 0, 1280, 1280, 1, 0, trim_box=(0.1, 0.0, 0.9, 1.0))
     >>> picture_pixels(r), r.pixels
     (1285120, 1638400)
+    >>> picture_pixels(ImageRecord("/b.jpg", 0, 1280, 1280, 1, 0, trim_box=(0.01, 0, 1, 1)))
+    1638400
     """
     if r.trim_box is None or r.width <= 0 or r.height <= 0:
         return r.pixels
-    left, top, right, bottom = r.trim_box
+    left, top, right, bottom = (
+        side if min(side, 1 - side) >= MIN_MARGIN else round(side) for side in r.trim_box
+    )
     long_side = max(r.width, r.height) / TRIM_PROBE
     cell_x, cell_y = long_side / r.width, long_side / r.height
     left += cell_x if left > 0 else 0.0
@@ -110,9 +134,31 @@ def picture_pixels(r: ImageRecord) -> int:
     return round(max(0.0, right - left) * max(0.0, bottom - top) * r.pixels)
 
 
+def _encoding_key(r: ImageRecord) -> tuple[int, float, float]:
+    """Lossless first, then higher estimated quality, then more bits per pixel."""
+    from neardup.actions.quality import encoding  # not at import time: actions imports keep
+
+    enc = encoding(r.path, r.size, r.mtime_ns)
+    bpp = 8.0 * r.size / r.pixels if r.pixels > 0 else 0.0
+    if enc is None:
+        return (1, 0.0, -bpp)
+    return (0 if enc.lossless else 1, -(enc.quality or 0.0), -bpp)
+
+
+def _camera_key(r: ImageRecord) -> int:
+    from neardup.actions.quality import encoding
+
+    enc = encoding(r.path, r.size, r.mtime_ns)
+    return 0 if enc is not None and enc.camera else 1
+
+
 def _rule_key(rule: str, r: ImageRecord) -> Any:
     if rule == "highest-resolution":
         return -picture_pixels(r)
+    if rule == "best-encoding":
+        return _encoding_key(r)
+    if rule == "camera-metadata":
+        return _camera_key(r)
     if rule == "largest":
         return -r.size
     if rule == "smallest":
@@ -124,6 +170,44 @@ def _rule_key(rule: str, r: ImageRecord) -> Any:
     if rule == "shortest-path":
         return len(r.path)
     return natural_key(r.path)
+
+
+def group_key(
+    records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
+) -> Callable[[ImageRecord], tuple[Any, ...]]:
+    """Sort key over the members of one group: the member that sorts first is kept.
+
+    Like :func:`record_key`, except that ``highest-resolution`` is measured robustly:
+
+    * members of the same width and height are one picture at one resolution: they all
+      count the most picture pixels found among them. A lossy re-encode makes uniform
+      margins (a dark sky, a white wall) noisy, so its trimmed box differs from its
+      original's by up to a sixth of a side; that must not decide;
+    * every member within :data:`RESOLUTION_TOLERANCE` of the group's most picture pixels
+      ties with it.
+
+    A framed copy is larger than its original and still ranks by the picture inside its
+    frame (:func:`picture_pixels`), so it does not outrank the original.
+    """
+    checked = parse_keep(rules)
+    by_size: dict[tuple[int, int], int] = {}
+    for r in records:
+        dims = (r.width, r.height)
+        by_size[dims] = max(by_size.get(dims, 0), picture_pixels(r))
+    most = max(by_size.values(), default=0)
+    floor = most * (1 - RESOLUTION_TOLERANCE)
+
+    def resolution(r: ImageRecord) -> int:
+        px = by_size.get((r.width, r.height), picture_pixels(r))
+        return -most if px >= floor else -px
+
+    def key(r: ImageRecord) -> tuple[Any, ...]:
+        return tuple(
+            resolution(r) if rule == "highest-resolution" else _rule_key(rule, r)
+            for rule in checked
+        )
+
+    return key
 
 
 def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], tuple[Any, ...]]:

@@ -18,14 +18,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from neardup import __version__
 from neardup.errors import UsageError
 from neardup.hashing import HashSpec, hamming
-from neardup.keep import parse_keep, record_key
+from neardup.keep import DEFAULT_KEEP, OLD_DEFAULT_KEEP, group_key, parse_keep
 from neardup.model import ImageRecord
 from neardup.result import ScanResult
 
@@ -181,12 +181,13 @@ def _inode(path: str) -> tuple[int, int] | None:
 def _decide(
     records: list[ImageRecord],
     refs: tuple[str, ...],
-    key: Callable[[ImageRecord], Any],
+    rules: tuple[str, ...],
     threshold: int,
 ) -> tuple[PlanItem, ...]:
     """One group's items, keeper first, then by distance to the keeper."""
     is_ref = {r.path: is_under(os.path.realpath(r.path), refs) for r in records}
     pool = [r for r in records if is_ref[r.path]] or records
+    key = group_key(pool, rules)
     keeper = min(pool, key=key)
     dist = {r.path: hamming(r.hash, keeper.hash) for r in records}
     others = sorted((r for r in records if r is not keeper), key=lambda r: (dist[r.path], key(r)))
@@ -233,9 +234,12 @@ def plan_deletion(
     Raises:
         UsageError: an unknown keep rule or a reference that is not a folder.
     """
-    rules = parse_keep(keep if keep is not None else result.settings.keep)
+    saved = tuple(result.settings.keep)
+    # a scan saved with the former default gets the current one (it chose no rules)
+    rules = parse_keep(
+        keep if keep is not None else DEFAULT_KEEP if saved == OLD_DEFAULT_KEEP else saved
+    )
     refs = normalize_folders(references)
-    key = record_key(rules)
     threshold = result.settings.threshold
     plan = Plan(
         spec=result.settings.spec,
@@ -247,5 +251,5 @@ def plan_deletion(
     )
     for gid, group in enumerate(result.groups, start=1):
         records = [result.records[m] for m in group.members]
-        plan.groups.append(PlanGroup(gid, _decide(records, refs, key, threshold)))
+        plan.groups.append(PlanGroup(gid, _decide(records, refs, rules, threshold)))
     return plan
