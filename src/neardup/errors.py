@@ -67,3 +67,7 @@ class ConfirmationRequired(UsageError):
 
 class JournalError(StateError):
     """The delete journal cannot be written or read, or names an unknown run."""
+
+
+class RunInProgress(ActionError):
+    """Another ``delete`` or ``undo`` holds the lock of this neardup home; nothing was changed."""

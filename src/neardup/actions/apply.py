@@ -4,11 +4,15 @@ For every file to remove, in order:
 
 1. re-verify it (:func:`verify`): still a regular file at a path with no symlinked
    folder, same size and mtime as at the scan, and the same hash (recomputed with the
-   scan's hash, distance 0); the group's keeper is verified the same way first, so a
-   group never loses its last copy;
+   scan's hash, distance 0); the group's keeper is verified the same way first, and its
+   size, mtime and inode are checked again just before every removal of its group, so a
+   group never loses its last copy (the group's removals are skipped, ``keeper-changed``);
 2. append an ``intent`` record to the journal (fsync-ed) naming the destination;
 3. act (trash, move, hard link or delete);
 4. append a ``done`` record (or ``failed`` when the action raised; nothing was changed).
+
+The whole run holds the lock of :mod:`neardup.actions.lock`: a second delete or undo
+started meanwhile stops before it touches anything.
 
 A crash between 2 and 4 leaves an intent whose action may or may not have happened;
 :mod:`neardup.actions.undo` checks the file system to tell which.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,6 +31,7 @@ from neardup import __version__
 from neardup.actions import trash as trashmod
 from neardup.actions.fsops import move_no_clobber, same_file
 from neardup.actions.journal import JournalWriter, new_run_id, now_iso
+from neardup.actions.lock import exclusive
 from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
 from neardup.errors import ActionError, UsageError
 from neardup.hashing import HashSpec, hamming, hash_file
@@ -210,7 +214,6 @@ def apply_plan(
     move_to: str | os.PathLike[str] | None = None,
     check_hash: bool = True,
     progress: ProgressCallback | None = None,
-    delay: float = 0.0,
     run_id: str | None = None,
 ) -> ApplyReport:
     """Remove the plan's duplicates with ``action``, journaling each step.
@@ -225,8 +228,6 @@ def apply_plan(
         check_hash: re-hash each file before acting (the default; turning it off leaves
             the size and mtime checks).
         progress: called as ``progress(done, total)``.
-        delay: seconds to wait after each intent is journaled. Only for tests that
-            interrupt a run; leave it at 0.
         run_id: journal id (a new one by default).
 
     Returns:
@@ -237,8 +238,20 @@ def apply_plan(
         TrashUnavailable: the trash cannot be used (checked before anything is touched).
         ActionError: ``hardlink`` across file systems (checked before anything is touched).
         JournalError: the journal cannot be written.
+        RunInProgress: another delete or undo is running (nothing was changed).
     """
-    action = Action(action)
+    with exclusive("delete"):
+        return _apply_locked(plan, Action(action), move_to, check_hash, progress, run_id)
+
+
+def _apply_locked(
+    plan: Plan,
+    action: Action,
+    move_to: str | os.PathLike[str] | None,
+    check_hash: bool,
+    progress: ProgressCallback | None,
+    run_id: str | None,
+) -> ApplyReport:
     removals = plan.removals
     target = _check_target(action, move_to)
     trash = trashmod.Trash() if trashmod.FREEDESKTOP else None
@@ -265,7 +278,7 @@ def apply_plan(
                 "neardup_version": __version__,
             }
         )
-        runner = _Runner(plan, action, target, trash, journal, check_hash, delay)
+        runner = _Runner(plan, action, target, trash, journal, check_hash)
         status = "interrupted"
         try:
             for seq, (group, item) in enumerate(removals):
@@ -327,18 +340,28 @@ class _Runner:
     trash: trashmod.Trash | None
     journal: JournalWriter
     check_hash: bool
-    delay: float
     keeper_problems: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+    keeper_stats: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def _keeper_problem(self, group: PlanGroup) -> tuple[str, str] | None:
+        """The keeper fully verified (hash too) once per group, then re-checked by
+        ``lstat`` (same inode, size and mtime) before each removal of the group."""
         if group.id not in self.keeper_problems:
-            self.keeper_problems[group.id] = verify(
+            problem = verify(
                 group.keeper.record,
                 self.plan.spec,
                 roots=self.plan.roots,
                 check_hash=self.check_hash,
             )
-        return self.keeper_problems[group.id]
+            self.keeper_problems[group.id] = problem
+            fresh = _identity(group.keeper.path)
+            if problem is None and fresh is not None:
+                self.keeper_stats[group.id] = fresh
+        problem = self.keeper_problems[group.id]
+        if problem is None and _identity(group.keeper.path) != self.keeper_stats.get(group.id):
+            problem = ("changed", "changed or went away during this run")
+            self.keeper_problems[group.id] = problem
+        return problem
 
     def one(self, seq: int, group: PlanGroup, item: PlanItem) -> Outcome:
         """Verify, journal, act and journal again for one file."""
@@ -350,8 +373,6 @@ class _Runner:
         problem = verify(rec, plan.spec, roots=plan.roots, check_hash=self.check_hash)
         if problem is not None:
             return Outcome(rec.path, "skipped", *problem)
-        if not os.path.lexists(group.keeper.path):  # the last copy must survive
-            return Outcome(rec.path, "skipped", "keeper-changed", "the keeper no longer exists")
         intent: dict[str, Any] = {
             "type": "intent",
             "seq": seq,
@@ -371,11 +392,17 @@ class _Runner:
             if os.path.lexists(intent["dest"]):
                 return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
         elif action in (Action.trash, Action.hardlink) and self.trash is not None:
-            slot = self.trash.reserve(rec.path)
+            try:
+                slot = self.trash.reserve(rec.path)
+            except FileNotFoundError:
+                return Outcome(rec.path, "skipped", "missing", "no longer exists")
             intent["dest"], intent["info"] = slot.file, slot.info
+        # the last copy must survive: the keeper is checked again at the last moment
+        keeper_problem = self._keeper_problem(group)
+        if keeper_problem is not None:
+            reason, detail = keeper_problem
+            return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
         self.journal.write(intent)
-        if self.delay:
-            time.sleep(self.delay)
         try:
             _act(action, rec.path, intent["dest"], slot, group.keeper.path)
         except FileExistsError as exc:
@@ -387,6 +414,15 @@ class _Runner:
             return Outcome(rec.path, "failed", "error", detail)
         self.journal.write({"type": "done", "seq": seq})
         return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    """``(device, inode, size, mtime_ns)`` of ``path`` (not following symlinks), or ``None``."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _act(

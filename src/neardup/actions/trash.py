@@ -21,6 +21,7 @@ system trash instead).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import stat
@@ -133,7 +134,7 @@ class Trash:
     def check(self, paths: list[str]) -> None:
         """Make sure every file in ``paths`` has a usable trash (creating folders as needed)."""
         for path in paths:
-            if os.path.lexists(path):
+            with contextlib.suppress(FileNotFoundError):  # gone: skipped when its turn comes
                 self.folder_for(path)
 
     def reserve(self, path: str) -> TrashSlot:

@@ -31,6 +31,7 @@ from typing import Any
 
 from neardup.actions.fsops import move_no_clobber, prune_empty_dirs, same_file, set_mtime_ns
 from neardup.actions.journal import JournalWriter, RunJournal, find_run, iter_runs, now_iso
+from neardup.actions.lock import exclusive
 from neardup.errors import JournalError
 
 FINAL = frozenset({"restored", "not-applied", "cannot-undo"})
@@ -87,7 +88,13 @@ def undo_run(
 
     Raises:
         JournalError: no such run, or the journal cannot be read or appended to.
+        RunInProgress: another delete or undo is running (nothing was changed).
     """
+    with exclusive("undo"):
+        return _undo_locked(run_id, progress)
+
+
+def _undo_locked(run_id: str | None, progress: Callable[[int, int], None] | None) -> UndoReport:
     run = find_run(run_id) if run_id is not None else last_undoable_run()
     report = UndoReport(run.run_id)
     pending = [

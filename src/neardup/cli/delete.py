@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -46,9 +45,6 @@ from neardup.report.actions import (
     run_summary,
     undo_summary,
 )
-
-#: Test-only: seconds to wait after each journaled intent, so a test can kill a run mid-way.
-DELAY_ENV = "NEARDUP_TEST_ACTION_DELAY"
 
 
 class Verify(StrEnum):
@@ -209,7 +205,6 @@ def delete_command(
         if not typer.confirm(question, default=False, err=True):
             err_console.print("nothing deleted")
             raise typer.Exit(EXIT_ERROR)
-    delay = float(os.environ.get(DELAY_ENV) or 0)
     with progress_bar(not quiet, action.value) as progress, _undo_hint_on_interrupt():
         report = apply_plan(
             plan,
@@ -217,7 +212,6 @@ def delete_command(
             move_to=move_to,
             check_hash=verify is Verify.hash,
             progress=progress,
-            delay=delay,
         )
     if format is TableOrJson.json:
         write_json({"plan": plan.to_dict(), "run": report.to_dict()}, sys.stdout)
