@@ -247,7 +247,7 @@ def undo_command(
         report = undo_run(run_id, progress=progress)
     if format is TableOrJson.json:
         write_json(report.to_dict(), sys.stdout)
-    elif any(o.status != "restored" for o in report.outcomes):
+    elif report.unreadable or any(o.status != "restored" for o in report.outcomes):
         console.print(render_undo(report))
     if not quiet:
         out = err_console if format is TableOrJson.json else console
