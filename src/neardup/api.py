@@ -33,7 +33,7 @@ from neardup.matching import (
 )
 from neardup.model import HashOutcome, ImageRecord, Skipped
 from neardup.parallel import resolve_jobs
-from neardup.result import ScanResult, ScanSettings
+from neardup.result import ScanResult, ScanSettings, pin_roots
 
 #: Default options of :func:`scan` (and of the CLI).
 DEFAULT_INDEX = "mih"  # fastest exact backend at every size measured (docs/performance.md)
@@ -183,6 +183,7 @@ def scan(
         backend.resolve_options(opts)
     started = time.perf_counter()
     path_list = [os.fspath(p) for p in paths]
+    pins = pin_roots([os.path.abspath(p) for p in path_list if not is_url(p)])
     found = discover(path_list, recursive=recursive, exclude=exclude, hidden=hidden)
     records: list[ImageRecord] = []
     skipped: list[Skipped] = list(found.skipped)
@@ -284,6 +285,7 @@ def scan(
         verify_min=verify_min,
         hash_mode="compat" if compat else "fast",
         max_pixels=max_pixels,
+        roots=pins,
     )
     result = ScanResult(settings, records, skipped, groups, found.files_seen, found.ignored)
     result.from_catalog = from_catalog

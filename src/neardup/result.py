@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,9 @@ class ScanSettings:
     #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
     hash_mode: str = "fast"
     max_pixels: int = DEFAULT_MAX_PIXELS
+    #: Each local root pinned at scan time: ``(path, resolved path, device, inode)``, so a
+    #: delete can refuse a root that has since become a symlink or another folder.
+    roots: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def spec(self) -> HashSpec:
@@ -65,6 +70,10 @@ class ScanSettings:
             "verify_min": self.verify_min,
             "hash_mode": self.hash_mode,
             "max_pixels": self.max_pixels,
+            "roots": [
+                {"path": p, "resolved": r, "device": dev, "inode": ino}
+                for p, r, dev, ino in self.roots
+            ],
         }
 
     @classmethod
@@ -90,7 +99,24 @@ class ScanSettings:
             # documents written before hash_mode existed were hashed the ImageHash way
             hash_mode=str(d.get("hash_mode", "compat")),
             max_pixels=int(d.get("max_pixels", DEFAULT_MAX_PIXELS)),
+            # scans saved before roots were pinned have none: nothing to compare
+            roots=tuple(
+                (str(r["path"]), str(r["resolved"]), int(r["device"]), int(r["inode"]))
+                for r in d.get("roots", ())
+            ),
         )
+
+
+def pin_roots(paths: Sequence[str]) -> tuple[tuple[str, str, int, int], ...]:
+    """``(path, resolved path, device, inode)`` of each local root that exists."""
+    pins = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue  # a URL, or gone: nothing to pin
+        pins.append((p, os.path.realpath(p), st.st_dev, st.st_ino))
+    return tuple(pins)
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ A crash between 2 and 4 leaves an intent whose action may or may not have happen
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -29,10 +30,11 @@ from typing import Any
 
 from neardup import __version__
 from neardup.actions import trash as trashmod
-from neardup.actions.fsops import move_no_clobber, same_file
+from neardup.actions.fsops import move_no_clobber, partial_name, same_file
 from neardup.actions.journal import JournalWriter, new_run_id, now_iso
 from neardup.actions.lock import exclusive
 from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
+from neardup.actions.undo import remove_leftovers
 from neardup.errors import ActionError, UsageError
 from neardup.hashing import HashSpec, hamming, hash_file
 from neardup.model import ImageRecord
@@ -55,11 +57,17 @@ UNDOABLE = frozenset(
 )
 
 
+#: Errors after which a run stops at once instead of failing file after file.
+STOP_ERRNOS = frozenset(
+    code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EROFS) if code
+)
+
 #: Why a file the plan removes was left in place (``Outcome.reason``; see docs/delete.md).
 SKIP_REASONS = (
     "missing",
     "changed",
     "symlink",
+    "root-changed",
     "not-a-file",
     "unreadable",
     "keeper-changed",
@@ -98,6 +106,8 @@ class ApplyReport:
     action: Action
     journal: str
     outcomes: list[Outcome] = field(default_factory=list)
+    #: Why the run stopped before the end of the plan (no space left, ...), else ``None``.
+    stopped: str | None = None
 
     @property
     def removed(self) -> list[Outcome]:
@@ -125,6 +135,7 @@ class ApplyReport:
             "run_id": self.run_id,
             "action": self.action.value,
             "journal": self.journal,
+            "stopped": self.stopped,
             "summary": self.summary(),
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
@@ -143,14 +154,21 @@ def verify(
     *,
     roots: Sequence[str] = (),
     check_hash: bool = True,
+    pins: Sequence[tuple[str, str, int, int]] = (),
 ) -> tuple[str, str] | None:
     """Check that ``record`` still describes the file on disk.
 
+    ``pins`` are the scan's roots as ``(path, resolved path, device, inode)``: a file below
+    a root that now resolves elsewhere or is another folder is not acted on.
+
     Returns:
         ``None`` when it does, else ``(reason, detail)`` with reason ``missing``,
-        ``symlink``, ``not-a-file``, ``changed`` or ``unreadable``.
+        ``symlink``, ``root-changed``, ``not-a-file``, ``changed`` or ``unreadable``.
     """
     path = record.path
+    moved = root_problem(path, pins)
+    if moved is not None:
+        return ("root-changed", moved)
     if os.path.realpath(path) != _resolved_below_root(path, roots):
         return ("symlink", "a folder on its path is now a symbolic link")
     try:
@@ -174,6 +192,25 @@ def verify(
         if fresh.hash != record.hash:
             d = hamming(fresh.hash, record.hash)
             return ("changed", f"content changed since the scan (hash distance {d})")
+    return None
+
+
+def root_problem(path: str, pins: Sequence[tuple[str, str, int, int]]) -> str | None:
+    """Why the scanned folder holding ``path`` is no longer the one the scan saw, or
+    ``None`` (also when ``path`` is under no pinned folder)."""
+    path = os.path.abspath(path)
+    for root, resolved, dev, ino in sorted(pins, key=lambda p: len(p[0]), reverse=True):
+        if path == root or not is_under(path, [root]):
+            continue
+        if os.path.realpath(root) != resolved:
+            return f"the scanned folder {root} now leads elsewhere (a symbolic link?)"
+        try:
+            st = os.stat(root)
+        except OSError:
+            return f"the scanned folder {root} is gone"
+        if (st.st_dev, st.st_ino) != (dev, ino):
+            return f"the scanned folder {root} was replaced by another folder since the scan"
+        return None
     return None
 
 
@@ -253,7 +290,8 @@ def _apply_locked(
     run_id: str | None,
 ) -> ApplyReport:
     removals = plan.removals
-    target = _check_target(action, move_to)
+    target = _check_target(action, move_to, plan.roots)
+    remove_leftovers()  # of a run killed mid-copy; nothing else runs now (the lock)
     trash = trashmod.Trash() if trashmod.FREEDESKTOP else None
     uses_trash = action is Action.trash or (action is Action.hardlink and target is None)
     if uses_trash and trash is not None:
@@ -295,7 +333,10 @@ def _apply_locked(
                     )
                 if progress is not None:
                     progress(seq + 1, len(removals))
-            status = "completed"
+                if runner.stop is not None:
+                    report.stopped = runner.stop
+                    break
+            status = "stopped" if report.stopped else "completed"
         finally:
             journal.write(
                 {"type": "end", "status": status, "ended": now_iso(), "summary": report.summary()}
@@ -303,7 +344,9 @@ def _apply_locked(
     return report
 
 
-def _check_target(action: Action, move_to: str | os.PathLike[str] | None) -> str | None:
+def _check_target(
+    action: Action, move_to: str | os.PathLike[str] | None, roots: Sequence[str] = ()
+) -> str | None:
     if move_to is None:
         if action is Action.move:
             raise UsageError("--move-to needs a folder")
@@ -313,6 +356,14 @@ def _check_target(action: Action, move_to: str | os.PathLike[str] | None) -> str
     target = os.path.abspath(os.path.expanduser(os.fspath(move_to)))
     if os.path.exists(target) and not os.path.isdir(target):
         raise UsageError(f"--move-to {target} is not a folder")
+    real = os.path.realpath(target)
+    for root in roots:
+        if os.path.isdir(root) and is_under(real, [os.path.realpath(root)]):
+            raise UsageError(
+                f"--move-to {target} is inside the scanned folder {root}: the next scan "
+                "would find the moved files again; nothing was changed",
+                hint="choose a folder outside the scanned folders",
+            )
     return target
 
 
@@ -340,6 +391,8 @@ class _Runner:
     trash: trashmod.Trash | None
     journal: JournalWriter
     check_hash: bool
+    #: Set when an error means the run must stop (no space, read-only file system).
+    stop: str | None = None
     keeper_problems: dict[int, tuple[str, str] | None] = field(default_factory=dict)
     keeper_stats: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
 
@@ -352,6 +405,7 @@ class _Runner:
                 self.plan.spec,
                 roots=self.plan.roots,
                 check_hash=self.check_hash,
+                pins=self.plan.root_pins,
             )
             self.keeper_problems[group.id] = problem
             fresh = _identity(group.keeper.path)
@@ -370,7 +424,9 @@ class _Runner:
         if keeper_problem is not None:
             reason, detail = keeper_problem
             return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
-        problem = verify(rec, plan.spec, roots=plan.roots, check_hash=self.check_hash)
+        problem = verify(
+            rec, plan.spec, roots=plan.roots, check_hash=self.check_hash, pins=plan.root_pins
+        )
         if problem is not None:
             return Outcome(rec.path, "skipped", *problem)
         intent: dict[str, Any] = {
@@ -391,6 +447,8 @@ class _Runner:
             intent["dest"] = move_destination(rec.path, plan.roots, self.target)
             if os.path.lexists(intent["dest"]):
                 return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
+            # a copy across file systems is written here first: journaled before it exists
+            intent["partial"] = partial_name(intent["dest"])
         elif action in (Action.trash, Action.hardlink) and self.trash is not None:
             try:
                 slot = self.trash.reserve(rec.path)
@@ -411,6 +469,9 @@ class _Runner:
         except OSError as exc:
             detail = exc.strerror or str(exc)
             self.journal.write({"type": "failed", "seq": seq, "reason": detail})
+            if exc.errno in STOP_ERRNOS:  # every later file would fail the same way
+                where = intent["dest"] or rec.path
+                self.stop = f"{detail} ({exc.filename or where})"
             return Outcome(rec.path, "failed", "error", detail)
         self.journal.write({"type": "done", "seq": seq})
         return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
@@ -433,7 +494,7 @@ def _act(
         os.unlink(path)
     elif action is Action.move:
         assert dest is not None
-        move_no_clobber(path, dest)
+        move_no_clobber(path, dest, partial=partial_name(dest))
     elif action is Action.trash:
         _stash(path, dest, slot)
     else:
@@ -460,6 +521,6 @@ def _stash(path: str, dest: str | None, slot: trashmod.TrashSlot | None) -> None
             os.unlink(slot.info)
             raise
     elif dest is not None:
-        move_no_clobber(path, dest)
+        move_no_clobber(path, dest, partial=partial_name(dest))
     else:
         trashmod.system_trash(path)

@@ -105,6 +105,8 @@ class Plan:
     roots: tuple[str, ...]
     groups: list[PlanGroup] = field(default_factory=list)
     scan_created: str = ""
+    #: The scan's pinned roots ``(path, resolved, device, inode)``; see :func:`verify`.
+    root_pins: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def removals(self) -> list[tuple[PlanGroup, PlanItem]]:
@@ -248,6 +250,7 @@ def plan_deletion(
         references=refs,
         roots=result.settings.paths,
         scan_created=result.created,
+        root_pins=result.settings.roots,
     )
     for gid, group in enumerate(result.groups, start=1):
         records = [result.records[m] for m in group.members]

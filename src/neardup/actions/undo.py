@@ -29,7 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neardup.actions.fsops import move_no_clobber, prune_empty_dirs, same_file, set_mtime_ns
+from neardup.actions.fsops import (
+    move_no_clobber,
+    partial_name,
+    prune_empty_dirs,
+    remove_partial,
+    same_file,
+    set_mtime_ns,
+)
 from neardup.actions.journal import (
     JournalWriter,
     RunJournal,
@@ -85,6 +92,25 @@ class UndoReport:
         }
 
 
+def remove_leftovers() -> list[str]:
+    """Remove the temporary copies that runs killed mid-copy across file systems left
+    behind (their names follow from the journaled paths); returns what was removed.
+
+    Only runs without an end record (interrupted or damaged) are looked at, and only
+    names :func:`~neardup.actions.fsops.partial_name` makes are removed.
+    """
+    removed = []
+    for run in iter_runs():
+        if run.end is not None and not run.damaged:
+            continue
+        for rec in run.intents.values():
+            names = {rec.get("partial")} | {
+                partial_name(p) for p in (rec.get("path"), rec.get("dest")) if p
+            }
+            removed += [n for n in names if isinstance(n, str) and remove_partial(n)]
+    return removed
+
+
 def last_undoable_run(passed_over: list[str] | None = None) -> RunJournal:
     """The newest intact run that still has something to undo.
 
@@ -124,6 +150,7 @@ def undo_run(
 
 
 def _undo_locked(run_id: str | None, progress: Callable[[int, int], None] | None) -> UndoReport:
+    remove_leftovers()
     passed_over: list[str] = []
     run = find_run(run_id) if run_id is not None else last_undoable_run(passed_over)
     report = UndoReport(run.run_id, unreadable=list(run.unreadable), passed_over=passed_over)
@@ -157,7 +184,7 @@ def _undo_locked(run_id: str | None, progress: Callable[[int, int], None] | None
 def _restore(rec: dict[str, Any], src: str) -> tuple[str, str]:
     path = rec["path"]
     try:
-        move_no_clobber(src, path)
+        move_no_clobber(src, path, partial=partial_name(path))
     except FileExistsError:
         return ("conflict", "the original path is occupied; not overwritten")
     except OSError as exc:

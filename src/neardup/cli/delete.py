@@ -29,6 +29,7 @@ from neardup.cli.common import (
     ThresholdOpt,
     console,
     err_console,
+    print_error,
     progress_bar,
 )
 from neardup.cli.scan import scan_or_last
@@ -218,8 +219,14 @@ def delete_command(
     else:
         if plan.groups and not quiet:
             console.print(render_plan(plan))
-        if any(o.status != "done" for o in report.outcomes):
+        if any(o.status != "done" for o in report.outcomes) and not report.stopped:
             console.print(render_not_removed(report))
+    if report.stopped:
+        left = len(plan.removals) - len(report.outcomes)
+        print_error(
+            f"stopped at {report.stopped}; {len(report.removed)} files were done before it, "
+            f"{left + 1} not tried"
+        )
     if not quiet:
         out = err_console if format is TableOrJson.json else console
         out.print(run_summary(report), markup=False)
