@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from neardup.api import DEFAULT_INDEX, DEFAULT_THRESHOLD, DEFAULT_TRIM, DEFAULT_VERIFY
@@ -34,6 +33,7 @@ from neardup.features import DEFAULT_VERIFY_MIN
 from neardup.find import FindResult, find_similar
 from neardup.hashing import HashSpec
 from neardup.report import format_bytes, write_json
+from neardup.report.text import shown
 
 
 @app.command("find")
@@ -138,16 +138,16 @@ def render_matches(results: list[FindResult]) -> Table:
     table.add_column("size", justify="right", no_wrap=True)
     for r in results:
         if r.skipped is not None:
-            table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
-            table.add_row(f"  [red]cannot hash: {escape(r.skipped.detail)}[/]", "", "", "")
+            table.add_row(f"[bold]{shown(r.query)}[/]", "", "", "")
+            table.add_row(f"  [red]cannot hash: {shown(r.skipped.detail)}[/]", "", "", "")
             continue
-        table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
+        table.add_row(f"[bold]{shown(r.query)}[/]", "", "", "")
         if not r.matches:
             table.add_row("  [dim]no match within the threshold[/]", "", "", "")
         for m in r.matches:
             rec = m.record
             table.add_row(
-                f"  {escape(rec.path)}",
+                f"  {shown(rec.path)}",
                 str(m.distance),
                 f"{rec.width}×{rec.height}",
                 format_bytes(rec.size),

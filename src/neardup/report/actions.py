@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.markup import escape
 from rich.table import Table
 
 from neardup.actions.apply import ApplyReport
 from neardup.actions.journal import RunJournal
 from neardup.actions.plan import REASONS, Plan
 from neardup.actions.undo import UndoReport
-from neardup.report.text import format_bytes
+from neardup.report.text import format_bytes, shown
 
 _MARK = {"keep": "[green]keep[/]", "remove": "[red]remove[/]"}
 
@@ -33,7 +32,7 @@ def render_plan(plan: Plan) -> Table:
                 str(g.id) if k == 0 else "",
                 _MARK[item.decision],
                 item.reason,
-                escape(r.path),
+                shown(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else str(item.distance),
@@ -63,7 +62,7 @@ def render_not_removed(report: ApplyReport) -> Table:
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
         if o.status != "done":
-            table.add_row(o.reason, escape(o.path), escape(o.detail))
+            table.add_row(o.reason, shown(o.path), shown(o.detail))
     return table
 
 
@@ -87,10 +86,10 @@ def render_undo(report: UndoReport) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
-        table.add_row(o.status, escape(o.path), escape(o.detail))
+        table.add_row(o.status, shown(o.path), shown(o.detail))
     for u in report.unreadable:
         where = f"was going to {u.dest}" if u.dest else f"journal line {u.line}: {u.excerpt}"
-        table.add_row("unreadable", escape(u.path or "?"), escape(where))
+        table.add_row("unreadable", shown(u.path or "?"), shown(where))
     return table
 
 
@@ -145,7 +144,7 @@ def render_history(rows: list[dict[str, object]]) -> Table:
             row = {**row, "status": f"{row['status']} (torn last line)"}
         table.add_row(
             *(
-                escape(str(row[c]))
+                shown(str(row[c]))
                 for c in (
                     "run_id",
                     "started",

@@ -8,6 +8,30 @@ from rich.table import Table
 from neardup.result import ScanResult
 
 
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: bytes of a file name that are not UTF-8 as
+    ``\\xHH``, control and other invisible characters (escape sequences, newlines,
+    bidirectional overrides) as Python escapes; everything else unchanged.
+
+    >>> printable("a\\x1b[2Jb\\nc.jpg"), printable("caf\\udce9.jpg"), printable("été.jpg")
+    ('a\\\\x1b[2Jb\\\\nc.jpg', 'caf\\\\xe9.jpg', 'été.jpg')
+    """
+    if text.isprintable():
+        return text
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def shown(text: str) -> str:
+    """:func:`printable` and escaped for rich markup: how file names go into tables."""
+    return escape(printable(text))
+
+
 def format_bytes(n: float) -> str:
     """Human-readable byte count.
 
@@ -43,7 +67,7 @@ def render_groups(result: ScanResult) -> Table:
             table.add_row(
                 str(gid) if k == 0 else "",
                 mark,
-                escape(r.path),
+                shown(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else str(dist),
@@ -58,7 +82,7 @@ def render_skipped(result: ScanResult) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for s in result.skipped:
-        table.add_row(s.reason, escape(s.path), escape(s.detail))
+        table.add_row(s.reason, shown(s.path), shown(s.detail))
     return table
 
 
