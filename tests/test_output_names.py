@@ -73,3 +73,54 @@ def test_delete_and_undo_json_with_an_undecodable_name(folder: Path, tmp_path: P
     assert undo.returncode == 0, undo.stderr
     assert json.loads(undo.stdout.decode("utf-8"))["summary"] == {"restored": 3}
     assert sorted(os.listdir(folder)) == sorted(["plain.jpg", *ODD.values()])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_reported_as_not_a_regular_file(folder: Path) -> None:
+    fifo = folder / "pipe.jpg"
+    os.mkfifo(fifo)
+    out = neardup("scan", str(folder), "--format", "json", "-q")
+    assert out.returncode == 0, out.stderr
+    skipped = {s["path"]: s for s in json.loads(out.stdout)["skipped"]}
+    assert skipped[str(fifo)]["reason"] == "not-a-file"
+    assert skipped[str(fifo)]["detail"] == "not a regular file (a FIFO)"
+    found = neardup("find", str(fifo), "--in", str(folder), "--format", "json")  # no blocking
+    assert b"not a regular file (a FIFO)" in found.stdout + found.stderr, found
+    assert b"Traceback" not in found.stderr
+
+
+#: ``neardup ARGS`` with Pillow's decompression-bomb warning limit lowered to 1000 pixels,
+#: so the small test images trigger the warning a 13000x13000 picture would.
+LOW_PILLOW_LIMIT = """
+import sys
+from PIL import Image
+Image.MAX_IMAGE_PIXELS = 1000
+from neardup.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_pillow_warnings_never_leak_raw(tmp_path: Path) -> None:
+    small = photo_like(8, (400, 300)).resize((40, 40))  # 1600 pixels: over 1000, under 2000
+    small.save(tmp_path / "a.png")
+    small.save(tmp_path / "a.jpg", quality=80)
+    for args in (("scan", str(tmp_path), "-q"), ("delete", "--dry-run", "-q")):
+        out = subprocess.run(
+            [sys.executable, "-c", LOW_PILLOW_LIMIT, *args], capture_output=True, timeout=300
+        )
+        err = out.stderr.decode("utf-8")
+        assert out.returncode == 0, err
+        assert "site-packages" not in err and "DecompressionBombWarning" not in err, err
+
+
+def test_a_pillow_warning_becomes_one_neardup_line() -> None:
+    code = (
+        "import warnings; from PIL import Image; "
+        "from neardup.cli.common import install_warning_printer; install_warning_printer(); "
+        "[warnings.warn_explicit('Image size (9 pixels) exceeds limit\\n of 1 pixels', "
+        "Image.DecompressionBombWarning, '/x/site-packages/PIL/Image.py', 3593) for _ in '12']"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert out.stderr.decode().splitlines() == [
+        "neardup: warning: image library: Image size (9 pixels) exceeds limit of 1 pixels"
+    ]

@@ -10,6 +10,8 @@ on white, and the EXIF orientation is applied.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -63,6 +65,27 @@ def _register_optional_plugins() -> None:
 _register_optional_plugins()
 
 
+def special_file(mode: int) -> str | None:
+    """What a file that is not a regular file is (``"a FIFO"``, ...), else ``None``.
+
+    >>> special_file(stat.S_IFIFO), special_file(stat.S_IFREG) is None
+    ('a FIFO', True)
+    """
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
 @contextlib.contextmanager
 def _decoding(p: Path, max_pixels: int) -> Iterator[Image.Image]:
     """Open ``p`` (first frame) and turn every decoder failure into :class:`DecodeError`.
@@ -73,7 +96,11 @@ def _decoding(p: Path, max_pixels: int) -> Iterator[Image.Image]:
     if max_pixels < 1:
         raise ValueError(f"max_pixels must be positive, got {max_pixels}")
     try:
-        if p.stat().st_size == 0:
+        st = os.stat(p)  # opening a FIFO would wait forever for a writer
+        kind = special_file(st.st_mode)
+        if kind is not None:
+            raise DecodeError("not-a-file", f"not a regular file ({kind})")
+        if st.st_size == 0:
             raise DecodeError("empty", "empty file (0 bytes)")
         with warnings.catch_warnings(), _pillow_limit(max_pixels):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

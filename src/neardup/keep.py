@@ -22,6 +22,7 @@ is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Final
@@ -86,9 +87,11 @@ def exif_datetime_ns(path: str) -> int | None:
     Only the header is read; the pixels are never decoded.
     """
     try:
-        with Image.open(path) as im:
-            exif = im.getexif()
-            value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # header only
+            with Image.open(path) as im:
+                exif = im.getexif()
+                value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     except (OSError, ValueError, SyntaxError):
         return None
     if not isinstance(value, str):

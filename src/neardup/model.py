@@ -36,7 +36,7 @@ class Skipped:
     """A file a scan met but could not hash, with a short ``reason`` code and a human ``detail``.
 
     Reason codes: ``empty``, ``unreadable``, ``not-an-image``, ``corrupt``, ``too-large``,
-    ``needs-extra``, ``symlink``.
+    ``needs-extra``, ``symlink``, ``not-a-file``.
     """
 
     path: str
