@@ -63,8 +63,13 @@ def test_tables_show_control_characters_escaped(folder: Path) -> None:
         assert "two\\nlines.jpg" in text and "caf\\xe9.jpg" in text
 
 
-def test_delete_and_undo_json_with_an_undecodable_name(folder: Path, tmp_path: Path) -> None:
-    out = neardup("delete", str(folder), "--move-to", str(tmp_path / "X"), "--format", "json", "-q")
+@pytest.mark.parametrize("action", ["move", "trash"])
+def test_delete_and_undo_json_with_an_undecodable_name(
+    action: str, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    how = ["--move-to", str(tmp_path / "X")] if action == "move" else ["--trash"]
+    out = neardup("delete", str(folder), *how, "--format", "json", "-q")
     assert out.returncode == 0, out.stderr
     run = json.loads(out.stdout.decode("utf-8"))["run"]
     assert run["summary"]["files_removed"] == 3
