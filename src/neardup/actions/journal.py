@@ -242,8 +242,7 @@ def read_journal(path: Path) -> RunJournal:
             continue
         kind = rec["type"]
         if kind == "run" and not run.header:
-            run.header = rec
-            run.run_id = str(rec.get("run_id") or path.stem)
+            run.header = rec  # run_id stays the file's name: find_run and appends use it
         elif kind == "intent":
             run.intents[rec["seq"]] = rec
         elif kind == "done":
