@@ -92,7 +92,7 @@ def exif_datetime_ns(path: str) -> int | None:
             with Image.open(path) as im:
                 exif = im.getexif()
                 value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
-    except (OSError, ValueError, SyntaxError):
+    except Exception:  # a damaged header (Pillow raises many kinds): no date, no crash
         return None
     if not isinstance(value, str):
         return None
