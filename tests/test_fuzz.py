@@ -26,6 +26,9 @@ from neardup.keep import exif_datetime_ns
 from neardup.model import ImageRecord, Skipped
 from neardup.report.actions import history_rows
 
+#: Pillow's own remarks on broken files (truncated data, odd tags) are expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
 BRIEF, LONG = 300, 100_000
 #: Small enough that a fuzzed header claiming a huge image is refused before decoding.
 MAX_PIXELS = 4_000_000

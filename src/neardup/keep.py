@@ -88,7 +88,7 @@ def exif_datetime_ns(path: str) -> int | None:
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # header only
+            warnings.simplefilter("ignore")  # a header read: Pillow's remarks are not news
             with Image.open(path) as im:
                 exif = im.getexif()
                 value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
