@@ -45,3 +45,25 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
                 st.st_mtime_ns,
             )
     return out
+
+
+#: Runs ``neardup ARGS`` with every file action slowed down from the outside, so a test can
+#: kill or interrupt the run part-way: ``python -c SLOW_CLI SECONDS ARGS...``.
+SLOW_CLI = """
+import sys, time
+import neardup.actions.apply as apply
+from neardup.cli import main
+delay, real = float(sys.argv[1]), apply._act
+def slow(*args, **kwargs):
+    time.sleep(delay)
+    return real(*args, **kwargs)
+apply._act = slow
+main(sys.argv[2:])
+"""
+
+
+def slow_cli(delay: float, *args: str) -> list[str]:
+    """The command line of ``neardup ARGS`` waiting ``delay`` seconds before each action."""
+    import sys
+
+    return [sys.executable, "-c", SLOW_CLI, str(delay), *args]

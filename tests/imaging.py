@@ -56,3 +56,22 @@ def write_noise_images(folder: Path, count: int, *, side: int = 48, seed: int = 
         img.save(out, compress_level=1)
         paths.append(out)
     return paths
+
+
+def photo_like(seed: int, size: tuple[int, int] = (400, 300)) -> Image.Image:
+    """A photo-like picture: smooth random light with fine texture and a few shapes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    low = rng.random((6, 8, 3)) * 255
+    base = np.asarray(
+        Image.fromarray(low.astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC),
+        dtype=np.float64,
+    )
+    base += rng.normal(0, 12, (h, w, 3))
+    for _ in range(4):
+        x0, y0 = rng.integers(0, w - 60), rng.integers(0, h - 60)
+        dx, dy = rng.integers(20, 60), rng.integers(20, 60)
+        base[y0 : y0 + dy, x0 : x0 + dx] = rng.integers(0, 256, 3)
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))

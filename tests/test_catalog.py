@@ -261,8 +261,12 @@ def test_corrupt_catalog_is_moved_aside_and_rebuilt(small_folder: Path, damage: 
     path = default_path()
     assert path.stat().st_size > 3 * 4096
     damage(path)
-    with pytest.warns(CatalogRecoveredWarning, match="moved it to catalog.sqlite.corrupt-"):
+    with pytest.warns(
+        CatalogRecoveredWarning, match=r"moved it to \S+catalog\.sqlite\.corrupt-"
+    ) as w:
         result = scan([small_folder])
+    (message,) = [str(m.message) for m in w if m.category is CatalogRecoveredWarning]
+    assert "\n" not in message and len(message) < 250 + len(str(path))
     assert len(result.records) == 320 and result.from_catalog == 0
     aside = list(path.parent.glob("catalog.sqlite.corrupt-*"))
     assert len(aside) == 1

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from neardup.cli import main
-from tests.deletion import lower_resolution_copies, make_small_library, snapshot
+from tests.deletion import lower_resolution_copies, make_small_library, slow_cli, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -208,11 +208,9 @@ def test_sigkill_mid_run_then_undo_restores_every_moved_file(  # type: ignore[no
     before = snapshot(library)
     assert cli("scan", str(library), "-q")[0] == 0
     target = tmp_path / "X"
-    # test-only delay after each journaled intent, so the kill lands mid-run
-    env = dict(os.environ, NEARDUP_TEST_ACTION_DELAY="0.25")
+    # each action slowed down from the outside, so the kill lands mid-run
     proc = subprocess.Popen(
-        [sys.executable, "-m", "neardup", "delete", "--move-to", str(target), "-q"],
-        env=env,
+        slow_cli(0.25, "delete", "--move-to", str(target), "-q"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -314,10 +312,8 @@ def test_ctrl_c_mid_run_exits_130_and_undo_restores(  # type: ignore[no-untyped-
 ) -> None:
     before = snapshot(library)
     assert cli("scan", str(library), "-q")[0] == 0
-    env = dict(os.environ, NEARDUP_TEST_ACTION_DELAY="0.5")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "neardup", "delete", "--move-to", str(tmp_path / "X"), "-q"],
-        env=env,
+        slow_cli(0.5, "delete", "--move-to", str(tmp_path / "X"), "-q"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -128,7 +128,7 @@ def test_missing_heif_decoder_gives_an_install_hint(tmp_path: Path) -> None:
     """Without pillow-heif a HEIC file is skipped as needs-extra, with the pip command."""
     code = (
         "import sys; sys.modules['pillow_heif'] = None\n"
-        "from neardup.hashing.core import hash_file\n"
+        "from neardup.hashing.core.core import hash_file\n"
         f"o = hash_file({str(ODD / 'reencoded.heic')!r})\n"
         "print(o.reason); print(o.detail)\n"
     )

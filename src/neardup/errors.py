@@ -69,6 +69,10 @@ class JournalError(StateError):
     """The delete journal cannot be written or read, or names an unknown run."""
 
 
+class RunInProgress(ActionError):
+    """Another ``delete`` or ``undo`` holds the lock of this neardup home; nothing was changed."""
+
+
 class DecodeError(NeardupError):
     """A file could not be decoded; ``reason`` is a short code (``corrupt``, ``too-large``,
     ...), ``detail`` a human sentence. A scan records it as a skipped file."""

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from neardup import lazy_attributes
 
 _EXPORTS = {
-    "Action": "neardup.actions.apply",
+    "Action": "neardup.actions.checks",
     "ApplyReport": "neardup.actions.apply",
     "Outcome": "neardup.actions.apply",
     "apply_plan": "neardup.actions.apply",
-    "verify": "neardup.actions.apply",
+    "verify": "neardup.actions.checks",
     "RunJournal": "neardup.actions.journal",
     "find_run": "neardup.actions.journal",
     "iter_runs": "neardup.actions.journal",
@@ -31,7 +31,8 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from neardup.actions.apply import Action, ApplyReport, Outcome, apply_plan, verify
+    from neardup.actions.apply import ApplyReport, Outcome, apply_plan
+    from neardup.actions.checks import Action, verify
     from neardup.actions.journal import RunJournal, find_run, iter_runs
     from neardup.actions.plan import Plan, PlanGroup, PlanItem, plan_deletion
     from neardup.actions.undo import UndoReport, undo_run

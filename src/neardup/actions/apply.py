@@ -4,11 +4,15 @@ For every file to remove, in order:
 
 1. re-verify it (:func:`verify`): still a regular file at a path with no symlinked
    folder, same size and mtime as at the scan, and the same hash (recomputed with the
-   scan's hash, distance 0); the group's keeper is verified the same way first, so a
-   group never loses its last copy;
+   scan's hash, distance 0); the group's keeper is verified the same way first, and its
+   size, mtime and inode are checked again just before every removal of its group, so a
+   group never loses its last copy (the group's removals are skipped, ``keeper-changed``);
 2. append an ``intent`` record to the journal (fsync-ed) naming the destination;
 3. act (trash, move, hard link or delete);
 4. append a ``done`` record (or ``failed`` when the action raised; nothing was changed).
+
+The whole run holds the lock of :mod:`neardup.actions.lock`: a second delete or undo
+started meanwhile stops before it touches anything.
 
 A crash between 2 and 4 leaves an intent whose action may or may not have happened;
 :mod:`neardup.actions.undo` checks the file system to tell which.
@@ -16,34 +20,28 @@ A crash between 2 and 4 leaves an intent whose action may or may not have happen
 
 from __future__ import annotations
 
+import errno
 import os
-import stat
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from neardup import __version__
 from neardup.actions import trash as trashmod
-from neardup.actions.fsops import move_no_clobber, same_file
+from neardup.actions.checks import (
+    Action,
+    check_same_device,
+    check_target,
+    move_destination,
+    verify,
+)
+from neardup.actions.fsops import move_no_clobber, partial_name, same_file
 from neardup.actions.journal import JournalWriter, new_run_id, now_iso
-from neardup.actions.plan import Plan, PlanGroup, PlanItem, is_under
-from neardup.bits import hamming
-from neardup.errors import ActionError, UsageError
-from neardup.hashing.core import hash_file
-from neardup.model import HashSpec, ImageRecord
+from neardup.actions.lock import exclusive
+from neardup.actions.plan import Plan, PlanGroup, PlanItem
+from neardup.actions.undo import remove_leftovers
 
 ProgressCallback = Callable[[int, int], None]
-
-
-class Action(StrEnum):
-    """What happens to a file the plan removes."""
-
-    trash = "trash"
-    move = "move"
-    hardlink = "hardlink"
-    permanent = "permanent"
 
 
 #: Actions ``undo`` can reverse (trash only where neardup writes the trash itself).
@@ -52,11 +50,17 @@ UNDOABLE = frozenset(
 )
 
 
+#: Errors after which a run stops at once instead of failing file after file.
+STOP_ERRNOS = frozenset(
+    code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EROFS) if code
+)
+
 #: Why a file the plan removes was left in place (``Outcome.reason``; see docs/delete.md).
 SKIP_REASONS = (
     "missing",
     "changed",
     "symlink",
+    "root-changed",
     "not-a-file",
     "unreadable",
     "keeper-changed",
@@ -95,6 +99,8 @@ class ApplyReport:
     action: Action
     journal: str
     outcomes: list[Outcome] = field(default_factory=list)
+    #: Why the run stopped before the end of the plan (no space left, ...), else ``None``.
+    stopped: str | None = None
 
     @property
     def removed(self) -> list[Outcome]:
@@ -122,6 +128,7 @@ class ApplyReport:
             "run_id": self.run_id,
             "action": self.action.value,
             "journal": self.journal,
+            "stopped": self.stopped,
             "summary": self.summary(),
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
@@ -134,76 +141,6 @@ class _Skip(Exception):
         self.detail = detail
 
 
-def verify(
-    record: ImageRecord,
-    spec: HashSpec,
-    *,
-    roots: Sequence[str] = (),
-    check_hash: bool = True,
-) -> tuple[str, str] | None:
-    """Check that ``record`` still describes the file on disk.
-
-    Returns:
-        ``None`` when it does, else ``(reason, detail)`` with reason ``missing``,
-        ``symlink``, ``not-a-file``, ``changed`` or ``unreadable``.
-    """
-    path = record.path
-    if os.path.realpath(path) != _resolved_below_root(path, roots):
-        return ("symlink", "a folder on its path is now a symbolic link")
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return ("missing", "no longer exists")
-    except OSError as exc:
-        return ("unreadable", exc.strerror or str(exc))
-    if stat.S_ISLNK(st.st_mode):
-        return ("symlink", "is now a symbolic link")
-    if not stat.S_ISREG(st.st_mode):
-        return ("not-a-file", "is no longer a regular file")
-    if st.st_size != record.size:
-        return ("changed", f"size changed since the scan ({record.size} -> {st.st_size} bytes)")
-    if st.st_mtime_ns != record.mtime_ns:
-        return ("changed", "modified since the scan (mtime differs)")
-    if check_hash:
-        fresh = hash_file(path, spec)
-        if not isinstance(fresh, ImageRecord):
-            return ("unreadable", fresh.detail)
-        if fresh.hash != record.hash:
-            d = hamming(fresh.hash, record.hash)
-            return ("changed", f"content changed since the scan (hash distance {d})")
-    return None
-
-
-def _resolved_below_root(path: str, roots: Sequence[str]) -> str:
-    """``path`` with only its scanned root resolved: a root given through a symlink is
-    fine, a symlink below it is not."""
-    path = os.path.abspath(path)
-    for root in sorted(roots, key=len, reverse=True):
-        folder = os.path.dirname(root) if os.path.isfile(root) else root
-        if is_under(path, [folder]):
-            return os.path.join(os.path.realpath(folder), os.path.relpath(path, folder))
-    return path
-
-
-def move_destination(path: str, roots: tuple[str, ...], target: str) -> str:
-    """Where ``--move-to target`` puts ``path``: its path relative to the scanned roots.
-
-    >>> move_destination("/p/a/x.jpg", ("/p/a", "/p/b"), "/t")
-    '/t/a/x.jpg'
-    >>> move_destination("/p/a/x.jpg", ("/p/a",), "/t")
-    '/t/x.jpg'
-    """
-    folders = [r if not os.path.isfile(r) else os.path.dirname(r) for r in roots] or ["/"]
-    base = os.path.commonpath([os.path.abspath(f) for f in folders])
-    try:
-        rel = os.path.relpath(path, base)
-    except ValueError:
-        rel = ".."
-    if rel.startswith(".."):
-        rel = os.path.splitdrive(os.path.abspath(path))[1].lstrip(os.sep)
-    return os.path.join(target, rel)
-
-
 def apply_plan(
     plan: Plan,
     action: Action | str = Action.trash,
@@ -211,7 +148,6 @@ def apply_plan(
     move_to: str | os.PathLike[str] | None = None,
     check_hash: bool = True,
     progress: ProgressCallback | None = None,
-    delay: float = 0.0,
     run_id: str | None = None,
 ) -> ApplyReport:
     """Remove the plan's duplicates with ``action``, journaling each step.
@@ -226,8 +162,6 @@ def apply_plan(
         check_hash: re-hash each file before acting (the default; turning it off leaves
             the size and mtime checks).
         progress: called as ``progress(done, total)``.
-        delay: seconds to wait after each intent is journaled. Only for tests that
-            interrupt a run; leave it at 0.
         run_id: journal id (a new one by default).
 
     Returns:
@@ -238,16 +172,29 @@ def apply_plan(
         TrashUnavailable: the trash cannot be used (checked before anything is touched).
         ActionError: ``hardlink`` across file systems (checked before anything is touched).
         JournalError: the journal cannot be written.
+        RunInProgress: another delete or undo is running (nothing was changed).
     """
-    action = Action(action)
+    with exclusive("delete"):
+        return _apply_locked(plan, Action(action), move_to, check_hash, progress, run_id)
+
+
+def _apply_locked(
+    plan: Plan,
+    action: Action,
+    move_to: str | os.PathLike[str] | None,
+    check_hash: bool,
+    progress: ProgressCallback | None,
+    run_id: str | None,
+) -> ApplyReport:
     removals = plan.removals
-    target = _check_target(action, move_to)
+    target = check_target(action, move_to, plan.roots)
+    remove_leftovers()  # of a run killed mid-copy; nothing else runs now (the lock)
     trash = trashmod.Trash() if trashmod.FREEDESKTOP else None
     uses_trash = action is Action.trash or (action is Action.hardlink and target is None)
     if uses_trash and trash is not None:
         trash.check([i.path for _, i in removals])
     if action is Action.hardlink:
-        _check_same_device(removals)
+        check_same_device(removals)
     target_created = target is not None and not os.path.exists(target)
     run_id = run_id or new_run_id()
     outcomes: list[Outcome] = []
@@ -266,7 +213,7 @@ def apply_plan(
                 "neardup_version": __version__,
             }
         )
-        runner = _Runner(plan, action, target, trash, journal, check_hash, delay)
+        runner = _Runner(plan, action, target, trash, journal, check_hash)
         status = "interrupted"
         try:
             for seq, (group, item) in enumerate(removals):
@@ -283,39 +230,15 @@ def apply_plan(
                     )
                 if progress is not None:
                     progress(seq + 1, len(removals))
-            status = "completed"
+                if runner.stop is not None:
+                    report.stopped = runner.stop
+                    break
+            status = "stopped" if report.stopped else "completed"
         finally:
             journal.write(
                 {"type": "end", "status": status, "ended": now_iso(), "summary": report.summary()}
             )
     return report
-
-
-def _check_target(action: Action, move_to: str | os.PathLike[str] | None) -> str | None:
-    if move_to is None:
-        if action is Action.move:
-            raise UsageError("--move-to needs a folder")
-        return None
-    if action not in (Action.move, Action.hardlink):
-        raise UsageError("a target folder only goes with move or hardlink")
-    target = os.path.abspath(os.path.expanduser(os.fspath(move_to)))
-    if os.path.exists(target) and not os.path.isdir(target):
-        raise UsageError(f"--move-to {target} is not a folder")
-    return target
-
-
-def _check_same_device(removals: list[tuple[PlanGroup, PlanItem]]) -> None:
-    for group, item in removals:
-        try:
-            a, b = os.lstat(item.path).st_dev, os.lstat(group.keeper.path).st_dev
-        except OSError:
-            continue  # verification will skip it with a reason
-        if a != b:
-            raise ActionError(
-                f"cannot hard-link {item.path} to {group.keeper.path}: "
-                "they are on different file systems",
-                hint="hard links only work within one file system; use --trash or --move-to",
-            )
 
 
 @dataclass(slots=True)
@@ -328,18 +251,31 @@ class _Runner:
     trash: trashmod.Trash | None
     journal: JournalWriter
     check_hash: bool
-    delay: float
+    #: Set when an error means the run must stop (no space, read-only file system).
+    stop: str | None = None
     keeper_problems: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+    keeper_stats: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def _keeper_problem(self, group: PlanGroup) -> tuple[str, str] | None:
+        """The keeper fully verified (hash too) once per group, then re-checked by
+        ``lstat`` (same inode, size and mtime) before each removal of the group."""
         if group.id not in self.keeper_problems:
-            self.keeper_problems[group.id] = verify(
+            problem = verify(
                 group.keeper.record,
                 self.plan.spec,
                 roots=self.plan.roots,
                 check_hash=self.check_hash,
+                pins=self.plan.root_pins,
             )
-        return self.keeper_problems[group.id]
+            self.keeper_problems[group.id] = problem
+            fresh = _identity(group.keeper.path)
+            if problem is None and fresh is not None:
+                self.keeper_stats[group.id] = fresh
+        problem = self.keeper_problems[group.id]
+        if problem is None and _identity(group.keeper.path) != self.keeper_stats.get(group.id):
+            problem = ("changed", "changed or went away during this run")
+            self.keeper_problems[group.id] = problem
+        return problem
 
     def one(self, seq: int, group: PlanGroup, item: PlanItem) -> Outcome:
         """Verify, journal, act and journal again for one file."""
@@ -348,11 +284,11 @@ class _Runner:
         if keeper_problem is not None:
             reason, detail = keeper_problem
             return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
-        problem = verify(rec, plan.spec, roots=plan.roots, check_hash=self.check_hash)
+        problem = verify(
+            rec, plan.spec, roots=plan.roots, check_hash=self.check_hash, pins=plan.root_pins
+        )
         if problem is not None:
             return Outcome(rec.path, "skipped", *problem)
-        if not os.path.lexists(group.keeper.path):  # the last copy must survive
-            return Outcome(rec.path, "skipped", "keeper-changed", "the keeper no longer exists")
         intent: dict[str, Any] = {
             "type": "intent",
             "seq": seq,
@@ -371,12 +307,20 @@ class _Runner:
             intent["dest"] = move_destination(rec.path, plan.roots, self.target)
             if os.path.lexists(intent["dest"]):
                 return Outcome(rec.path, "skipped", "destination-exists", intent["dest"])
+            # a copy across file systems is written here first: journaled before it exists
+            intent["partial"] = partial_name(intent["dest"])
         elif action in (Action.trash, Action.hardlink) and self.trash is not None:
-            slot = self.trash.reserve(rec.path)
+            try:
+                slot = self.trash.reserve(rec.path)
+            except FileNotFoundError:
+                return Outcome(rec.path, "skipped", "missing", "no longer exists")
             intent["dest"], intent["info"] = slot.file, slot.info
+        # the last copy must survive: the keeper is checked again at the last moment
+        keeper_problem = self._keeper_problem(group)
+        if keeper_problem is not None:
+            reason, detail = keeper_problem
+            return Outcome(rec.path, "skipped", "keeper-changed", f"the keeper {reason}: {detail}")
         self.journal.write(intent)
-        if self.delay:
-            time.sleep(self.delay)
         try:
             _act(action, rec.path, intent["dest"], slot, group.keeper.path)
         except FileExistsError as exc:
@@ -385,9 +329,21 @@ class _Runner:
         except OSError as exc:
             detail = exc.strerror or str(exc)
             self.journal.write({"type": "failed", "seq": seq, "reason": detail})
+            if exc.errno in STOP_ERRNOS:  # every later file would fail the same way
+                where = intent["dest"] or rec.path
+                self.stop = f"{detail} ({exc.filename or where})"
             return Outcome(rec.path, "failed", "error", detail)
         self.journal.write({"type": "done", "seq": seq})
         return Outcome(rec.path, "done", "duplicate", "", intent["dest"], rec.size)
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    """``(device, inode, size, mtime_ns)`` of ``path`` (not following symlinks), or ``None``."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _act(
@@ -398,7 +354,7 @@ def _act(
         os.unlink(path)
     elif action is Action.move:
         assert dest is not None
-        move_no_clobber(path, dest)
+        move_no_clobber(path, dest, partial=partial_name(dest))
     elif action is Action.trash:
         _stash(path, dest, slot)
     else:
@@ -425,6 +381,6 @@ def _stash(path: str, dest: str | None, slot: trashmod.TrashSlot | None) -> None
             os.unlink(slot.info)
             raise
     elif dest is not None:
-        move_no_clobber(path, dest)
+        move_no_clobber(path, dest, partial=partial_name(dest))
     else:
         trashmod.system_trash(path)

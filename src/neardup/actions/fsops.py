@@ -7,14 +7,40 @@ import os
 import shutil
 import tempfile
 
+#: Suffix of the temporary file a copy across file systems is written to.
+PARTIAL_SUFFIX = ".neardup-partial"
 
-def move_no_clobber(src: str, dest: str) -> None:
+
+def partial_name(dest: str) -> str:
+    """The temporary name a copy to ``dest`` across file systems is written under (hidden,
+    next to ``dest``), known in advance so it can be journaled before it exists.
+
+    >>> partial_name("/t/a/x.jpg")
+    '/t/a/.x.jpg.neardup-partial'
+    """
+    folder, name = os.path.split(dest)
+    return os.path.join(folder, f".{name}{PARTIAL_SUFFIX}")
+
+
+def remove_partial(path: str) -> bool:
+    """Remove a leftover temporary copy (only a name :func:`partial_name` makes)."""
+    if not os.path.basename(path).endswith(PARTIAL_SUFFIX) or not os.path.isfile(path):
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def move_no_clobber(src: str, dest: str, *, partial: str | None = None) -> None:
     """Move ``src`` to ``dest``, creating parent folders; never replace an existing ``dest``.
 
     On one file system this is ``link`` + ``unlink`` (the link fails atomically if ``dest``
     exists; a crash in between leaves both names on one inode, which undo recognises).
-    Across file systems the bytes are copied (with times), fsync-ed, then the source is
-    removed.
+    Across file systems the bytes are copied (with times) to ``partial`` (default: a
+    fresh temporary name next to ``dest``), fsync-ed, linked to ``dest``, then the source
+    is removed.
 
     Raises:
         FileExistsError: ``dest`` exists.
@@ -27,7 +53,7 @@ def move_no_clobber(src: str, dest: str) -> None:
         raise
     except OSError as exc:
         if exc.errno == errno.EXDEV:
-            _copy_across(src, dest)
+            _copy_across(src, dest, partial)
         elif os.path.lexists(dest):
             raise FileExistsError(errno.EEXIST, "destination exists", dest) from None
         else:  # no hard links on this file system: rename after the check above
@@ -36,9 +62,13 @@ def move_no_clobber(src: str, dest: str) -> None:
     os.unlink(src)
 
 
-def _copy_across(src: str, dest: str) -> None:
+def _copy_across(src: str, dest: str, partial: str | None) -> None:
     folder = os.path.dirname(dest) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".neardup-", dir=folder)
+    if partial is None:
+        fd, tmp = tempfile.mkstemp(prefix=".neardup-", dir=folder)
+    else:
+        tmp = partial
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
     try:
         shutil.copy2(src, tmp, follow_symlinks=False)

@@ -4,6 +4,14 @@ Every line is written and ``fsync``-ed before the next step, and an ``intent`` l
 written *before* its file is touched, so after a crash or a ``kill -9`` each file is
 either untouched or named in the journal with where it was going. See docs/delete.md
 for the record types.
+
+Reading never fails because of one bad line. A torn last line (a crash while writing
+it) is ignored and reported (:attr:`RunJournal.torn`); when the journal is appended to
+again, the writer first ends the torn line and records a ``torn`` line, so it stays
+known as torn. Any other line that is not valid UTF-8 JSON of a known shape is damage
+(:attr:`RunJournal.damaged`): the rest of the run is still read, and what could be made
+out of the bad line (its path and destination) is kept in :attr:`RunJournal.unreadable`
+so a person can finish by hand. Damage affects only its own run.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,15 +68,20 @@ class JournalWriter:
         self.run_id = run_id
         self.path = folder / f"{run_id}.jsonl"
         existed = self.path.exists()
+        torn = existed and _torn_tail(self.path)
         try:
             self._fh: TextIO = self.path.open("a", encoding="utf-8")
         except OSError as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc.strerror}") from None
         if not existed:
             _fsync_dir(folder)
+        if torn:  # end the torn line so the next record starts on a line of its own
+            self._fh.write("\n")
+            self.write({"type": "torn", "line": torn})
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps({"run_id": self.run_id, **record}, ensure_ascii=False)
+        # ASCII escapes: a path that is not valid UTF-8 (surrogate-escaped) stays writable
+        line = json.dumps({"run_id": self.run_id, **record}, ensure_ascii=True)
         try:
             self._fh.write(line + "\n")
             self._fh.flush()
@@ -85,6 +99,30 @@ class JournalWriter:
         self.close()
 
 
+def _torn_tail(path: Path) -> int:
+    """The number of the last line when it is unterminated (torn), else 0."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 0
+    if not data or data.endswith(b"\n"):
+        return 0
+    return data.count(b"\n") + 1
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableLine:
+    """A journal line that could not be read: where it is and what could be made out."""
+
+    line: int
+    excerpt: str
+    path: str | None = None
+    dest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "excerpt": self.excerpt, "path": self.path, "dest": self.dest}
+
+
 @dataclass(slots=True)
 class RunJournal:
     """One run's journal, read back: its header, intents and what became of them."""
@@ -99,10 +137,22 @@ class RunJournal:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     end: dict[str, Any] | None = None
     undo_runs: int = 0
+    #: Line number of a torn last line (tolerated), else 0.
+    torn: int = 0
+    #: Lines that could not be read, other than a torn last line.
+    unreadable: list[UnreadableLine] = field(default_factory=list)
+
+    @property
+    def damaged(self) -> bool:
+        """True when a line other than a torn last one could not be read."""
+        return bool(self.unreadable)
 
     @property
     def status(self) -> str:
-        """``completed``, ``interrupted`` (no end record), or the end record's status."""
+        """``damaged``, ``completed``, ``interrupted`` (no end record), or the end record's
+        status."""
+        if self.damaged:
+            return "damaged"
         if self.end is None:
             return "interrupted"
         return str(self.end.get("status", "completed"))
@@ -116,39 +166,99 @@ class RunJournal:
         return "full" if all(s in self.undone for s in pending) else "partial"
 
 
-def read_journal(path: Path) -> RunJournal:
-    """Parse a journal file; a torn last line (crash mid-write) is ignored."""
+_FIELD = {
+    name: re.compile(rf'"{name}":\s*"((?:[^"\\]|\\.)*)"') for name in ("path", "dest", "run_id")
+}
+
+
+def _salvage(text: str, name: str) -> str | None:
+    """The value of a string field ``name`` in a damaged line, when it can be made out."""
+    m = _FIELD[name].search(text)
+    if m is None:
+        return None
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        value = json.loads(f'"{m.group(1)}"')
+    except ValueError:
+        return m.group(1)
+    return value if isinstance(value, str) else None
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    """One journal line as a record of a known shape, or ``None``."""
+    try:
+        rec = json.loads(raw.decode("utf-8"))
+    except ValueError:  # also UnicodeDecodeError
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("type"), str):
+        return None
+    try:
+        if rec["type"] in ("intent", "done", "failed", "undone"):
+            rec["seq"] = int(rec["seq"])
+        if rec["type"] == "intent":
+            if not isinstance(rec["path"], str) or not isinstance(rec["action"], str):
+                return None
+            if not isinstance(rec.get("dest"), str | None):
+                return None
+            if not isinstance(rec.get("info"), str | None):
+                return None
+            if rec["action"] == "hardlink" and not isinstance(rec.get("keeper"), str):
+                return None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return rec
+
+
+def read_journal(path: Path) -> RunJournal:
+    """Parse a journal file. Never fails on its content: a torn last line is ignored
+    (:attr:`RunJournal.torn`), other unreadable lines are listed
+    (:attr:`RunJournal.unreadable`) and the rest is read.
+
+    Raises:
+        JournalError: the file cannot be read at all.
+    """
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise JournalError(f"cannot read the journal {path}: {exc.strerror}") from None
-    records: list[dict[str, Any]] = []
-    for n, line in enumerate(lines):
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            if n == len(lines) - 1:
-                break
-            raise JournalError(f"the journal {path} is damaged at line {n + 1}") from None
-    if not records or records[0].get("type") != "run":
-        raise JournalError(f"the journal {path} has no run header")
-    run = RunJournal(run_id=str(records[0]["run_id"]), path=path, header=records[0])
-    for rec in records[1:]:
-        kind = rec.get("type")
-        if kind == "intent":
-            run.intents[int(rec["seq"])] = rec
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    run = RunJournal(run_id=path.stem, path=path, header={})
+    parsed: list[tuple[int, dict[str, Any] | None, bytes]] = [
+        (n, _parse(raw), raw) for n, raw in enumerate(lines, 1)
+    ]
+    torn_marks = {int(r.get("line", 0)) for _, r, _ in parsed if r and r["type"] == "torn"}
+    for n, rec, raw in parsed:
+        if rec is None:
+            if not raw.strip():
+                continue
+            if n in torn_marks or (n == len(lines) and not data.endswith(b"\n")):
+                run.torn = n
+                continue
+            text = raw.decode("utf-8", "replace")
+            run.unreadable.append(
+                UnreadableLine(n, text[:200], _salvage(text, "path"), _salvage(text, "dest"))
+            )
+            continue
+        kind = rec["type"]
+        if kind == "run" and not run.header:
+            run.header = rec  # run_id stays the file's name: find_run and appends use it
+        elif kind == "intent":
+            run.intents[rec["seq"]] = rec
         elif kind == "done":
-            run.done.add(int(rec["seq"]))
+            run.done.add(rec["seq"])
         elif kind == "failed":
-            run.failed[int(rec["seq"])] = str(rec.get("reason", ""))
+            run.failed[rec["seq"]] = str(rec.get("reason", ""))
         elif kind == "undone":
-            run.undone[int(rec["seq"])] = str(rec.get("status", ""))
+            run.undone[rec["seq"]] = str(rec.get("status", ""))
         elif kind == "skip":
             run.skipped.append(rec)
         elif kind == "end":
             run.end = rec
         elif kind == "undo":
             run.undo_runs += 1
+    if not run.header and not run.unreadable:
+        run.unreadable.append(UnreadableLine(1, "(no run header)"))
     return run
 
 
@@ -161,8 +271,12 @@ def journal_paths() -> list[Path]:
 
 
 def iter_runs() -> Iterator[RunJournal]:
+    """Every run, oldest first; a journal that cannot be read at all is a damaged run."""
     for path in journal_paths():
-        yield read_journal(path)
+        try:
+            yield read_journal(path)
+        except JournalError as exc:
+            yield RunJournal(path.stem, path, {}, unreadable=[UnreadableLine(0, str(exc))])
 
 
 def find_run(run_id: str | None = None) -> RunJournal:

@@ -18,15 +18,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from neardup import __version__
 from neardup.bits import hamming
 from neardup.errors import UsageError
-from neardup.model import HashSpec, ImageRecord, ScanResult, parse_keep
-from neardup.pipeline.keep import record_key
+from neardup.model import DEFAULT_KEEP, HashSpec, ImageRecord, ScanResult, parse_keep
+from neardup.pipeline.keep import OLD_DEFAULT_KEEP, group_key
 
 PLAN_VERSION: Final = 1
 
@@ -104,6 +104,8 @@ class Plan:
     roots: tuple[str, ...]
     groups: list[PlanGroup] = field(default_factory=list)
     scan_created: str = ""
+    #: The scan's pinned roots ``(path, resolved, device, inode)``; see :func:`verify`.
+    root_pins: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def removals(self) -> list[tuple[PlanGroup, PlanItem]]:
@@ -180,12 +182,13 @@ def _inode(path: str) -> tuple[int, int] | None:
 def _decide(
     records: list[ImageRecord],
     refs: tuple[str, ...],
-    key: Callable[[ImageRecord], Any],
+    rules: tuple[str, ...],
     threshold: int,
 ) -> tuple[PlanItem, ...]:
     """One group's items, keeper first, then by distance to the keeper."""
     is_ref = {r.path: is_under(os.path.realpath(r.path), refs) for r in records}
     pool = [r for r in records if is_ref[r.path]] or records
+    key = group_key(pool, rules)
     keeper = min(pool, key=key)
     dist = {r.path: hamming(r.hash, keeper.hash) for r in records}
     others = sorted((r for r in records if r is not keeper), key=lambda r: (dist[r.path], key(r)))
@@ -232,9 +235,12 @@ def plan_deletion(
     Raises:
         UsageError: an unknown keep rule or a reference that is not a folder.
     """
-    rules = parse_keep(keep if keep is not None else result.settings.keep)
+    saved = tuple(result.settings.keep)
+    # a scan saved with the former default gets the current one (it chose no rules)
+    rules = parse_keep(
+        keep if keep is not None else DEFAULT_KEEP if saved == OLD_DEFAULT_KEEP else saved
+    )
     refs = normalize_folders(references)
-    key = record_key(rules)
     threshold = result.settings.threshold
     plan = Plan(
         spec=result.settings.spec,
@@ -243,8 +249,9 @@ def plan_deletion(
         references=refs,
         roots=result.settings.paths,
         scan_created=result.created,
+        root_pins=result.settings.roots,
     )
     for gid, group in enumerate(result.groups, start=1):
         records = [result.records[m] for m in group.members]
-        plan.groups.append(PlanGroup(gid, _decide(records, refs, key, threshold)))
+        plan.groups.append(PlanGroup(gid, _decide(records, refs, rules, threshold)))
     return plan

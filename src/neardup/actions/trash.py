@@ -21,13 +21,14 @@ system trash instead).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_to_bytes
 
 from neardup.errors import TrashUnavailable
 
@@ -133,7 +134,7 @@ class Trash:
     def check(self, paths: list[str]) -> None:
         """Make sure every file in ``paths`` has a usable trash (creating folders as needed)."""
         for path in paths:
-            if os.path.lexists(path):
+            with contextlib.suppress(FileNotFoundError):  # gone: skipped when its turn comes
                 self.folder_for(path)
 
     def reserve(self, path: str) -> TrashSlot:
@@ -155,7 +156,8 @@ class Trash:
 def write_info(slot: TrashSlot, original: str) -> None:
     """Create the .trashinfo file (exclusively: fails with ``FileExistsError`` if taken)."""
     when = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
-    text = f"[Trash Info]\nPath={quote(original)}\nDeletionDate={when}\n"
+    # the name's bytes, percent-encoded: also a name that is not UTF-8 (surrogate-escaped)
+    text = f"[Trash Info]\nPath={quote(os.fsencode(original))}\nDeletionDate={when}\n"
     fd = os.open(slot.info, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -171,7 +173,7 @@ def info_path_of(info: str) -> str | None:
         return None
     for line in text.splitlines():
         if line.startswith("Path="):
-            return unquote(line[5:])
+            return os.fsdecode(unquote_to_bytes(line[5:]))
     return None
 
 

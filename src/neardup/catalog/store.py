@@ -163,8 +163,10 @@ class Store:
             if not _is_corruption(exc):
                 raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
             aside = self._move_aside()
+            # one line of SQLite's report, which can run to a hundred
+            why = (str(exc).strip().splitlines() or ["damaged"])[0][:100]
             warnings.warn(
-                f"the catalog {self.path} was damaged ({exc}); moved it to {aside.name} "
+                f"the catalog was damaged ({why}); moved it to {aside} "
                 "and started a new one (hashes will be recomputed)",
                 CatalogRecoveredWarning,
                 stacklevel=3,

@@ -46,19 +46,32 @@ def print_error(message: str, hint: str | None = None) -> None:
 
 
 def print_warning(message: str) -> None:
-    """One warning line on stderr."""
-    err_console.print(f"neardup: warning: {message}", markup=False, soft_wrap=True)
+    """One warning line on stderr (line breaks in ``message`` become spaces)."""
+    line = " ".join(message.split())
+    err_console.print(f"neardup: warning: {line}", markup=False, soft_wrap=True)
+
+
+def _from_pillow(filename: str) -> bool:
+    return "PIL" in Path(filename).parts
 
 
 def install_warning_printer() -> None:
-    """Show neardup's own warnings as one ``neardup: warning:`` line (others as usual)."""
+    """Show neardup's own warnings, and Pillow's, as one ``neardup: warning:`` line each
+    (Pillow's once per message, without its source line); others as usual."""
     default = warnings.showwarning
     if getattr(default, "neardup", False):
         return
+    shown: set[str] = set()
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        filename = str(args[0]) if args else str(kw.get("filename", ""))
         if issubclass(category, NeardupWarning):
             print_warning(str(message))
+        elif _from_pillow(filename) or category.__module__.startswith("PIL"):
+            text = " ".join(str(message).split())
+            if text not in shown:
+                shown.add(text)
+                print_warning(f"image library: {text}")
         else:
             default(message, category, *args, **kw)
 

@@ -18,6 +18,7 @@ from neardup.cli.common import (
     TableOrJson,
     console,
     err_console,
+    print_error,
     progress_bar,
 )
 from neardup.cli.options import FILES, SEARCH, with_scan_options
@@ -193,8 +194,14 @@ def delete_command(
     else:
         if plan.groups and not quiet:
             console.print(render_plan(plan))
-        if any(o.status != "done" for o in report.outcomes):
+        if any(o.status != "done" for o in report.outcomes) and not report.stopped:
             console.print(render_not_removed(report))
+    if report.stopped:
+        left = len(plan.removals) - len(report.outcomes)
+        print_error(
+            f"stopped at {report.stopped}; {len(report.removed)} files were done before it, "
+            f"{left + 1} not tried"
+        )
     if not quiet:
         out = err_console if fmt is TableOrJson.json else console
         out.print(run_summary(report), markup=False)
@@ -225,7 +232,7 @@ def undo_command(
         report = undo_run(run_id, progress=progress)
     if fmt is TableOrJson.json:
         write_json(report.to_dict(), sys.stdout)
-    elif any(o.status != "restored" for o in report.outcomes):
+    elif report.unreadable or any(o.status != "restored" for o in report.outcomes):
         console.print(render_undo(report))
     if not quiet:
         out = err_console if fmt is TableOrJson.json else console

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from neardup.cli.common import (
@@ -100,6 +99,7 @@ def find_command(
 def render_matches(results: list[FindResult]) -> Table:
     """A block of rows per query: the query, then its matches nearest first."""
     from neardup.report import format_bytes
+    from neardup.report.text import shown
 
     table = Table(show_lines=False)
     table.add_column("query / match", overflow="fold")
@@ -108,16 +108,16 @@ def render_matches(results: list[FindResult]) -> Table:
     table.add_column("size", justify="right", no_wrap=True)
     for r in results:
         if r.skipped is not None:
-            table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
-            table.add_row(f"  [red]cannot hash: {escape(r.skipped.detail)}[/]", "", "", "")
+            table.add_row(f"[bold]{shown(r.query)}[/]", "", "", "")
+            table.add_row(f"  [red]cannot hash: {shown(r.skipped.detail)}[/]", "", "", "")
             continue
-        table.add_row(f"[bold]{escape(r.query)}[/]", "", "", "")
+        table.add_row(f"[bold]{shown(r.query)}[/]", "", "", "")
         if not r.matches:
             table.add_row("  [dim]no match within the threshold[/]", "", "", "")
         for m in r.matches:
             rec = m.record
             table.add_row(
-                f"  {escape(rec.path)}",
+                f"  {shown(rec.path)}",
                 str(m.distance),
                 f"{rec.width}×{rec.height}",
                 format_bytes(rec.size),

@@ -10,6 +10,7 @@ on white, and the EXIF orientation is applied.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from neardup.errors import DecodeError
-from neardup.hashing.formats import missing_decoder_hint
+from neardup.hashing.formats import missing_decoder_hint, special_file
 from neardup.model import DEFAULT_MAX_PIXELS
 
 _WHITE = (255, 255, 255)
@@ -47,7 +48,11 @@ def _decoding(p: Path, max_pixels: int) -> Iterator[Image.Image]:
     if max_pixels < 1:
         raise ValueError(f"max_pixels must be positive, got {max_pixels}")
     try:
-        if p.stat().st_size == 0:
+        st = os.stat(p)  # opening a FIFO would wait forever for a writer
+        kind = special_file(st.st_mode)
+        if kind is not None:
+            raise DecodeError("not-a-file", f"not a regular file ({kind})")
+        if st.st_size == 0:
             raise DecodeError("empty", "empty file (0 bytes)")
         with warnings.catch_warnings(), _pillow_limit(max_pixels):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

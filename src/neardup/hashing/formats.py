@@ -4,6 +4,7 @@ without loading Pillow."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Final
 
@@ -35,3 +36,24 @@ def missing_decoder_hint(suffix: str) -> str | None:
     if suffix == ".avif":
         return "cannot decode .avif files: Pillow >= 11.2 with AVIF support is needed"
     return None
+
+
+def special_file(mode: int) -> str | None:
+    """What a file that is not a regular file is (``"a FIFO"``, ...), else ``None``.
+
+    >>> special_file(stat.S_IFIFO), special_file(stat.S_IFREG) is None
+    ('a FIFO', True)
+    """
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"

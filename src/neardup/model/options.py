@@ -13,14 +13,22 @@ from typing import Any, Final
 
 from neardup.errors import UsageError
 from neardup.model.records import GROUPINGS, INVARIANTS, KEEP_RULES, HashSpec, is_url
-from neardup.model.result import ScanSettings
+from neardup.model.result import ScanSettings, pin_roots
 
 #: Pillow refuses images above twice its own warning limit; neardup does the same by default.
 DEFAULT_MAX_PIXELS: Final = 2 * 89_478_485
 #: Default backend: the fastest exact one at every size measured (docs/performance.md).
 DEFAULT_INDEX: Final = "mih"
 DEFAULT_THRESHOLD: Final = 8
-DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "first")
+#: Keep rules, in order (:mod:`neardup.pipeline.keep`, docs/delete.md): the most picture,
+#: then the better encoding of it, then camera metadata, then the older file.
+DEFAULT_KEEP: Final[tuple[str, ...]] = (
+    "highest-resolution",
+    "best-encoding",
+    "camera-metadata",
+    "oldest",
+    "first",
+)
 #: Non-chaining centre groups (see :mod:`neardup.pipeline.grouping`).
 DEFAULT_GROUPING: Final = GROUPINGS[0]
 #: Smallest normalised correlation for verification to confirm a pair (docs/accuracy.md).
@@ -158,6 +166,7 @@ class ScanOptions:
 
     def settings(self, paths: Sequence[str]) -> ScanSettings:
         """The record of a scan of ``paths`` with these options (URLs kept as given)."""
+        local = [os.path.abspath(p) for p in paths if not is_url(p)]
         return ScanSettings(
             paths=tuple(p if is_url(p) else os.path.abspath(p) for p in paths),
             hash=self.hash,
@@ -177,6 +186,7 @@ class ScanOptions:
             verify_min=self.verify_min,
             hash_mode="compat" if self.compat else "fast",
             max_pixels=self.max_pixels,
+            roots=pin_roots(local),
         )
 
     @classmethod

@@ -16,6 +16,8 @@ HASH_SIZES: Final[tuple[int, ...]] = (8, 16)
 #: Keep rules (:mod:`neardup.pipeline.keep`), in no particular order.
 KEEP_RULES: Final[tuple[str, ...]] = (
     "highest-resolution",
+    "best-encoding",
+    "camera-metadata",
     "largest",
     "smallest",
     "oldest",
@@ -97,7 +99,7 @@ class Skipped:
     """A file a scan met but could not hash, with a short ``reason`` code and a human ``detail``.
 
     Reason codes: ``empty``, ``unreadable``, ``not-an-image``, ``corrupt``, ``too-large``,
-    ``needs-extra``, ``symlink``.
+    ``needs-extra``, ``symlink``, ``not-a-file``.
     """
 
     path: str

@@ -4,7 +4,9 @@ docs/json-schema.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -44,6 +46,10 @@ class ScanSettings:
     #: ``"fast"`` (reduced-size decoding) or ``"compat"`` (bit-for-bit ImageHash).
     hash_mode: str
     max_pixels: int
+    #: Each local root pinned at scan time: ``(path, resolved path, device, inode)``, so a
+    #: delete can refuse a root that has since become a symlink or another folder (a
+    #: recorded fact, not an option: empty for results made in memory).
+    roots: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def spec(self) -> HashSpec:
@@ -69,6 +75,10 @@ class ScanSettings:
             "verify_min": self.verify_min,
             "hash_mode": self.hash_mode,
             "max_pixels": self.max_pixels,
+            "roots": [
+                {"path": p, "resolved": r, "device": dev, "inode": ino}
+                for p, r, dev, ino in self.roots
+            ],
         }
 
     @classmethod
@@ -96,7 +106,24 @@ class ScanSettings:
             # documents written before hash_mode existed were hashed the ImageHash way
             hash_mode=str(d.get("hash_mode", "compat")),
             max_pixels=int(d.get("max_pixels", _LEGACY_MAX_PIXELS)),
+            # scans saved before roots were pinned have none: nothing to compare
+            roots=tuple(
+                (str(r["path"]), str(r["resolved"]), int(r["device"]), int(r["inode"]))
+                for r in d.get("roots", ())
+            ),
         )
+
+
+def pin_roots(paths: Sequence[str]) -> tuple[tuple[str, str, int, int], ...]:
+    """``(path, resolved path, device, inode)`` of each local root that exists."""
+    pins = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue  # a URL, or gone: nothing to pin
+        pins.append((p, os.path.realpath(p), st.st_dev, st.st_ino))
+    return tuple(pins)
 
 
 @dataclass(slots=True)

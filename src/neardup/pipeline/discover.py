@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatch
 
 from neardup.errors import UsageError
-from neardup.hashing.formats import is_image_name
+from neardup.hashing.formats import is_image_name, special_file
 from neardup.model import Discovery, Skipped, is_url, natural_key
 
 
@@ -69,9 +69,21 @@ def discover(
             found.files_seen += 1
             found.skipped.append(Skipped(root, "symlink", "symbolic link, not followed"))
         else:
-            add_file(root)
+            kind = _special(root)
+            if kind is None:
+                add_file(root)
+            else:
+                found.files_seen += 1
+                found.skipped.append(Skipped(root, "not-a-file", f"not a regular file ({kind})"))
     found.images.sort(key=natural_key)
     return found
+
+
+def _special(path: str) -> str | None:
+    try:
+        return special_file(os.stat(path).st_mode)
+    except OSError:
+        return None  # hashing reports it
 
 
 def _walk(
@@ -112,6 +124,12 @@ def _walk(
                         subdirs.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
                     add_file(entry.path)
+                elif is_image_name(entry.name):  # a FIFO, socket or device named like one
+                    kind = special_file(entry.stat(follow_symlinks=False).st_mode)
+                    found.files_seen += 1
+                    found.skipped.append(
+                        Skipped(entry.path, "not-a-file", f"not a regular file ({kind})")
+                    )
             except OSError as exc:
                 found.skipped.append(Skipped(entry.path, "unreadable", exc.strerror or str(exc)))
         stack.extend(reversed(subdirs))

@@ -6,7 +6,11 @@ is deterministic.
 
 | rule | keeps |
 | --- | --- |
-| ``highest-resolution`` | the most pixels of picture (margins do not count) |
+| ``highest-resolution`` | the most pixels of picture (margins do not count); within 2 % |
+|                        | of the group's most, pixel counts are a tie (trim noise)       |
+| ``best-encoding`` | lossless over lossy, then the higher estimated JPEG quality, then |
+|                   | the more bits per pixel (:mod:`neardup.hashing.quality`)          |
+| ``camera-metadata`` | EXIF make, model or capture date present                        |
 | ``largest`` | the most bytes |
 | ``smallest`` | the fewest bytes |
 | ``oldest`` | the earliest EXIF DateTimeOriginal, else modification time |
@@ -18,14 +22,23 @@ is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from PIL import Image
 
+from neardup.hashing.quality import encoding
 from neardup.hashing.trim import TRIM_PROBE
-from neardup.model import KEEP_RULES, ImageRecord, natural_key
+from neardup.model import DEFAULT_KEEP, ImageRecord, natural_key, parse_keep
+
+#: The default before ``best-encoding``: scans saved with it get :data:`DEFAULT_KEEP`.
+OLD_DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "first")
+#: Picture pixels within this share of a group's most count as the same resolution.
+RESOLUTION_TOLERANCE: Final = 0.02
+#: A trimmed side narrower than this share of the image is scan noise, not a margin.
+MIN_MARGIN: Final = 0.03
 
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
@@ -39,10 +52,12 @@ def exif_datetime_ns(path: str) -> int | None:
     Only the header is read; the pixels are never decoded.
     """
     try:
-        with Image.open(path) as im:
-            exif = im.getexif()
-            value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
-    except (OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a header read: Pillow's remarks are not news
+            with Image.open(path) as im:
+                exif = im.getexif()
+                value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    except Exception:  # a damaged header (Pillow raises many kinds): no date, no crash
         return None
     if not isinstance(value, str):
         return None
@@ -64,14 +79,20 @@ def picture_pixels(r: ImageRecord) -> int:
     margins (a frame, letterboxing), the region inside them. Margins are found to within
     one cell of a :data:`~neardup.hashing.trim.TRIM_PROBE`-pixel probe, so each trimmed side is
     moved in by one cell: a lower bound, and a framed copy never outranks its original.
+    A side trimmed by less than :data:`MIN_MARGIN` is probe noise (a noisier re-encode
+    finds a slightly different box) and is not trimmed.
 
     >>> r = ImageRecord("/a.jpg", 0, 1280, 1280, 1, 0, trim_box=(0.1, 0.0, 0.9, 1.0))
     >>> picture_pixels(r), r.pixels
     (1285120, 1638400)
+    >>> picture_pixels(ImageRecord("/b.jpg", 0, 1280, 1280, 1, 0, trim_box=(0.01, 0, 1, 1)))
+    1638400
     """
     if r.trim_box is None or r.width <= 0 or r.height <= 0:
         return r.pixels
-    left, top, right, bottom = r.trim_box
+    left, top, right, bottom = (
+        side if min(side, 1 - side) >= MIN_MARGIN else round(side) for side in r.trim_box
+    )
     long_side = max(r.width, r.height) / TRIM_PROBE
     cell_x, cell_y = long_side / r.width, long_side / r.height
     left += cell_x if left > 0 else 0.0
@@ -81,9 +102,27 @@ def picture_pixels(r: ImageRecord) -> int:
     return round(max(0.0, right - left) * max(0.0, bottom - top) * r.pixels)
 
 
+def _encoding_key(r: ImageRecord) -> tuple[int, float, float]:
+    """Lossless first, then higher estimated quality, then more bits per pixel."""
+    enc = encoding(r.path, r.size, r.mtime_ns)
+    bpp = 8.0 * r.size / r.pixels if r.pixels > 0 else 0.0
+    if enc is None:
+        return (1, 0.0, -bpp)
+    return (0 if enc.lossless else 1, -(enc.quality or 0.0), -bpp)
+
+
+def _camera_key(r: ImageRecord) -> int:
+    enc = encoding(r.path, r.size, r.mtime_ns)
+    return 0 if enc is not None and enc.camera else 1
+
+
 def _rule_key(rule: str, r: ImageRecord) -> Any:
     if rule == "highest-resolution":
         return -picture_pixels(r)
+    if rule == "best-encoding":
+        return _encoding_key(r)
+    if rule == "camera-metadata":
+        return _camera_key(r)
     if rule == "largest":
         return -r.size
     if rule == "smallest":
@@ -97,18 +136,52 @@ def _rule_key(rule: str, r: ImageRecord) -> Any:
     return natural_key(r.path)
 
 
+def group_key(
+    records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
+) -> Callable[[ImageRecord], tuple[Any, ...]]:
+    """Sort key over the members of one group: the member that sorts first is kept.
+
+    Like :func:`record_key`, except that ``highest-resolution`` is measured robustly:
+
+    * members of the same width and height are one picture at one resolution: they all
+      count the most picture pixels found among them. A lossy re-encode makes uniform
+      margins (a dark sky, a white wall) noisy, so its trimmed box differs from its
+      original's by up to a sixth of a side; that must not decide;
+    * every member within :data:`RESOLUTION_TOLERANCE` of the group's most picture pixels
+      ties with it.
+
+    A framed copy is larger than its original and still ranks by the picture inside its
+    frame (:func:`picture_pixels`), so it does not outrank the original.
+    """
+    checked = parse_keep(rules)
+    by_size: dict[tuple[int, int], int] = {}
+    for r in records:
+        dims = (r.width, r.height)
+        by_size[dims] = max(by_size.get(dims, 0), picture_pixels(r))
+    most = max(by_size.values(), default=0)
+    floor = most * (1 - RESOLUTION_TOLERANCE)
+
+    def resolution(r: ImageRecord) -> int:
+        px = by_size.get((r.width, r.height), picture_pixels(r))
+        return -most if px >= floor else -px
+
+    def key(r: ImageRecord) -> tuple[Any, ...]:
+        return tuple(
+            resolution(r) if rule == "highest-resolution" else _rule_key(rule, r)
+            for rule in checked
+        )
+
+    return key
+
+
 def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], tuple[Any, ...]]:
-    """Sort key over records: the record that sorts first is the one to keep. ``rules`` are
-    checked names (:meth:`neardup.api.ScanOptions`); ``first`` always decides last."""
-    unknown = [r for r in rules if r not in KEEP_RULES]
-    if unknown:
-        raise ValueError(f"unknown keep rules {unknown}")
-    checked = tuple(rules) if rules and rules[-1] == "first" else (*rules, "first")
+    """Sort key over records: the record that sorts first is the one to keep."""
+    checked = parse_keep(rules)
     return lambda r: tuple(_rule_key(rule, r) for rule in checked)
 
 
 def keeper_key(
-    records: Sequence[ImageRecord], rules: Sequence[str]
+    records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
 ) -> Callable[[int], tuple[Any, ...]]:
     """Sort key over row numbers into ``records``."""
     key = record_key(rules)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from rich.table import Table
 
-from neardup.report.text import PathCell, format_bytes
+from neardup.report.text import PathCell, format_bytes, shown
 
 if TYPE_CHECKING:
     from neardup.actions.apply import ApplyReport
@@ -71,7 +70,7 @@ def render_not_removed(report: ApplyReport) -> Table:
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
         if o.status != "done":
-            table.add_row(o.reason, escape(o.path), escape(o.detail))
+            table.add_row(o.reason, shown(o.path), shown(o.detail))
     return table
 
 
@@ -95,13 +94,28 @@ def render_undo(report: UndoReport) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
-        table.add_row(o.status, escape(o.path), escape(o.detail))
+        table.add_row(o.status, shown(o.path), shown(o.detail))
+    for u in report.unreadable:
+        where = f"was going to {u.dest}" if u.dest else f"journal line {u.line}: {u.excerpt}"
+        table.add_row("unreadable", shown(u.path or "?"), shown(where))
     return table
 
 
 def undo_summary(report: UndoReport) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in report.counts().items()) or "nothing to do"
-    return f"undo {report.run_id}: {counts}"
+    if report.unreadable:
+        counts += (
+            f"; {len(report.unreadable)} journal lines unreadable "
+            "(listed above: put those files back by hand)"
+        )
+    passed = ""
+    if report.passed_over:
+        passed = f" (passed over damaged run {', '.join(report.passed_over)}: undo it by id)"
+    return f"undo {report.run_id}{passed}: {counts}"
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def history_rows(runs: Iterable[RunJournal]) -> list[dict[str, object]]:
@@ -114,12 +128,14 @@ def history_rows(runs: Iterable[RunJournal]) -> list[dict[str, object]]:
                 "started": run.header.get("started", ""),
                 "action": run.header.get("action", ""),
                 "target": run.header.get("target"),
-                "planned": int(run.header.get("files", 0)),
+                "planned": _count(run.header.get("files")),
                 "done": len(run.done),
                 "skipped": len(run.skipped),
                 "status": run.status,
                 "undone": run.undo_state,
                 "journal": str(run.path),
+                "torn_line": run.torn or None,
+                "unreadable_lines": [u.line for u in run.unreadable],
             }
         )
     return rows[::-1]
@@ -132,9 +148,11 @@ def render_history(rows: list[dict[str, object]]) -> Table:
             col, no_wrap=True, justify="right" if col in ("planned", "done") else "left"
         )
     for row in rows:
+        if row.get("torn_line"):
+            row = {**row, "status": f"{row['status']} (torn last line)"}
         table.add_row(
             *(
-                escape(str(row[c]))
+                shown(str(row[c]))
                 for c in (
                     "run_id",
                     "started",

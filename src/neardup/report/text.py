@@ -14,6 +14,30 @@ from rich.text import Text
 from neardup.model import ScanResult
 
 
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: bytes of a file name that are not UTF-8 as
+    ``\\xHH``, control and other invisible characters (escape sequences, newlines,
+    bidirectional overrides) as Python escapes; everything else unchanged.
+
+    >>> printable("a\\x1b[2Jb\\nc.jpg"), printable("caf\\udce9.jpg"), printable("été.jpg")
+    ('a\\\\x1b[2Jb\\\\nc.jpg', 'caf\\\\xe9.jpg', 'été.jpg')
+    """
+    if text.isprintable():
+        return text
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
+def shown(text: str) -> str:
+    """:func:`printable` and escaped for rich markup: how file names go into tables."""
+    return escape(printable(text))
+
+
 def format_bytes(n: float) -> str:
     """Human-readable byte count.
 
@@ -42,7 +66,7 @@ class PathCell:
     """
 
     def __init__(self, path: str, style: str = "") -> None:
-        self.path = path
+        self.path = printable(path)
         self.style = style
 
     def _parts(self) -> list[str]:
@@ -106,7 +130,7 @@ def render_skipped(result: ScanResult) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for s in result.skipped:
-        table.add_row(s.reason, escape(s.path), escape(s.detail))
+        table.add_row(s.reason, shown(s.path), shown(s.detail))
     return table
 
 
