@@ -86,7 +86,8 @@ _command(app, "demo", demo.demo_command)
 _command(app, "doctor", doctor.doctor_command)
 
 catalog_app = typer.Typer(
-    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history).",
+    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history, "
+    "forget-decisions).",
     no_args_is_help=True,
 )
 for _name, _func in catalog.COMMANDS.items():
