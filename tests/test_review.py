@@ -22,8 +22,9 @@ import pytest
 from neardup.actions import Action, find_run
 from neardup.api import last_scan
 from neardup.bits import to_array
-from neardup.catalog import save_last_scan
+from neardup.catalog import Catalog, not_duplicate_pairs, save_last_scan
 from neardup.cli import main
+from neardup.errors import NoSavedScanError
 from neardup.model import Group, ImageRecord, ScanOptions, ScanResult
 from neardup.pipeline.decisions import split_not_duplicates
 from neardup.report.text import format_bytes
@@ -506,6 +507,19 @@ def test_apply_refuses_nothing_marked_and_reports_skips(
         assert [o["reason"] for o in out["run"]["not_removed"]] == ["changed"]
         trash = private_trash / "Trash" / "files"
         assert os.path.exists(f["a-copy"]) and not (trash.exists() and any(trash.iterdir()))
+
+
+def test_last_scan_and_decisions_need_no_catalog_file(tmp_path: Path) -> None:
+    """Reading decisions never creates a catalog; without one there is no last scan."""
+    missing = tmp_path / "none.sqlite"
+    assert not_duplicate_pairs(missing) == set()
+    with pytest.raises(NoSavedScanError):
+        last_scan(missing)
+    assert not missing.exists()
+    with Catalog(":memory:") as cat:
+        cat.add_not_duplicates(["/p/a.jpg", "/p/b.jpg"])
+        assert cat.count_decisions() == (0, 1)
+        assert cat.forget_decisions(marks=False) == (0, 1)
 
 
 @pytest.mark.parametrize("action", ["move", "hardlink"])
