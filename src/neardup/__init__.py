@@ -35,6 +35,7 @@ _EXPORTS = {
     "group": "neardup.api",
     "hash_file": "neardup.hashing.core",
     "hash_image": "neardup.hashing.spec",
+    "last_scan": "neardup.api",
     "scan": "neardup.api",
 }
 

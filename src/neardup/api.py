@@ -174,6 +174,30 @@ def scan(
     return result
 
 
+def last_scan(catalog: Catalog | str | os.PathLike[str] | None = None) -> ScanResult:
+    """The last saved scan, with the "not duplicates" decisions made since applied.
+
+    A pair a person marked "not duplicates" in ``neardup review`` after the scan was saved
+    is split apart here, so ``delete``, ``show`` and ``review`` without PATH never propose
+    it (:mod:`neardup.pipeline.decisions`).
+
+    Raises:
+        NoSavedScanError: no scan was saved yet.
+        StateError: it is from an incompatible version or damaged.
+        CatalogError: the catalog cannot be read.
+    """
+    from neardup.catalog import Catalog, default_path, load_last_scan
+    from neardup.pipeline.decisions import without_not_duplicates
+
+    if not isinstance(catalog, Catalog):
+        path = default_path() if catalog is None else catalog
+        if not os.path.exists(path):
+            return load_last_scan(path)  # raises NoSavedScanError
+        with Catalog(path) as cat:
+            return last_scan(cat)
+    return without_not_duplicates(load_last_scan(catalog), catalog.not_duplicate_pairs())
+
+
 def find_similar(
     images: Iterable[str | os.PathLike[str]],
     options: ScanOptions | None = None,
@@ -236,6 +260,7 @@ __all__ = [
     "find_pairs",
     "find_similar",
     "group",
+    "last_scan",
     "parse_invariant",
     "parse_keep",
     "scan",

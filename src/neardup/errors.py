@@ -99,6 +99,10 @@ class ShowExtraMissing(ExtraMissing):
     """The map needs the optional ``show`` extra (openTSNE), which is not installed."""
 
 
+class ReviewExtraMissing(ExtraMissing):
+    """``neardup review`` needs the optional ``review`` extra (Starlette and uvicorn)."""
+
+
 def installed_by_pipx(prefix: str | None = None) -> bool:
     """True when neardup runs from a virtual environment that pipx made.
 

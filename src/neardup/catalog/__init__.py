@@ -8,6 +8,7 @@ the full result of the last one (for ``delete`` and ``show``).
 * :mod:`~neardup.catalog.hashes`: hashes and verification views, incremental lookups;
 * :mod:`~neardup.catalog.scans`: the scan history and the last scan;
 * :mod:`~neardup.catalog.maintenance`: statistics, prune, vacuum, export;
+* :mod:`~neardup.catalog.decisions`: what a person decided in ``neardup review``;
 * :mod:`~neardup.catalog.paths`: where neardup keeps its own files;
 * :mod:`~neardup.catalog.db`: :class:`Catalog`, all of it together, and the last scan.
 
@@ -36,12 +37,22 @@ _EXPORTS = {
     "Catalog": "neardup.catalog.db",
     "CatalogArg": "neardup.catalog.db",
     "load_last_scan": "neardup.catalog.db",
+    "not_duplicate_pairs": "neardup.catalog.db",
+    "MARKS": "neardup.catalog.decisions",
+    "Pair": "neardup.catalog.decisions",
     "save_last_scan": "neardup.catalog.db",
 }
 __getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
-    from neardup.catalog.db import Catalog, CatalogArg, load_last_scan, save_last_scan
+    from neardup.catalog.db import (
+        Catalog,
+        CatalogArg,
+        load_last_scan,
+        not_duplicate_pairs,
+        save_last_scan,
+    )
+    from neardup.catalog.decisions import MARKS, Pair
     from neardup.catalog.hashes import (
         CACHED_FAILURES,
         CacheHits,
@@ -56,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHED_FAILURES",
     "KEEP_DOCUMENTS",
+    "MARKS",
     "MEMORY",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -65,9 +77,11 @@ __all__ = [
     "CatalogStats",
     "CatalogWriter",
     "FileStat",
+    "Pair",
     "default_path",
     "hash_mode",
     "load_last_scan",
+    "not_duplicate_pairs",
     "save_last_scan",
     "storable",
 ]

@@ -1,20 +1,22 @@
-"""The :class:`Catalog`: every table of the catalog together, and the last scan."""
+"""The :class:`Catalog`: every table of the catalog together, the last scan and the review's
+"not duplicates" pairs."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from neardup.catalog.decisions import DecisionTables, Pair
 from neardup.catalog.hashes import HashTables
 from neardup.catalog.maintenance import Maintenance
 from neardup.catalog.scans import ScanTables
-from neardup.catalog.store import default_path
+from neardup.catalog.store import MEMORY, default_path
 from neardup.errors import NoSavedScanError, StateError
 from neardup.model import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from neardup.model import ScanResult
 
 
-class Catalog(HashTables, ScanTables, Maintenance):
+class Catalog(HashTables, ScanTables, Maintenance, DecisionTables):
     """The SQLite hash catalog at ``path`` (default :func:`default_path`; ``":memory:"``).
 
     Use as a context manager or call :meth:`close`. Opening a damaged file moves it aside
@@ -72,3 +74,18 @@ def load_last_scan(catalog: CatalogArg = None) -> ScanResult:
         return ScanResult.from_dict(doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise StateError(f"the last scan is damaged ({exc}); scan again") from None
+
+
+def not_duplicate_pairs(catalog: CatalogArg = None) -> set[Pair]:
+    """Every pair marked "not duplicates" in ``neardup review``; a catalog file that does not
+    exist has none (and is not created).
+
+    ``catalog`` is a :class:`Catalog`, a catalog file, or ``None`` for the default one.
+    """
+    if isinstance(catalog, Catalog):
+        return catalog.not_duplicate_pairs()
+    path = default_path() if catalog is None else catalog
+    if os.fspath(path) != MEMORY and not os.path.exists(path):
+        return set()
+    with Catalog(path) as cat:
+        return cat.not_duplicate_pairs()

@@ -14,7 +14,9 @@ Layout (schema version in the ``schema_migrations`` table; see docs/catalog.md):
   could not be hashed keeps its failure (reason and detail) the same way, so unchanged
   broken files are not retried on every scan;
 * ``scans``: one row per scan (settings and summary); the newest also holds its full
-  result document.
+  result document;
+* ``review_marks`` and ``not_duplicates``: what a person decided in ``neardup review``
+  (:mod:`neardup.catalog.decisions`).
 
 Concurrency and faults: the database runs in WAL mode with a busy timeout, every write
 is a short ``BEGIN IMMEDIATE`` transaction over a batch of files, and a damaged file is
@@ -106,6 +108,28 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
             mtime_ns INTEGER NOT NULL,
             data     BLOB NOT NULL
         );
+        """,
+    ),
+    (
+        "review decisions",
+        # Written by ``neardup review`` (see neardup.catalog.decisions): per-file marks, valid
+        # while the file keeps the size and mtime it had, and pairs a person said are not
+        # duplicates (path_a < path_b), which scan and delete never group again.
+        """
+        CREATE TABLE review_marks (
+            path     TEXT PRIMARY KEY,
+            mark     TEXT NOT NULL CHECK (mark IN ('keeper', 'delete')),
+            size     INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            decided  TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE not_duplicates (
+            path_a  TEXT NOT NULL,
+            path_b  TEXT NOT NULL,
+            decided TEXT NOT NULL,
+            PRIMARY KEY (path_a, path_b),
+            CHECK (path_a < path_b)
+        ) WITHOUT ROWID;
         """,
     ),
 )

@@ -20,7 +20,7 @@ from typing import Any
 import typer
 
 from neardup import __version__
-from neardup.cli import backends, bench, catalog, delete, demo, doctor, find, scan, show
+from neardup.cli import backends, bench, catalog, delete, demo, doctor, find, review, scan, show
 from neardup.cli import eval as evaluate
 from neardup.cli.common import (
     EXIT_INTERRUPTED,
@@ -79,6 +79,7 @@ _command(app, "delete", delete.delete_command)
 _command(app, "undo", delete.undo_command)
 _command(app, "history", delete.history_command)
 _command(app, "show", show.show_command)
+_command(app, "review", review.review_command)
 _command(app, "backends", backends.backends_command)
 _command(app, "bench", bench.bench_command)
 _command(app, "eval", evaluate.eval_command)
@@ -86,7 +87,8 @@ _command(app, "demo", demo.demo_command)
 _command(app, "doctor", doctor.doctor_command)
 
 catalog_app = typer.Typer(
-    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history).",
+    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history, "
+    "forget-decisions).",
     no_args_is_help=True,
 )
 for _name, _func in catalog.COMMANDS.items():

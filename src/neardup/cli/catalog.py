@@ -129,6 +129,32 @@ def export_command(
                 writer.writerow(row)
 
 
+def forget_decisions_command(
+    catalog: CatalogOpt = None,
+    marks: Annotated[
+        bool, typer.Option("--marks/--no-marks", help="Forget the keeper and deletion marks.")
+    ] = True,
+    not_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--not-duplicates/--no-not-duplicates",
+            help="Forget the pairs marked not duplicates (scans group them again).",
+        ),
+    ] = True,
+) -> None:
+    """Forget what 'neardup review' recorded: marks and pairs marked not duplicates.
+
+    No image file is touched.
+    """
+    with _open(catalog) as cat:
+        n_marks, n_pairs = cat.forget_decisions(marks=marks, not_duplicates=not_duplicates)
+    console.print(
+        f"forgot {n_marks:,} mark{'' if n_marks == 1 else 's'} and {n_pairs:,} "
+        f"pair{'' if n_pairs == 1 else 's'} marked not duplicates",
+        markup=False,
+    )
+
+
 def history_command(
     catalog: CatalogOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
@@ -174,5 +200,6 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "prune": prune_command,
     "vacuum": vacuum_command,
     "export": export_command,
+    "forget-decisions": forget_decisions_command,
     "history": history_command,
 }

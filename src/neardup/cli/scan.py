@@ -103,10 +103,11 @@ def scan_or_last(
 ) -> ScanResult:
     """Scan ``paths`` with ``options`` (saving it as the last scan when ``save``), or load
     the last saved scan when no path is given: what ``delete`` and ``show`` act on."""
-    from neardup.catalog import load_last_scan, save_last_scan
+    from neardup.api import last_scan
+    from neardup.catalog import save_last_scan
 
     if not paths:
-        return load_last_scan()
+        return last_scan()
     result = scan_with_progress(paths, options, quiet=quiet)
     if save:
         save_last_scan(result)

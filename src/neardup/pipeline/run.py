@@ -1,5 +1,6 @@
 """One scan, stage by stage: discover → hash (catalog first) → candidate pairs → verify →
-groups. :func:`neardup.scan` checks the options and calls :func:`run_scan`."""
+groups → "not duplicates" decisions. :func:`neardup.scan` checks the options and calls
+:func:`run_scan`."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neardup.bits import to_array
-from neardup.catalog import Catalog, CatalogArg
+from neardup.bits import HashArray, to_array
+from neardup.catalog import Catalog, CatalogArg, not_duplicate_pairs
 from neardup.hashing.alternates import FeatureOptions, Features
 from neardup.hashing.views import Views
 from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
 from neardup.pipeline.batch import analyse_files
 from neardup.pipeline.cached import Hasher, hash_paths, open_catalog
+from neardup.pipeline.decisions import split_not_duplicates
 from neardup.pipeline.discover import discover
 from neardup.pipeline.matching import match_groups, owner_pairs, stacked_hashes
 from neardup.pipeline.verify import views_for
@@ -92,7 +94,11 @@ def run_scan(
                 features.append(feats or Features())
             else:
                 out.skipped.append(outcome)
-        out.groups = _groups(out.records, features, options, cat, client, progress is not None)
+        hashes = to_array([r.hash for r in out.records], options.spec.words)
+        groups = _groups(out.records, hashes, features, options, cat, client, progress is not None)
+        # Pairs a person marked "not duplicates" in ``neardup review`` are never grouped.
+        rejected = not_duplicate_pairs(cat if cat is not None else catalog)
+        out.groups = split_not_duplicates(groups, out.records, hashes, rejected, options.keep)
     return out
 
 
@@ -130,6 +136,7 @@ def _analyse_all(
 
 def _groups(
     records: list[ImageRecord],
+    hashes: HashArray,
     features: list[Features],
     options: ScanOptions,
     cat: Catalog | None,
@@ -137,7 +144,6 @@ def _groups(
     show_progress: bool,
 ) -> list[Group]:
     """Candidate pairs (local index or the cluster's join), verified, grouped."""
-    hashes = to_array([r.hash for r in records], options.spec.words)
     candidates = None
     if client is not None:  # the pair search runs on the cluster too
         from neardup.pipeline.dask.join import distributed_pairs
