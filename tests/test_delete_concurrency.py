@@ -21,7 +21,7 @@ from neardup.actions.journal import JournalWriter
 from neardup.actions.lock import exclusive
 from neardup.actions.plan import Plan, PlanGroup, PlanItem
 from neardup.api import scan
-from neardup.catalog.scans import save_last_scan
+from neardup.catalog import save_last_scan
 from neardup.errors import RunInProgress
 from neardup.model import HashSpec, ImageRecord, ScanResult
 from tests.imaging import photo_like
