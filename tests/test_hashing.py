@@ -21,6 +21,7 @@ from neardup.hashing import (
     to_array,
 )
 from neardup.model import ImageRecord, Skipped
+from tests.conftest import photo
 
 IMAGEHASH = {
     "phash": imagehash.phash,
@@ -32,8 +33,8 @@ IMAGEHASH = {
 
 @pytest.fixture(scope="module")
 def live_phash(photo_paths: list[Path]) -> dict[Path, int]:
-    """``imagehash.phash`` of every corpus photo, computed now with the installed libraries."""
-    assert len(photo_paths) == 150
+    """``imagehash.phash`` of every test photo, computed now with the installed libraries."""
+    assert len(photo_paths) >= 30
     out = {}
     for path in photo_paths:
         with Image.open(path) as im:
@@ -106,7 +107,7 @@ def test_large_jpeg_is_decoded_reduced_but_sized_in_full(
     photo_paths: list[Path], tmp_path: Path
 ) -> None:
     big = tmp_path / "big.jpg"
-    with Image.open(photo_paths[3]) as im:
+    with Image.open(photo(3)) as im:
         im.convert("RGB").resize((4000, 3000)).save(big, quality=90)
     fast, compat = hash_file(big), hash_file(big, compat=True)
     assert isinstance(fast, ImageRecord) and isinstance(compat, ImageRecord)
@@ -118,14 +119,14 @@ def test_large_jpeg_is_decoded_reduced_but_sized_in_full(
 
 def test_max_pixels_refuses_before_decoding(photo_paths: list[Path]) -> None:
     for compat in (False, True):
-        skipped = hash_file(photo_paths[0], max_pixels=1000, compat=compat)
+        skipped = hash_file(photo(0), max_pixels=1000, compat=compat)
         assert isinstance(skipped, Skipped) and skipped.reason == "too-large"
         assert "pixel limit (1,000 pixels)" in skipped.detail
 
 
 def test_max_pixels_must_be_positive(photo_paths: list[Path]) -> None:
     with pytest.raises(UsageError, match="max_pixels"):
-        hash_file(photo_paths[0], max_pixels=0)
+        hash_file(photo(0), max_pixels=0)
 
 
 def test_max_pixels_above_pillows_own_limit_is_honoured(tmp_path: Path) -> None:
@@ -147,7 +148,7 @@ def test_max_pixels_above_pillows_own_limit_is_honoured(tmp_path: Path) -> None:
 
 
 def test_hash_record_fields(photo_paths: list[Path]) -> None:
-    path = photo_paths[0]
+    path = photo(0)
     rec = hash_file(path)
     assert isinstance(rec, ImageRecord)
     with Image.open(path) as im:
@@ -157,9 +158,9 @@ def test_hash_record_fields(photo_paths: list[Path]) -> None:
 
 
 def test_resized_copy_is_near(photo_paths: list[Path], tmp_path: Path) -> None:
-    with Image.open(photo_paths[5]) as im:
+    with Image.open(photo(5)) as im:
         im.convert("RGB").resize((im.width // 2, im.height // 2)).save(tmp_path / "small.jpg")
-    a, b = hash_file(photo_paths[5]), hash_file(tmp_path / "small.jpg")
+    a, b = hash_file(photo(5)), hash_file(tmp_path / "small.jpg")
     assert isinstance(a, ImageRecord) and isinstance(b, ImageRecord)
     assert hamming(a.hash, b.hash) <= 6
 

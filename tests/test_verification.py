@@ -19,11 +19,12 @@ from neardup.features import (
     views_of,
 )
 from neardup.state import load_last_scan
+from tests.conftest import photo as corpus_photo
 
 
 @pytest.fixture(scope="module")
 def photo(photo_paths: list[Path]) -> Image.Image:
-    with Image.open(photo_paths[5]) as im:
+    with Image.open(corpus_photo(5)) as im:
         return im.convert("RGB").reduce(4)
 
 
@@ -32,14 +33,14 @@ def edits_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
     """Two photos, each with a framed and a brightened copy, and an unrelated photo."""
     folder = tmp_path / "edits"
     folder.mkdir()
-    for src in (photo_paths[5], photo_paths[33]):
+    for src in (corpus_photo(5), corpus_photo(33)):
         shutil.copy(src, folder / src.name)
         with Image.open(src) as im:
             img = im.convert("RGB")
         border = max(4, min(img.size) // 20)
         ImageOps.expand(img, border=border, fill=(0, 0, 0)).save(folder / f"{src.stem}.framed.jpg")
         ImageEnhance.Brightness(img).enhance(1.2).save(folder / f"{src.stem}.bright.jpg")
-    shutil.copy(photo_paths[90], folder / photo_paths[90].name)
+    shutil.copy(corpus_photo(90), folder / corpus_photo(90).name)
     return folder
 
 
@@ -81,7 +82,7 @@ def sky(tmp_path: Path, photo_paths: list[Path]) -> Path:
     """Same-composition stress images: a small object on a dark starry sky."""
     folder = tmp_path / "sky"
     folder.mkdir()
-    objects = [Image.open(p).convert("RGB") for p in photo_paths[100:108]]
+    objects = [Image.open(corpus_photo(n)).convert("RGB") for n in range(100, 108)]
     for n in range(8):
         stress.generate("night", n, objects).save(folder / f"night{n}.png")
     return folder
@@ -95,7 +96,7 @@ def test_default_scan_groups_edits_but_not_lookalikes(
     expected = sorted(
         (
             {p.name, f"{p.stem}.framed.jpg", f"{p.stem}.bright.jpg"}
-            for p in (photo_paths[5], photo_paths[33])
+            for p in (corpus_photo(5), corpus_photo(33))
         ),
         key=sorted,
     )
@@ -150,10 +151,10 @@ def test_hashes_stored_without_trimming_are_computed_again(
     assert opened == [] and plain_again.from_catalog == len(plain.records)
 
 
-def test_trimmed_hash_in_json_and_last_scan(run_cli, edits_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_trimmed_hash_in_json_and_last_scan(cli, edits_folder: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    proc = run_cli("scan", str(edits_folder), "--format", "json", "--quiet")
+    proc = cli("scan", str(edits_folder), "--format", "json", "--quiet")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     members = [m for g in doc["groups"] for m in g["members"]]
@@ -184,7 +185,7 @@ def test_crop_option_finds_crops_and_small_rotations(
 
     folder = tmp_path / "geo"
     folder.mkdir()
-    for src in (photo_paths[12], photo_paths[110]):
+    for src in (corpus_photo(12), corpus_photo(110)):
         with Image.open(src) as im:
             img = im.convert("RGB").reduce(2)
         img.save(folder / f"{src.stem}.jpg", quality=92)
@@ -194,7 +195,7 @@ def test_crop_option_finds_crops_and_small_rotations(
     expected = sorted(
         (
             {f"{p.stem}.jpg", f"{p.stem}.crop5.jpg", f"{p.stem}.rot5.jpg"}
-            for p in (photo_paths[12], photo_paths[110])
+            for p in (corpus_photo(12), corpus_photo(110))
         ),
         key=sorted,
     )
@@ -251,14 +252,13 @@ def test_find_matches_framed_copies_and_rejects_lookalikes(
     from neardup.find import find_similar
 
     catalog = tmp_path / "cat.sqlite"
-    query = edits_folder / photo_paths[5].name
+    query = edits_folder / corpus_photo(5).name
     (hit,) = find_similar([query], within=[edits_folder, sky], catalog=catalog)
     names = {Path(m.record.path).name for m in hit.matches}
-    assert names == {f"{photo_paths[5].stem}.framed.jpg", f"{photo_paths[5].stem}.bright.jpg"}
+    stem = corpus_photo(5).stem
+    assert names == {f"{stem}.framed.jpg", f"{stem}.bright.jpg"}
     (plain,) = find_similar([query], within=[edits_folder], catalog=catalog, trim=False)
-    assert f"{photo_paths[5].stem}.framed.jpg" not in {
-        Path(m.record.path).name for m in plain.matches
-    }
+    assert f"{stem}.framed.jpg" not in {Path(m.record.path).name for m in plain.matches}
     night = sky / "night0.png"
     (lookalikes,) = find_similar([night], within=[sky], catalog=catalog, verify=False)
     assert lookalikes.matches  # the dark skies are within the threshold...

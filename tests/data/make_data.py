@@ -34,8 +34,8 @@ JPEG_QUALITY = 85
 #: No two photos may be closer than this (pHash bits); the corpus itself keeps >= 16.
 MIN_DISTANCE = 11
 
-#: Corpus photo numbers (the ``NNN_`` prefix of their names). The tests name 0, 2, 3, 5, 7,
-#: 12, 17, 33, 40, 42, 90, 99, 100-107 and 110; 0-9 make the small deletion library; the
+#: Corpus photo numbers (the ``NNN_`` prefix of their names). The tests name 0, 2, 3, 5,
+#: 12, 17, 33, 40, 42, 60, 90, 99, 100-107 and 110; 0-9 make the small deletion library; the
 #: others add a palette PNG (22), portraits, tiny and wide images and more sources.
 PHOTOS = (
     *range(11),
@@ -49,6 +49,7 @@ PHOTOS = (
     40,
     42,
     58,
+    60,
     63,
     90,
     94,
