@@ -32,7 +32,7 @@ from tests.conftest import photo as corpus_photo
 
 
 @pytest.fixture(scope="module")
-def photo(photo_paths: list[Path]) -> Image.Image:
+def photo() -> Image.Image:
     with Image.open(corpus_photo(5)) as im:
         return im.convert("RGB").reduce(2)
 
@@ -98,7 +98,7 @@ def test_centre_hashes_and_extract(photo: Image.Image) -> None:
     assert got.features.views is not None and got.features.views.content.shape == (32, 32)
 
 
-def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]) -> None:
+def test_verify_separates_lookalikes(photo: Image.Image) -> None:
     same = verify_thumbnail(transforms.apply(photo, "jpeg30", 1))
     with Image.open(corpus_photo(40)) as im:
         other = verify_thumbnail(im.convert("RGB"))
@@ -127,7 +127,7 @@ def test_centre_grouping_does_not_chain() -> None:
 
 
 @pytest.fixture
-def geometric_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def geometric_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "geo"
     folder.mkdir()
     src = corpus_photo(5)
@@ -144,7 +144,7 @@ def _group_names(result: neardup.ScanResult) -> list[set[str]]:
     return [{Path(result.records[m].path).name for m in g.members} for g in result.groups]
 
 
-def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]) -> None:
+def test_scan_invariant_and_trim(geometric_folder: Path) -> None:
     stem = corpus_photo(5).stem
     plain = neardup.scan([geometric_folder], trim=False)
     assert all(f"{stem}.hflip.jpg" not in g for g in _group_names(plain))

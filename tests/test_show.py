@@ -519,7 +519,6 @@ def test_embedded_thumbnails_make_one_file(small_folder: Path, tmp_path: Path) -
 def test_the_page_command_deletes_exactly_that_group(
     cli: Any,
     small_folder: Path,
-    photo_paths: list[Path],
     tmp_path: Path,
     neardup_home: Path,
 ) -> None:

@@ -23,13 +23,13 @@ from tests.conftest import photo as corpus_photo
 
 
 @pytest.fixture(scope="module")
-def photo(photo_paths: list[Path]) -> Image.Image:
+def photo() -> Image.Image:
     with Image.open(corpus_photo(5)) as im:
         return im.convert("RGB").reduce(4)
 
 
 @pytest.fixture
-def edits_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def edits_folder(tmp_path: Path) -> Path:
     """Two photos, each with a framed and a brightened copy, and an unrelated photo."""
     folder = tmp_path / "edits"
     folder.mkdir()
@@ -78,7 +78,7 @@ def test_a_copy_trimmed_differently_is_still_confirmed(photo: Image.Image) -> No
 
 
 @pytest.fixture
-def sky(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def sky(tmp_path: Path) -> Path:
     """Same-composition stress images: a small object on a dark starry sky."""
     folder = tmp_path / "sky"
     folder.mkdir()
@@ -88,9 +88,7 @@ def sky(tmp_path: Path, photo_paths: list[Path]) -> Path:
     return folder
 
 
-def test_default_scan_groups_edits_but_not_lookalikes(
-    sky: Path, edits_folder: Path, photo_paths: list[Path]
-) -> None:
+def test_default_scan_groups_edits_but_not_lookalikes(sky: Path, edits_folder: Path) -> None:
     result = neardup.scan([edits_folder, sky], use_cache=False)
     assert result.settings.trim and result.settings.verify
     expected = sorted(
@@ -178,9 +176,7 @@ def test_views_stored_in_another_format_are_computed_again(
     assert sizes == {len(views_of(Image.new("L", (64, 64))).to_bytes())}
 
 
-def test_crop_option_finds_crops_and_small_rotations(
-    tmp_path: Path, photo_paths: list[Path]
-) -> None:
+def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
     from neardup import transforms
 
     folder = tmp_path / "geo"
@@ -247,7 +243,7 @@ def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None
 
 
 def test_find_matches_framed_copies_and_rejects_lookalikes(
-    tmp_path: Path, sky: Path, edits_folder: Path, photo_paths: list[Path]
+    tmp_path: Path, sky: Path, edits_folder: Path
 ) -> None:
     from neardup.find import find_similar
 
