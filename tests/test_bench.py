@@ -16,6 +16,7 @@ from neardup.errors import UsageError
 from tests.imaging import make_variant
 
 
+@pytest.mark.slow  # every installed backend, each in a fresh subprocess
 def test_every_backend_on_2k_json(cli: Any) -> None:
     proc = cli("bench", "--sizes", "2k", "--format", "json")
     assert proc.returncode == 0, proc.stderr
