@@ -305,7 +305,7 @@ def test_two_processes_scanning_at_once(noise_library: Path, tmp_path: Path) -> 
     env = dict(os.environ)
     folders = [str(noise_library / "part00"), str(noise_library / "part01")]
     cmd = [sys.executable, "-m", "neardup", "scan", *folders, "--catalog", str(catalog)]
-    cmd += ["-q", "-f", "json", "--no-save"]
+    cmd += ["-q", "-f", "json", "--no-save", "--jobs", "1"]  # the processes race, not workers
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(2)
