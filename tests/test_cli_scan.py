@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,29 @@ def test_bad_input_is_one_line_error(
     assert needle in res.stderr
     assert "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) <= 2  # the error, and at most a hint
+
+
+def test_console_script_is_installed_and_runs() -> None:
+    """The ``neardup`` command itself (pip's console script), in a real process."""
+    from importlib.metadata import entry_points
+
+    from neardup import __version__
+
+    assert [ep.value for ep in entry_points(group="console_scripts", name="neardup")] == [
+        "neardup.cli:main"
+    ]
+    bindir = Path(sys.executable).parent
+    script = shutil.which("neardup", path=str(bindir))
+    assert script, f"no neardup console script in {bindir}: pip install -e '.[test]'"
+    res = subprocess.run(
+        [script, "--version"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == f"neardup {__version__}"
+    missing = subprocess.run(
+        [script, "scan", "/no/such/folder"], capture_output=True, text=True, timeout=120
+    )
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
 
 
 def test_version_and_help(run_cli: Any, cli: Any) -> None:
