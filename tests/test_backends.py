@@ -57,8 +57,9 @@ def test_backends_json_lists_every_builtin(cli: Any) -> None:
     assert by_name["pykdtree"]["requires"] == ["pykdtree.kdtree"]
 
 
-def test_backends_table(cli: Any) -> None:
-    res = cli("backends", env={"COLUMNS": "200"})
+def test_backends_table(run_cli: Any) -> None:
+    # a real process: the console reads its width from COLUMNS when it is created
+    res = run_cli("backends", env={"COLUMNS": "200"})
     assert res.returncode == 0, res.stderr
     for name in BUILTIN:
         assert name in res.stdout

@@ -36,7 +36,7 @@ def test_scan_cache_options(cli: Any, tmp_path: Path) -> None:
 
 
 def test_find_returns_planted_near_duplicates(
-    cli: Any, planted_folder: Path, tmp_path: Path
+    cli: Any, run_cli: Any, planted_folder: Path, tmp_path: Path
 ) -> None:
     query = make_variant(photo(42), tmp_path, "resize50")  # not in the catalog
     res = cli("find", str(query), "--in", str(planted_folder), "-f", "json")
@@ -63,7 +63,8 @@ def test_find_returns_planted_near_duplicates(
 
     # the catalog now holds the folder: find without --in, as a table, and a miss (exit 1)
     noise = write_noise_images(tmp_path / "noise", 1, seed=99)[0]
-    res = cli("find", str(query), str(noise), env={"COLUMNS": "300"})
+    # a real process: the console reads its width from COLUMNS when it is created
+    res = run_cli("find", str(query), str(noise), env={"COLUMNS": "300"})
     assert res.returncode == 1, res.stderr
     assert f"{stem}.jpeg30.jpg" in res.stdout and "no match" in res.stdout
     # a query inside the catalog does not match itself, only its copies (here at distance 0)

@@ -30,8 +30,9 @@ def _normalise(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines()]
 
 
-def test_demo_prints_the_exact_group_count(cli, neardup_home: Path) -> None:
-    proc = cli("demo", env={"NO_COLOR": "1", "COLUMNS": "100"})
+def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
+    # a real process: the console reads its width from COLUMNS when it is created
+    proc = run_cli("demo", env={"NO_COLOR": "1", "COLUMNS": "100"})
     assert proc.returncode == 0, proc.stderr
     assert (
         f"Found {EXPECTED_GROUPS} groups of near-duplicates "
