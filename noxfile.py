@@ -45,6 +45,8 @@ def docs(session: nox.Session) -> None:
         "python",
         "-m",
         "pytest",
+        "-m",
+        "slow or not slow",  # the runnable examples are marked slow
         "tests/test_cli_reference.py",
         "tests/test_docs.py",
         "tests/test_docs_examples.py",

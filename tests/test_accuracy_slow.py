@@ -1,6 +1,9 @@
-"""The full evaluation on the 150 shared photos, asserting the documented accuracy (slow)."""
+"""The full evaluation on the 150 photos of the full corpus, asserting the documented accuracy
+(slow; needs ``NEARDUP_CORPUS``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -13,14 +16,13 @@ from neardup.tools.evaluation import (
     evaluate,
 )
 from neardup.tools.transforms import PHOTOMETRIC
-from tests.conftest import PHOTOS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def evaluation() -> Evaluation:
-    return evaluate(PHOTOS, EvalConfig(algorithms=("phash",), sizes=(8,)))
+def evaluation(full_corpus: Path) -> Evaluation:
+    return evaluate(full_corpus / "photos", EvalConfig(algorithms=("phash",), sizes=(8,)))
 
 
 def _at(ev: Evaluation, name: str, threshold: int):  # type: ignore[no-untyped-def]

@@ -32,8 +32,8 @@ def run_without(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_backends_json_lists_every_builtin(run_cli: Any) -> None:
-    res = run_cli("backends", "--format", "json")
+def test_backends_json_lists_every_builtin(cli: Any) -> None:
+    res = cli("backends", "--format", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     by_name = {b["name"]: b for b in doc["backends"]}
@@ -58,6 +58,7 @@ def test_backends_json_lists_every_builtin(run_cli: Any) -> None:
 
 
 def test_backends_table(run_cli: Any) -> None:
+    # a real process: the console reads its width from COLUMNS when it is created
     res = run_cli("backends", env={"COLUMNS": "200"})
     assert res.returncode == 0, res.stderr
     for name in BUILTIN:
@@ -118,15 +119,15 @@ def test_options_are_validated(name: str, opts: dict[str, str], message: str) ->
     assert message in str(err.value)
 
 
-def test_index_opt_reaches_the_backend(run_cli: Any, planted_folder: Any) -> None:
+def test_index_opt_reaches_the_backend(cli: Any, planted_folder: Any) -> None:
     folder = str(planted_folder / "copies")
-    res = run_cli("scan", folder, "--index", "lsh", "--index-opt", "bands=1", "--no-save")
+    res = cli("scan", folder, "--index", "lsh", "--index-opt", "bands=1", "--no-save")
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
         "neardup: error: index 'lsh' option 'bands' must be 0 (automatic) or between 2 and "
         "num_perm (256), got 1"
     ]
-    res = run_cli("scan", folder, "--index", "pykdtree", "--index-opt", "k=2", "--format", "json")
+    res = cli("scan", folder, "--index", "pykdtree", "--index-opt", "k=2", "--format", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["settings"]["index"] == "pykdtree"

@@ -55,9 +55,11 @@ def test_lsh_finds_the_planted_groups(planted_scan: ScanResult) -> None:
 
 @pytest.mark.slow
 def test_every_backend_on_all_photos_with_variants(
-    photo_paths: list[Path], tmp_path_factory: pytest.TempPathFactory
+    full_corpus: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """All 150 photos, each with four near-duplicate variants: 750 images."""
+    """All 150 photos of the full corpus, each with four near-duplicate variants: 750 images."""
+    photo_paths = sorted(p for p in (full_corpus / "photos").iterdir() if p.is_file())
+    assert len(photo_paths) == 150
     folder = tmp_path_factory.mktemp("variants")
     paths = list(photo_paths)
     for src in photo_paths:

@@ -16,8 +16,9 @@ from neardup.tools.bench import BenchResult, Dataset, parse_size, run_benchmark,
 from tests.imaging import make_variant
 
 
-def test_every_backend_on_2k_json(run_cli: Any) -> None:
-    proc = run_cli("bench", "--sizes", "2k", "--format", "json")
+@pytest.mark.slow  # every installed backend, each in a fresh subprocess
+def test_every_backend_on_2k_json(cli: Any) -> None:
+    proc = cli("bench", "--sizes", "2k", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["radius"] == 10 and doc["bits"] == 64
@@ -39,8 +40,8 @@ def test_every_backend_on_2k_json(run_cli: Any) -> None:
     assert "chunks" in rows["mih"]["detail"]
 
 
-def test_timeout_is_reported_not_hidden(run_cli: Any) -> None:
-    proc = run_cli(
+def test_timeout_is_reported_not_hidden(cli: Any) -> None:
+    proc = cli(
         "bench", "--sizes", "30k,60k", "--backends", "bktree,mih", "--timeout", "1",
         "--format", "json",
     )  # fmt: skip
@@ -53,10 +54,10 @@ def test_timeout_is_reported_not_hidden(run_cli: Any) -> None:
     assert bk[0]["total_s"] is None
 
 
-def test_table_and_plot(run_cli: Any, tmp_path: Path) -> None:
+def test_table_and_plot(cli: Any, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "bench.png"
-    proc = run_cli(
+    proc = cli(
         "bench", "--sizes", "1k,2k", "--backends", "mih", "--plot", str(png),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -64,13 +65,13 @@ def test_table_and_plot(run_cli: Any, tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_folder_of_real_images(run_cli: Any, tmp_path: Path, photo_paths: list[Path]) -> None:
+def test_folder_of_real_images(cli: Any, tmp_path: Path, photo_paths: list[Path]) -> None:
     folder = tmp_path / "pics"
     folder.mkdir()
     for src in photo_paths[:12]:
         shutil.copy(src, folder)
     make_variant(photo_paths[0], folder, "resize50")
-    proc = run_cli("bench", "--folder", str(folder), "--backends", "mih,brute", "--format", "json")
+    proc = cli("bench", "--folder", str(folder), "--backends", "mih,brute", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["results"]
     assert {r["size"] for r in rows} == {13}
@@ -86,8 +87,8 @@ def test_folder_of_real_images(run_cli: Any, tmp_path: Path, photo_paths: list[P
         ["--folder", "does/not/exist"],
     ],
 )
-def test_bad_arguments_are_one_line_errors(run_cli: Any, args: list[str]) -> None:
-    proc = run_cli("bench", "--sizes", "1k", *args)
+def test_bad_arguments_are_one_line_errors(cli: Any, args: list[str]) -> None:
+    proc = cli("bench", "--sizes", "1k", *args)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "error" in proc.stderr.lower()
@@ -132,11 +133,11 @@ def test_parse_size_rejects_nonsense() -> None:
         parse_size("-5")
 
 
-def test_bench_documented_with_every_option(run_cli: Any) -> None:
+def test_bench_documented_with_every_option(cli: Any) -> None:
     from tests.conftest import ROOT
 
     doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
-    help_text = run_cli("bench", "--help").stdout
+    help_text = cli("bench", "--help").stdout
     for option in ("--sizes", "--radius", "--bits", "--backends", "--timeout", "--format",
                    "--plot", "--folder"):  # fmt: skip
         assert option in doc, option

@@ -23,7 +23,9 @@ from neardup.hashing.core import hash_file
 from neardup.model import HashSpec, ImageRecord
 from tests.imaging import write_noise_images
 
-N_LIBRARY = 1000
+#: Small distinct PNGs in the noise library, 250 per sub-folder: part00 and part01.
+N_LIBRARY = 400
+LAST = f"part01/img{N_LIBRARY - 1:05d}.png"
 
 
 def scan(paths: Any, **kwargs: Any) -> neardup.ScanResult:
@@ -33,7 +35,7 @@ def scan(paths: Any, **kwargs: Any) -> neardup.ScanResult:
 
 @pytest.fixture(scope="session")
 def noise_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A read-only template: 1,000 small distinct PNGs in four sub-folders."""
+    """A read-only template: ``N_LIBRARY`` small distinct PNGs in two sub-folders."""
     root = tmp_path_factory.mktemp("noise") / "library"
     write_noise_images(root, N_LIBRARY)
     return root
@@ -90,7 +92,7 @@ def test_touching_one_file_rehashes_exactly_it(library_copy: Path, opened: list[
     assert result.from_catalog == N_LIBRARY - 1
 
     # new content, same name: exactly that file is decoded and its new hash is used
-    changed = library_copy / "part03" / "img00999.png"
+    changed = library_copy / LAST
     old = next(r for r in result.records if r.path == str(changed))
     write_noise_images(library_copy / "fresh", 1, seed=12345)[0].replace(changed)
     opened.clear()
@@ -197,6 +199,9 @@ def test_explicit_catalog_object_and_file(small_folder: Path, tmp_path: Path) ->
     assert not default_path().exists()
 
 
+INTERRUPT_AT = N_LIBRARY * 3 // 5
+
+
 def test_interrupted_scan_keeps_what_was_hashed(
     library_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,16 +209,16 @@ def test_interrupted_scan_keeps_what_was_hashed(
 
     def interrupted(paths: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         for k, outcome in enumerate(real(paths, *args, **kwargs)):
-            if k == 600:
+            if k == INTERRUPT_AT:
                 raise KeyboardInterrupt
             yield outcome
 
     monkeypatch.setattr(neardup.pipeline.cached, "hash_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
         scan([library_copy])
-    assert len(catalog_rows(default_path())) == 600
+    assert len(catalog_rows(default_path())) == INTERRUPT_AT
     monkeypatch.setattr(neardup.pipeline.cached, "hash_files", real)
-    assert scan([library_copy]).from_catalog == 600
+    assert scan([library_copy]).from_catalog == INTERRUPT_AT
 
 
 def test_outcomes_out_of_order_are_matched_by_path(
@@ -256,7 +261,8 @@ def _random_pages(p: Path) -> None:
 )
 def test_corrupt_catalog_is_moved_aside_and_rebuilt(small_folder: Path, damage: Any) -> None:
     for k in range(3):  # enough rows for several pages
-        write_noise_images(small_folder / f"more{k}", 100, seed=100 + k)
+        write_noise_images(small_folder / f"more{k}", 40, seed=100 + k)
+    total = 20 + 3 * 40
     scan([small_folder])
     path = default_path()
     assert path.stat().st_size > 3 * 4096
@@ -267,11 +273,11 @@ def test_corrupt_catalog_is_moved_aside_and_rebuilt(small_folder: Path, damage: 
         result = scan([small_folder])
     (message,) = [str(m.message) for m in w if m.category is CatalogRecoveredWarning]
     assert "\n" not in message and len(message) < 250 + len(str(path))
-    assert len(result.records) == 320 and result.from_catalog == 0
+    assert len(result.records) == total and result.from_catalog == 0
     aside = list(path.parent.glob("catalog.sqlite.corrupt-*"))
     assert len(aside) == 1
-    assert integrity(path) == "ok" and len(catalog_rows(path)) == 320
-    assert scan([small_folder]).from_catalog == 320
+    assert integrity(path) == "ok" and len(catalog_rows(path)) == total
+    assert scan([small_folder]).from_catalog == total
 
 
 def test_newer_schema_is_refused_not_rebuilt(tmp_path: Path) -> None:
@@ -302,7 +308,7 @@ def test_two_processes_scanning_at_once(noise_library: Path, tmp_path: Path) -> 
     env = dict(os.environ)
     folders = [str(noise_library / "part00"), str(noise_library / "part01")]
     cmd = [sys.executable, "-m", "neardup", "scan", *folders, "--catalog", str(catalog)]
-    cmd += ["-q", "-f", "json", "--no-save"]
+    cmd += ["-q", "-f", "json", "--no-save", "--jobs", "1"]  # the processes race, not workers
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(2)
@@ -313,9 +319,9 @@ def test_two_processes_scanning_at_once(noise_library: Path, tmp_path: Path) -> 
         assert "Traceback" not in err
     assert integrity(catalog) == "ok"
     rows = catalog_rows(catalog)
-    assert len(rows) == 500 and all(v[3] is not None for v in rows.values())
+    assert len(rows) == N_LIBRARY and all(v[3] is not None for v in rows.values())
     with Catalog(catalog) as cat:
-        assert scan(folders, catalog=cat).from_catalog == 500
+        assert scan(folders, catalog=cat).from_catalog == N_LIBRARY
 
 
 def test_last_scan_roundtrip_and_history(small_folder: Path) -> None:
@@ -363,7 +369,7 @@ def test_writes_are_batched_in_transactions(noise_library: Path, tmp_path: Path)
         scan([noise_library / "part00", noise_library / "part01"], catalog=cat)
     commits = sum(1 for s in statements if s.strip().upper() == "COMMIT")
     inserts = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO FILES"))
-    assert inserts == 500  # every file written ...
+    assert inserts == N_LIBRARY  # every file written ...
     assert 2 <= commits <= 50  # ... in a few transactions, not one per file
 
 

@@ -1,4 +1,4 @@
-"""``scan --catalog/--no-cache/--rehash``, ``find`` and ``catalog ...`` through the real CLI."""
+"""``scan --catalog/--no-cache/--rehash``, ``find`` and ``catalog ...`` through the CLI."""
 
 from __future__ import annotations
 
@@ -6,39 +6,18 @@ import csv
 import io
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from neardup.bits import hamming
-from neardup.cli import main
 from neardup.hashing.core import hash_file
 from neardup.model import ImageRecord
+from tests.conftest import photo
 from tests.imaging import make_variant, write_noise_images
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    """Run the CLI in this process (same entry point as the console script, faster)."""
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, out, err)
-
-    return run
-
-
-def scan_json(run_cli: Any, *args: str) -> dict[str, Any]:
-    res = run_cli("scan", *args, "-f", "json", "-q")
+def scan_json(cli: Any, *args: str) -> dict[str, Any]:
+    res = cli("scan", *args, "-f", "json", "-q")
     assert res.returncode == 0, res.stderr
     doc: dict[str, Any] = json.loads(res.stdout)
     return doc
@@ -58,9 +37,9 @@ def test_scan_cache_options(cli: Any, tmp_path: Path) -> None:
 
 
 def test_find_returns_planted_near_duplicates(
-    run_cli: Any, cli: Any, planted_folder: Path, photo_paths: list[Path], tmp_path: Path
+    cli: Any, run_cli: Any, planted_folder: Path, tmp_path: Path
 ) -> None:
-    query = make_variant(photo_paths[42], tmp_path, "resize50")  # not in the catalog
+    query = make_variant(photo(42), tmp_path, "resize50")  # not in the catalog
     res = cli("find", str(query), "--in", str(planted_folder), "-f", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
@@ -68,9 +47,9 @@ def test_find_returns_planted_near_duplicates(
     q = hash_file(query)
     assert isinstance(q, ImageRecord)
     assert answer["query"] == str(query) and answer["hash"] == f"{q.hash:016x}"
-    stem = photo_paths[42].stem
+    stem = photo(42).stem
     expected = {
-        str(planted_folder / "photos" / photo_paths[42].name),
+        str(planted_folder / "photos" / photo(42).name),
         str(planted_folder / "copies" / f"{stem}.jpeg30.jpg"),
         str(planted_folder / "copies" / f"{stem}.png.png"),
     }
@@ -85,11 +64,12 @@ def test_find_returns_planted_near_duplicates(
 
     # the catalog now holds the folder: find without --in, as a table, and a miss (exit 1)
     noise = write_noise_images(tmp_path / "noise", 1, seed=99)[0]
+    # a real process: the console reads its width from COLUMNS when it is created
     res = run_cli("find", str(query), str(noise), env={"COLUMNS": "300"})
     assert res.returncode == 1, res.stderr
     assert f"{stem}.jpeg30.jpg" in res.stdout and "no match" in res.stdout
     # a query inside the catalog does not match itself, only its copies (here at distance 0)
-    inside = planted_folder / "photos" / photo_paths[42].name
+    inside = planted_folder / "photos" / photo(42).name
     res = cli("find", str(inside), "-f", "json", "-t", "0")
     assert res.returncode == 0, res.stderr
     matches = json.loads(res.stdout)["results"][0]["matches"]
@@ -139,12 +119,12 @@ def test_catalog_commands(cli: Any, tmp_path: Path) -> None:
     assert [s["summary"]["images_from_catalog"] for s in scans] == [19, 0]
 
 
-def test_damaged_catalog_is_a_warning_not_an_error(run_cli: Any, tmp_path: Path) -> None:
+def test_damaged_catalog_is_a_warning_not_an_error(cli: Any, tmp_path: Path) -> None:
     folder = tmp_path / "imgs"
     write_noise_images(folder, 5)
     cat = tmp_path / "cat.sqlite"
     cat.write_bytes(b"this is not a database" * 500)
-    res = run_cli("scan", str(folder), "--catalog", str(cat), "-q")
+    res = cli("scan", str(folder), "--catalog", str(cat), "-q")
     assert res.returncode == 0, res.stderr
     assert "neardup: warning: the catalog" in res.stderr and "damaged" in res.stderr
     assert "Traceback" not in res.stderr

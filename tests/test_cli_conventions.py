@@ -81,6 +81,6 @@ def test_colour_only_for_terminals_and_never_with_no_color(run_cli: Any, tmp_pat
     assert not _SGR_COLOUR.search(no_color.stdout)
 
 
-def test_shell_completion_is_offered(run_cli: Any) -> None:
-    res = run_cli("--help", env={"NO_COLOR": "1", "COLUMNS": "120"})
+def test_shell_completion_is_offered(cli: Any) -> None:
+    res = cli("--help", env={"NO_COLOR": "1", "COLUMNS": "120"})
     assert "--install-completion" in res.stdout and "--show-completion" in res.stdout

@@ -1,4 +1,5 @@
-"""``neardup delete``, ``undo`` and ``history`` end to end, in subprocesses, on real files."""
+"""``neardup delete``, ``undo`` and ``history`` end to end on real files: through ``main`` in
+this process, and in real processes where killing, interrupting or a terminal is the point."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from neardup.cli import main
 from tests.deletion import lower_resolution_copies, make_small_library, slow_cli, snapshot
 
 
@@ -25,24 +25,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def library(template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(template, tmp_path / "lib"))
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run ``neardup ARGS`` in this process (fast); returns (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:  # pragma: no cover - main always exits
-            code = 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 @pytest.fixture(autouse=True)
@@ -145,11 +127,11 @@ def test_file_modified_between_scan_and_delete_is_skipped(  # type: ignore[no-un
 
 
 def test_permanent_without_yes_and_no_terminal_refuses(  # type: ignore[no-untyped-def]
-    library: Path, run_cli, cli
+    library: Path, cli
 ) -> None:
     before = snapshot(library)
     assert cli("scan", str(library), "-q")[0] == 0
-    out = run_cli("delete", "--permanent", input="y\n")
+    out = cli("delete", "--permanent", input="y\n")
     assert out.returncode != 0
     assert "--yes" in out.stderr and "nothing was changed" in out.stderr
     assert "Traceback" not in out.stderr

@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 DOC = (ROOT / "docs" / "delete.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("code", [*REASONS, *SKIP_REASONS, *FINAL, "conflict", "missing"])
+@pytest.mark.parametrize("code", sorted({*REASONS, *SKIP_REASONS, *FINAL, "conflict", "missing"}))
 def test_reason_code_documented(code: str) -> None:
     assert f"`{code}`" in DOC
 

@@ -31,6 +31,7 @@ def _normalise(text: str) -> list[str]:
 
 
 def test_demo_prints_the_exact_group_count(run_cli, neardup_home: Path) -> None:
+    # a real process: the console reads its width from COLUMNS when it is created
     proc = run_cli("demo", env={"NO_COLOR": "1", "COLUMNS": "100"})
     assert proc.returncode == 0, proc.stderr
     assert (
@@ -91,12 +92,12 @@ def test_exif_rotated_copy_is_stored_sideways(tmp_path: Path) -> None:
 
 
 def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
-    run_cli, tmp_path: Path, neardup_home: Path
+    cli, tmp_path: Path, neardup_home: Path
 ) -> None:
     out = tmp_path / "demo"
     build_library(out)
     (out / "photos" / "extra.jpg").write_bytes(b"left over")
-    proc = run_cli("demo", "--output", str(out), "--quiet", "--no-report")  # rebuilds it
+    proc = cli("demo", "--output", str(out), "--quiet", "--no-report")  # rebuilds it
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"Found {EXPECTED_GROUPS} groups")
     assert (out / MARKER).is_file()
@@ -107,7 +108,7 @@ def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "precious.jpg").write_bytes(b"x")
-    proc = run_cli("demo", "--output", str(foreign))
+    proc = cli("demo", "--output", str(foreign))
     assert proc.returncode == 2
     assert proc.stderr.startswith("neardup: error: ")
     assert "Traceback" not in proc.stderr
@@ -116,8 +117,8 @@ def test_output_dir_is_kept_and_rebuilt_but_foreign_folders_are_refused(
         build_library(foreign)
 
 
-def test_demo_json(run_cli, tmp_path: Path) -> None:
-    proc = run_cli("demo", "--format", "json", "--output", str(tmp_path / "lib"))
+def test_demo_json(cli, tmp_path: Path) -> None:
+    proc = cli("demo", "--format", "json", "--output", str(tmp_path / "lib"))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["found_groups"] == EXPECTED_GROUPS
@@ -138,7 +139,7 @@ def test_demo_json(run_cli, tmp_path: Path) -> None:
     assert doc["plan"]["summary"]["remove"] == 5
     assert doc["plan"]["summary"]["groups"] == EXPECTED_GROUPS
     # The plan the demo prints is exactly what 'neardup delete --dry-run' makes of the library.
-    dry = run_cli("delete", "--dry-run", "--format", "json", str(tmp_path / "lib"))
+    dry = cli("delete", "--dry-run", "--format", "json", str(tmp_path / "lib"))
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["groups"] == doc["plan"]["groups"]
 

@@ -4,6 +4,9 @@ Mark an example by putting ``<!-- runnable -->`` on the line just before its ```
 block. The blocks of one file run in order, in one fresh folder that holds the demo library
 as ``neardup-demo/`` (built by ``neardup demo --output neardup-demo``), with a private
 ``NEARDUP_HOME``. Each block runs under ``bash -euo pipefail`` and must exit 0.
+
+Running them starts a fresh ``neardup`` process per command (about half a minute per
+document), so they run with the slow tests (``-m slow``, and ``nox -s docs``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ def _run(block: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS_WITH_EXAMPLES, ids=lambda p: p.name)
 def test_runnable_examples_succeed(doc: Path, tmp_path: Path) -> None:
     build_library(tmp_path / "neardup-demo")

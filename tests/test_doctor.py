@@ -13,8 +13,8 @@ from neardup.tools import doctor
 from tests.conftest import ROOT
 
 
-def test_json_lists_every_extra_of_pyproject_with_installed_flag(run_cli) -> None:
-    proc = run_cli("doctor", "--format", "json")
+def test_json_lists_every_extra_of_pyproject_with_installed_flag(cli) -> None:
+    proc = cli("doctor", "--format", "json")
     assert proc.returncode in (0, 1), proc.stderr
     doc = json.loads(proc.stdout)
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][

@@ -125,7 +125,7 @@ def test_evaluate_small_run(few_photos: Path) -> None:
     assert inv is not None and inv[2]["hflip"].recall == 1.0
 
 
-def test_eval_cli_json(run_cli, few_photos: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_eval_cli_json(cli, few_photos: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plot = tmp_path / "pr.png"
     args = [
         "eval", str(few_photos), "--transforms", "jpeg30,rot90", "--hash", "phash,dhash",
@@ -138,7 +138,7 @@ def test_eval_cli_json(run_cli, few_photos: Path, tmp_path: Path) -> None:  # ty
         args += ["--plot", str(plot)]
     except ImportError:
         plot = None  # type: ignore[assignment]
-    proc = run_cli(*args)
+    proc = cli(*args)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"counts", "methods", "baselines", "transforms", "target_precision"}
@@ -155,10 +155,10 @@ def test_eval_cli_json(run_cli, few_photos: Path, tmp_path: Path) -> None:  # ty
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_eval_cli_rejects_bad_options(run_cli, few_photos: Path) -> None:  # type: ignore[no-untyped-def]
-    proc = run_cli("eval", str(few_photos), "--hash", "md5")
+def test_eval_cli_rejects_bad_options(cli, few_photos: Path) -> None:  # type: ignore[no-untyped-def]
+    proc = cli("eval", str(few_photos), "--hash", "md5")
     assert proc.returncode == 2
     assert "md5" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("eval", str(few_photos), "--thresholds", "a..b")
+    proc = cli("eval", str(few_photos), "--thresholds", "a..b")
     assert proc.returncode == 2
     assert "--thresholds" in proc.stderr

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import neardup
+from neardup import transforms
 from neardup.bits import hamming
 from neardup.errors import UsageError
 from neardup.hashing.alternates import FeatureOptions, centre_hashes, dihedral_hashes, extract
@@ -20,12 +21,12 @@ from neardup.hashing.views import similarity, verify_thumbnail, views_of
 from neardup.model import DEFAULT_VERIFY_MIN, HashSpec, parse_invariant
 from neardup.pipeline.grouping import centre_clusters, component_clusters
 from neardup.pipeline.verify import verified
-from neardup.tools import transforms
+from tests.conftest import photo as corpus_photo
 
 
 @pytest.fixture(scope="module")
-def photo(photo_paths: list[Path]) -> Image.Image:
-    with Image.open(photo_paths[5]) as im:
+def photo() -> Image.Image:
+    with Image.open(corpus_photo(5)) as im:
         return im.convert("RGB").reduce(2)
 
 
@@ -90,21 +91,20 @@ def test_centre_hashes_and_extract(photo: Image.Image) -> None:
     assert got.features.views is not None and got.features.views.content.shape == (32, 32)
 
 
-def test_verify_separates_lookalikes(photo: Image.Image, photo_paths: list[Path]) -> None:
+def test_verify_separates_lookalikes(photo: Image.Image) -> None:
     same = verify_thumbnail(transforms.apply(photo, "jpeg30", 1))
-    with Image.open(photo_paths[40]) as im:
+    with Image.open(corpus_photo(40)) as im:
         other = verify_thumbnail(im.convert("RGB"))
     mine = verify_thumbnail(photo)
     assert similarity(mine, same) > 0.97
     assert similarity(mine, other) < similarity(mine, same)
     views = [views_of(photo), views_of(transforms.apply(photo, "jpeg30", 1))]
-    with Image.open(photo_paths[40]) as im:
+    with Image.open(corpus_photo(40)) as im:
         views.append(views_of(im.convert("RGB")))
     kept = verified({(0, 1): 3, (0, 2): 5}, views, DEFAULT_VERIFY_MIN)
     assert kept == {(0, 1): 3}
-    assert (
-        verified({(0, 1): 3}, [views[0], None], DEFAULT_VERIFY_MIN) == {}
-    )  # an undecodable image confirms nothing
+    # an undecodable image confirms nothing
+    assert verified({(0, 1): 3}, [views[0], None], DEFAULT_VERIFY_MIN) == {}
     flat = np.zeros(4, dtype=np.float32)
     assert similarity(flat, flat) == 1.0 and similarity(flat, mine[:4] + 1) == 0.0
 
@@ -121,16 +121,16 @@ def test_centre_grouping_does_not_chain() -> None:
 
 
 @pytest.fixture
-def geometric_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def geometric_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "geo"
     folder.mkdir()
-    src = photo_paths[5]
+    src = corpus_photo(5)
     shutil.copy(src, folder / src.name)
     with Image.open(src) as im:
         img = im.convert("RGB")
     for name in ("hflip", "rot90", "border5"):
         transforms.apply(img, name, 4).save(folder / f"{src.stem}.{name}.jpg", quality=92)
-    shutil.copy(photo_paths[60], folder / photo_paths[60].name)  # an unrelated photo
+    shutil.copy(corpus_photo(60), folder / corpus_photo(60).name)  # an unrelated photo
     return folder
 
 
@@ -138,20 +138,20 @@ def _group_names(result: neardup.ScanResult) -> list[set[str]]:
     return [{Path(result.records[m].path).name for m in g.members} for g in result.groups]
 
 
-def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]) -> None:
-    stem = photo_paths[5].stem
+def test_scan_invariant_and_trim(geometric_folder: Path) -> None:
+    stem = corpus_photo(5).stem
     plain = neardup.scan([geometric_folder], trim=False)
     assert all(f"{stem}.hflip.jpg" not in g for g in _group_names(plain))
     trimmed = neardup.scan([geometric_folder], trim=True)
     assert trimmed.settings.trim and trimmed.settings.grouping == "centre"
-    assert any({photo_paths[5].name, f"{stem}.border5.jpg"} <= g for g in _group_names(trimmed))
+    assert any({corpus_photo(5).name, f"{stem}.border5.jpg"} <= g for g in _group_names(trimmed))
     inv = neardup.scan(
         [geometric_folder], invariant="flip,rotate", verify=True, crop=True, trim=True
     )
     groups = _group_names(inv)
     assert len(groups) == 1
     assert groups[0] == {
-        photo_paths[5].name,
+        corpus_photo(5).name,
         f"{stem}.hflip.jpg",
         f"{stem}.rot90.jpg",
         f"{stem}.border5.jpg",
@@ -163,8 +163,8 @@ def test_scan_invariant_and_trim(geometric_folder: Path, photo_paths: list[Path]
         neardup.scan([geometric_folder], grouping="cliques")
 
 
-def test_scan_cli_options_in_json(run_cli, geometric_folder: Path) -> None:  # type: ignore[no-untyped-def]
-    proc = run_cli(
+def test_scan_cli_options_in_json(cli, geometric_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    proc = cli(
         "scan", str(geometric_folder), "--invariant", "flip,rotate", "--verify", "--trim",
         "--grouping", "components", "--format", "json", "--no-save", "--quiet",
     )  # fmt: skip
@@ -174,5 +174,5 @@ def test_scan_cli_options_in_json(run_cli, geometric_folder: Path) -> None:  # t
     assert settings["invariant"] == ["flip", "rotate"]
     assert settings["verify"] is True and settings["trim"] is True
     assert len(json.loads(proc.stdout)["groups"]) == 1
-    bad = run_cli("scan", str(geometric_folder), "--invariant", "skew", "--no-save")
+    bad = cli("scan", str(geometric_folder), "--invariant", "skew", "--no-save")
     assert bad.returncode == 2 and "skew" in bad.stderr

@@ -11,6 +11,10 @@ from neardup.testing import IndexContract
 
 NAMES = [name for name in registry.available() if not name.startswith("test")]
 
+#: The pure-Python BK-tree needs many seconds for these two at radius 10 on thousands of
+#: hashes; they run with the slow tests. Its other contract cases stay in the default run.
+SLOW_CASES = {"test_matches_brute[bktree-10]", "test_planted_distances[bktree]"}
+
 
 class TestEveryBackend(IndexContract):
     @pytest.fixture(params=NAMES)

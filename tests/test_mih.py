@@ -196,12 +196,10 @@ def test_faiss_not_viable_without_faiss(monkeypatch: pytest.MonkeyPatch) -> None
         FaissIndex.build(np.zeros((2, 1), dtype=np.uint64))
 
 
-def test_mih_is_the_default_backend_of_scan(
-    run_cli: Any, planted_folder: Path, photo_paths: list[Path]
-) -> None:
-    res = run_cli("scan", str(planted_folder), "--format", "json")
+def test_mih_is_the_default_backend_of_scan(cli: Any, planted_folder: Path) -> None:
+    res = cli("scan", str(planted_folder), "--format", "json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["settings"]["index"] == "mih"
     groups = {frozenset(m["path"] for m in g["members"]) for g in doc["groups"]}
-    assert groups == expected_planted_groups(planted_folder, photo_paths)
+    assert groups == expected_planted_groups(planted_folder)

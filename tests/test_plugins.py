@@ -84,7 +84,9 @@ def install_plugin(tmp_path: Path) -> Path:
     return pip_install_target(src, tmp_path / "site")
 
 
-def test_third_party_backend_is_usable(run_cli: Any, tmp_path: Path, planted_folder: Path) -> None:
+def test_third_party_backend_is_usable(
+    run_cli: Any, cli: Any, tmp_path: Path, planted_folder: Path
+) -> None:
     site = install_plugin(tmp_path)
     env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     res = run_cli(
@@ -99,7 +101,7 @@ def test_third_party_backend_is_usable(run_cli: Any, tmp_path: Path, planted_fol
     )
     assert res.returncode == 0, res.stderr
     plugin_doc = json.loads(res.stdout)
-    ref = run_cli(
+    ref = cli(
         "scan",
         str(planted_folder / "copies"),
         str(planted_folder / "photos"),

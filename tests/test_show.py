@@ -17,13 +17,12 @@ import pytest
 from PIL import Image
 
 from neardup.api import scan
-from neardup.cli import main
 from neardup.model import ScanOptions, ScanResult
 from neardup.report.html import write_report
 from neardup.report.review import delete_command, review_groups
 from neardup.report.thumbs import ThumbnailCache
 from neardup.report.visual import choose_points, embed, hamming_knn, hash_bits, write_map
-from tests.conftest import ROOT, expected_planted_groups
+from tests.conftest import PLANTED_COPIES, ROOT, expected_planted_groups, photo
 from tests.imaging import make_variant
 
 HOSTILE = "<img src=x onerror=alert(1)>.jpg"
@@ -79,12 +78,18 @@ def parse_report(path: Path) -> PageParser:
 
 @pytest.fixture(scope="module")
 def hostile_library(
-    planted_library: Path, photo_paths: list[Path], tmp_path_factory: pytest.TempPathFactory
+    planted_library: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, set[str]]:
     """The planted library plus a hostile-named pair (read-only: shared by this module)."""
     root = tmp_path_factory.mktemp("show") / "library"
     shutil.copytree(planted_library, root)
-    return root, add_hostile_pair(root, photo_paths[5])
+    return root, add_hostile_pair(root, photo(5))
+
+
+@pytest.fixture(scope="module")
+def library_size(photo_paths: list[Path]) -> int:
+    """Images in the hostile library: the photos, the planted copies and the hostile one."""
+    return len(photo_paths) + PLANTED_COPIES + 1
 
 
 @pytest.fixture(scope="module")
@@ -113,34 +118,26 @@ def show_output(
     return out, res
 
 
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process (the same ``main`` as the console script)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
 def test_show_writes_map_and_report(
     show_output: tuple[Path, subprocess.CompletedProcess[str]],
     hostile_library: tuple[Path, set[str]],
-    photo_paths: list[Path],
+    library_size: int,
 ) -> None:
     root, hostile_group = hostile_library
     out, res = show_output
     assert res.returncode == 0, res.stderr
-    assert "157 images, 5 groups; 157 thumbnails made" in res.stdout
+    n = library_size
+    assert f"{n} images, 5 groups; {n} thumbnails made" in res.stdout
     assert "Traceback" not in res.stderr
 
     with Image.open(out / "map.png") as im:
         assert im.format == "PNG"
         width, height = im.size
-    # 157 thumbnails at 64 px fill a square canvas of 900..6000 px plus the 40 px title band.
+    # The thumbnails at 64 px fill a square canvas of 900..6000 px plus the 40 px title band.
     assert 900 <= width <= 6000 and height == width + 40
 
     page = parse_report(out / "report.html")
-    expected = expected_planted_groups(root, photo_paths) | {frozenset(hostile_group)}
+    expected = expected_planted_groups(root) | {frozenset(hostile_group)}
     assert len(page.groups) == 5
     assert {frozenset(g["paths"]) for g in page.groups} == expected
     for g in page.groups:
@@ -175,14 +172,16 @@ def test_show_is_sorted_by_reclaimable_bytes_and_follows_keep(
     assert shlex.split(page.groups[0]["command"])[3] == "smallest,first"
 
 
-def test_map_is_deterministic_with_seed(hostile_result: ScanResult, tmp_path: Path) -> None:
+def test_map_is_deterministic_with_seed(
+    hostile_result: ScanResult, library_size: int, tmp_path: Path
+) -> None:
     result = hostile_result
     groups = review_groups(result)
     cache = ThumbnailCache()
 
     def pixels(name: str, seed: int) -> np.ndarray[Any, Any]:
         info = write_map(result, groups, tmp_path / name, seed=seed, cache=cache, max_thumbnails=20)
-        assert info.embedded == len(result.records) == 157 and info.groups == 5
+        assert info.embedded == len(result.records) == library_size and info.groups == 5
         assert info.thumbnails == 20  # the 12 group members and 8 others
         with Image.open(info.path) as im:
             return np.asarray(im.convert("RGB"))
@@ -198,14 +197,14 @@ def test_map_is_deterministic_with_seed(hostile_result: ScanResult, tmp_path: Pa
 
 
 def test_zero_groups_gives_a_friendly_page(
-    capsys: pytest.CaptureFixture[str], photo_paths: list[Path], tmp_path: Path
+    cli: Any, photo_paths: list[Path], tmp_path: Path
 ) -> None:
     folder = tmp_path / "distinct"
     folder.mkdir()
     for p in photo_paths[:5]:
         shutil.copy(p, folder)
     out = tmp_path / "out"
-    code, stdout, err = run_main(capsys, "show", str(folder), "-o", str(out), "--no-map")
+    code, stdout, err = cli("show", str(folder), "-o", str(out), "--no-map")
     assert code == 0, err
     assert "5 images, 0 groups" in stdout
     raw = (out / "report.html").read_text(encoding="utf-8")
@@ -214,46 +213,42 @@ def test_zero_groups_gives_a_friendly_page(
     assert not (out / "map.png").exists()
 
 
-def test_show_without_path_uses_the_last_scan(
-    capsys: pytest.CaptureFixture[str], small_folder: Path, tmp_path: Path
-) -> None:
-    code, _, err = run_main(capsys, "show", "-o", str(tmp_path / "none"), "--no-map")
+def test_show_without_path_uses_the_last_scan(cli: Any, small_folder: Path, tmp_path: Path) -> None:
+    code, _, err = cli("show", "-o", str(tmp_path / "none"), "--no-map")
     assert code == 1
     assert "no saved scan" in err and "Traceback" not in err
 
-    assert run_main(capsys, "scan", str(small_folder), "-q")[0] == 0
-    code, _, err = run_main(
-        capsys, "show", "-o", str(tmp_path / "out"), "--no-map", "--keep", "largest"
-    )
+    assert cli("scan", str(small_folder), "-q")[0] == 0
+    code, _, err = cli("show", "-o", str(tmp_path / "out"), "--no-map", "--keep", "largest")
     assert code == 0, err
     page = parse_report(tmp_path / "out" / "report.html")
     assert len(page.groups) == 2
     assert all(shlex.split(g["command"])[3] == "largest,first" for g in page.groups)
 
 
-def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run_main(capsys, "show", str(tmp_path), "--no-map", "--no-report")
+def test_usage_errors(cli: Any, tmp_path: Path) -> None:
+    code, _, err = cli("show", str(tmp_path), "--no-map", "--no-report")
     assert code == 2 and "nothing to do" in err
-    code, _, err = run_main(capsys, "show", str(tmp_path), "--keep", "prettiest", "--no-map")
+    code, _, err = cli("show", str(tmp_path), "--keep", "prettiest", "--no-map")
     assert code == 2 and "unknown keep rule" in err
 
 
 def test_report_works_without_the_show_extra(
-    capsys: pytest.CaptureFixture[str],
+    cli: Any,
     monkeypatch: pytest.MonkeyPatch,
     small_folder: Path,
     tmp_path: Path,
 ) -> None:
     monkeypatch.setitem(sys.modules, "openTSNE", None)  # "import openTSNE" now fails
     out = tmp_path / "out"
-    code, _, err = run_main(capsys, "show", str(small_folder), "-o", str(out))
+    code, _, err = cli("show", str(small_folder), "-o", str(out))
     assert code == 0, err
     assert "pip install 'neardup[show]'" in err
     assert len(parse_report(out / "report.html").groups) == 2
     assert not (out / "map.png").exists()
 
     for extra in (["--map"], ["--no-report"]):
-        code, _, err = run_main(capsys, "show", str(small_folder), "-o", str(out), *extra)
+        code, _, err = cli("show", str(small_folder), "-o", str(out), *extra)
         assert code == 1
         lines = err.strip().splitlines()
         assert lines[0].startswith("neardup: error: the map needs openTSNE")
@@ -521,16 +516,15 @@ def test_embedded_thumbnails_make_one_file(small_folder: Path, tmp_path: Path) -
 
 
 def test_the_page_command_deletes_exactly_that_group(
-    capsys: pytest.CaptureFixture[str],
+    cli: Any,
     small_folder: Path,
-    photo_paths: list[Path],
     tmp_path: Path,
     neardup_home: Path,
 ) -> None:
     """Pasted into a real shell, a group's command moves its duplicates and nothing else."""
-    shutil.copy(photo_paths[5], small_folder)
-    hostile = make_variant(photo_paths[5], small_folder, "jpeg70").rename(small_folder / HOSTILE)
-    code, _, err = run_main(capsys, "show", str(small_folder), "-o", str(tmp_path / "out"),
+    shutil.copy(photo(5), small_folder)
+    hostile = make_variant(photo(5), small_folder, "jpeg70").rename(small_folder / HOSTILE)
+    code, _, err = cli("show", str(small_folder), "-o", str(tmp_path / "out"),
                             "--no-map", "--keep", "largest")  # fmt: skip
     assert code == 0, err
     page = parse_report(tmp_path / "out" / "report.html")

@@ -11,30 +11,31 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 import neardup
+from neardup import stress
 from neardup.catalog import load_last_scan
 from neardup.hashing.views import Views, grey_thumbnail, view_similarity, views_of
-from neardup.tools import stress
+from tests.conftest import photo as corpus_photo
 
 
 @pytest.fixture(scope="module")
-def photo(photo_paths: list[Path]) -> Image.Image:
-    with Image.open(photo_paths[5]) as im:
+def photo() -> Image.Image:
+    with Image.open(corpus_photo(5)) as im:
         return im.convert("RGB").reduce(4)
 
 
 @pytest.fixture
-def edits_folder(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def edits_folder(tmp_path: Path) -> Path:
     """Two photos, each with a framed and a brightened copy, and an unrelated photo."""
     folder = tmp_path / "edits"
     folder.mkdir()
-    for src in (photo_paths[5], photo_paths[33]):
+    for src in (corpus_photo(5), corpus_photo(33)):
         shutil.copy(src, folder / src.name)
         with Image.open(src) as im:
             img = im.convert("RGB")
         border = max(4, min(img.size) // 20)
         ImageOps.expand(img, border=border, fill=(0, 0, 0)).save(folder / f"{src.stem}.framed.jpg")
         ImageEnhance.Brightness(img).enhance(1.2).save(folder / f"{src.stem}.bright.jpg")
-    shutil.copy(photo_paths[90], folder / photo_paths[90].name)
+    shutil.copy(corpus_photo(90), folder / corpus_photo(90).name)
     return folder
 
 
@@ -72,25 +73,23 @@ def test_a_copy_trimmed_differently_is_still_confirmed(photo: Image.Image) -> No
 
 
 @pytest.fixture
-def sky(tmp_path: Path, photo_paths: list[Path]) -> Path:
+def sky(tmp_path: Path) -> Path:
     """Same-composition stress images: a small object on a dark starry sky."""
     folder = tmp_path / "sky"
     folder.mkdir()
-    objects = [Image.open(p).convert("RGB") for p in photo_paths[100:108]]
+    objects = [Image.open(corpus_photo(n)).convert("RGB") for n in range(100, 108)]
     for n in range(8):
         stress.generate("night", n, objects).save(folder / f"night{n}.png")
     return folder
 
 
-def test_default_scan_groups_edits_but_not_lookalikes(
-    sky: Path, edits_folder: Path, photo_paths: list[Path]
-) -> None:
+def test_default_scan_groups_edits_but_not_lookalikes(sky: Path, edits_folder: Path) -> None:
     result = neardup.scan([edits_folder, sky], use_cache=False)
     assert result.settings.trim and result.settings.verify
     expected = sorted(
         (
             {p.name, f"{p.stem}.framed.jpg", f"{p.stem}.bright.jpg"}
-            for p in (photo_paths[5], photo_paths[33])
+            for p in (corpus_photo(5), corpus_photo(33))
         ),
         key=sorted,
     )
@@ -145,10 +144,10 @@ def test_hashes_stored_without_trimming_are_computed_again(
     assert opened == [] and plain_again.from_catalog == len(plain.records)
 
 
-def test_trimmed_hash_in_json_and_last_scan(run_cli, edits_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_trimmed_hash_in_json_and_last_scan(cli, edits_folder: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    proc = run_cli("scan", str(edits_folder), "--format", "json", "--quiet")
+    proc = cli("scan", str(edits_folder), "--format", "json", "--quiet")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     members = [m for g in doc["groups"] for m in g["members"]]
@@ -172,14 +171,12 @@ def test_views_stored_in_another_format_are_computed_again(
     assert sizes == {len(views_of(Image.new("L", (64, 64))).to_bytes())}
 
 
-def test_crop_option_finds_crops_and_small_rotations(
-    tmp_path: Path, photo_paths: list[Path]
-) -> None:
-    from neardup.tools import transforms
+def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
+    from neardup import transforms
 
     folder = tmp_path / "geo"
     folder.mkdir()
-    for src in (photo_paths[12], photo_paths[110]):
+    for src in (corpus_photo(12), corpus_photo(110)):
         with Image.open(src) as im:
             img = im.convert("RGB").reduce(2)
         img.save(folder / f"{src.stem}.jpg", quality=92)
@@ -189,7 +186,7 @@ def test_crop_option_finds_crops_and_small_rotations(
     expected = sorted(
         (
             {f"{p.stem}.jpg", f"{p.stem}.crop5.jpg", f"{p.stem}.rot5.jpg"}
-            for p in (photo_paths[12], photo_paths[110])
+            for p in (corpus_photo(12), corpus_photo(110))
         ),
         key=sorted,
     )
@@ -241,19 +238,18 @@ def test_a_framed_copy_is_not_kept_over_its_original(edits_folder: Path) -> None
 
 
 def test_find_matches_framed_copies_and_rejects_lookalikes(
-    tmp_path: Path, sky: Path, edits_folder: Path, photo_paths: list[Path]
+    tmp_path: Path, sky: Path, edits_folder: Path
 ) -> None:
     from neardup.api import find_similar
 
     catalog = tmp_path / "cat.sqlite"
-    query = edits_folder / photo_paths[5].name
+    query = edits_folder / corpus_photo(5).name
     (hit,) = find_similar([query], within=[edits_folder, sky], catalog=catalog)
     names = {Path(m.record.path).name for m in hit.matches}
-    assert names == {f"{photo_paths[5].stem}.framed.jpg", f"{photo_paths[5].stem}.bright.jpg"}
+    stem = corpus_photo(5).stem
+    assert names == {f"{stem}.framed.jpg", f"{stem}.bright.jpg"}
     (plain,) = find_similar([query], within=[edits_folder], catalog=catalog, trim=False)
-    assert f"{photo_paths[5].stem}.framed.jpg" not in {
-        Path(m.record.path).name for m in plain.matches
-    }
+    assert f"{stem}.framed.jpg" not in {Path(m.record.path).name for m in plain.matches}
     night = sky / "night0.png"
     (lookalikes,) = find_similar([night], within=[sky], catalog=catalog, verify=False)
     assert lookalikes.matches  # the dark skies are within the threshold...
