@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import neardup
-from neardup import transforms
+from neardup.tools import transforms
 from neardup.bits import hamming
 from neardup.errors import UsageError
 from neardup.hashing.alternates import FeatureOptions, centre_hashes, dihedral_hashes, extract

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neardup import transforms
+from neardup.tools import transforms
 from neardup.errors import UsageError
 from tests.conftest import photo
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 import neardup
-from neardup import stress
+from neardup.tools import stress
 from neardup.catalog import load_last_scan
 from neardup.hashing.views import Views, grey_thumbnail, view_similarity, views_of
 from tests.conftest import photo as corpus_photo
@@ -172,7 +172,7 @@ def test_views_stored_in_another_format_are_computed_again(
 
 
 def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
-    from neardup import transforms
+    from neardup.tools import transforms
 
     folder = tmp_path / "geo"
     folder.mkdir()
