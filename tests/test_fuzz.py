@@ -1,7 +1,8 @@
 """Fuzzing the decode path and the journal reader: no input escapes as an exception.
 
-A brief run is part of the default suite; ``-m slow`` runs at least 100,000 generated
-inputs per target (figures in docs/safety.md). Inputs are random bytes and mutations
+A brief run is part of the default suite; ``-m slow`` runs 100,000 generated inputs per
+target (figures in docs/safety.md), or ``NEARDUP_FUZZ_EXAMPLES`` of them (CI runs a
+quarter of that to stay within its time). Inputs are random bytes and mutations
 (flipped, cut, inserted and repeated bytes) of small valid files.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +31,7 @@ from neardup.report.actions import history_rows
 #: Pillow's own remarks on broken files (truncated data, odd tags) are expected here.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-BRIEF, LONG = 300, 100_000
+BRIEF, LONG = 300, int(os.environ.get("NEARDUP_FUZZ_EXAMPLES") or 100_000)
 #: Small enough that a fuzzed header claiming a huge image is refused before decoding.
 MAX_PIXELS = 4_000_000
 
