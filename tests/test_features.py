@@ -11,7 +11,6 @@ import pytest
 from PIL import Image, ImageOps
 
 import neardup
-from neardup.tools import transforms
 from neardup.bits import hamming
 from neardup.errors import UsageError
 from neardup.hashing.alternates import FeatureOptions, centre_hashes, dihedral_hashes, extract
@@ -21,6 +20,7 @@ from neardup.hashing.views import similarity, verify_thumbnail, views_of
 from neardup.model import DEFAULT_VERIFY_MIN, HashSpec, parse_invariant
 from neardup.pipeline.grouping import centre_clusters, component_clusters
 from neardup.pipeline.verify import verified
+from neardup.tools import transforms
 from tests.conftest import photo as corpus_photo
 
 

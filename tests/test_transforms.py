@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neardup.tools import transforms
 from neardup.errors import UsageError
+from neardup.tools import transforms
 from tests.conftest import photo
 
 

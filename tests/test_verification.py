@@ -11,9 +11,9 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 import neardup
-from neardup.tools import stress
 from neardup.catalog import load_last_scan
 from neardup.hashing.views import Views, grey_thumbnail, view_similarity, views_of
+from neardup.tools import stress
 from tests.conftest import photo as corpus_photo
 
 
