@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from neardup.api import scan
-from neardup.model import ScanOptions, ScanResult
+from neardup.model import DEFAULT_KEEP, ScanOptions, ScanResult
 from neardup.report.html import write_report
 from neardup.report.review import delete_command, review_groups
 from neardup.report.thumbs import ThumbnailCache
@@ -145,7 +145,7 @@ def test_show_writes_map_and_report(
         for img in g["images"]:
             assert img["alt"] and (out / str(img["src"])).is_file()
         args = shlex.split(g["command"])
-        assert args[:4] == ["neardup", "delete", "--keep", "highest-resolution,largest,first"]
+        assert args[:4] == ["neardup", "delete", "--keep", ",".join(DEFAULT_KEEP)]
         assert set(args[4:]) == set(g["paths"])  # exactly this group, each path one argument
     # the map links into the page; the hostile name is text, never markup
     assert any(img["src"] == "map.png" for img in page.images)

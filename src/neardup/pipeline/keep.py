@@ -38,7 +38,7 @@ OLD_DEFAULT_KEEP: Final[tuple[str, ...]] = ("highest-resolution", "largest", "fi
 #: Picture pixels within this share of a group's most count as the same resolution.
 RESOLUTION_TOLERANCE: Final = 0.02
 #: A trimmed side narrower than this share of the image is scan noise, not a margin.
-MIN_MARGIN: Final = 0.03
+MIN_MARGIN: Final = 0.02
 
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
