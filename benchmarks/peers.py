@@ -613,27 +613,29 @@ def ratios(results: list[Result], large: bool) -> list[dict[str, Any]]:
             return float(getattr(by[a], what) / getattr(by[b], what))
         return None
 
-    def item(name: str, value: float | None, target: str | None) -> dict[str, Any]:
-        return {"name": name, "value": value, "target": target}
+    def item(name: str, a: str, b: str, target: str | None) -> dict[str, Any]:
+        return {
+            "name": name,
+            "value": ratio(a, b, "cpu_s" if large else "wall_s"),
+            "other": ratio(a, b, "wall_s" if large else "cpu_s"),
+            "target": target,
+        }
 
     if large:
         return [
+            item("ImageHash loop / neardup default --jobs 1 (CPU; wall)", LOOP, ND_JOBS1, ">= 6"),
             item(
-                "ImageHash loop CPU / neardup --jobs 1 CPU", ratio(LOOP, ND_JOBS1, "cpu_s"), ">= 6"
-            ),
-            item(
-                "ImageHash loop CPU / neardup --no-trim --no-verify --jobs 1 CPU",
-                ratio(LOOP, ND_FAST_JOBS1, "cpu_s"),
+                "ImageHash loop / neardup --no-trim --no-verify --jobs 1 (CPU; wall)",
+                LOOP,
+                ND_FAST_JOBS1,
                 None,
             ),
         ]
     return [
-        item("neardup default / Czkawka (wall)", ratio(ND_DEFAULT, CZKAWKA), "<= 1.0"),
-        item("neardup default / imagededup PHash (wall)", ratio(ND_DEFAULT, IMAGEDEDUP), "<= 0.5"),
-        item(
-            "neardup default / --no-trim --no-verify (wall)", ratio(ND_DEFAULT, ND_FAST), "<= 1.3"
-        ),
-        item("neardup rescan / first scan (wall)", ratio(ND_RESCAN, ND_DEFAULT), "<= 0.05"),
+        item("neardup default / Czkawka (wall; CPU)", ND_DEFAULT, CZKAWKA, "<= 1.0"),
+        item("neardup default / imagededup PHash (wall; CPU)", ND_DEFAULT, IMAGEDEDUP, "<= 0.5"),
+        item("neardup default / --no-trim --no-verify (wall; CPU)", ND_DEFAULT, ND_FAST, "<= 1.3"),
+        item("neardup rescan / first scan (wall; CPU)", ND_RESCAN, ND_DEFAULT, "<= 0.05"),
     ]
 
 
@@ -672,7 +674,9 @@ def format_table(report: dict[str, Any]) -> str:
     lines.append("")
     for item in report["ratios"]:
         target = f" (target {item['target']})" if item["target"] else ""
-        lines.append(f"- {item['name']}: {_num(item['value'], 2)}{target}")
+        lines.append(
+            f"- {item['name']}: {_num(item['value'], 2)}; {_num(item['other'], 2)}{target}"
+        )
     m = report["machine"]
     lines += [
         "",
@@ -706,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per tool (1800)")
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
     parser.add_argument("--gen-jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--generate-only", action="store_true", help="only make the folder")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     args = parser.parse_args(argv)
@@ -729,6 +734,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown tools: {', '.join(unknown)}")
     files = ensure_folder(args.folder, spec, args.photos, args.gen_jobs, log)
+    if args.generate_only:
+        print(json.dumps(describe_folder(files)))
+        return 0
     tools = large_tools() if large else peer_tools(selected)
     log("reading every image once (page cache) ...")
     warm_page_cache(files)
