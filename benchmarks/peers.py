@@ -48,6 +48,7 @@ import math
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -300,15 +301,53 @@ class Result:
     detail: str = ""
 
 
+def become_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    A tool's worker processes are not always its own children: with the ``forkserver``
+    start method they are children of a server process that exits only after the tool's
+    main process. Adopted here, they are waited for, and their CPU time is counted."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(36, 1, 0, 0, 0)) == 0  # 36: PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_descendants(group: int, deadline: float) -> None:
+    """Wait for every child this process has (the tool's adopted leftovers); past
+    ``deadline`` kill the tool's process group first."""
+    killed = False
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
+            continue
+        if not killed and time.perf_counter() > deadline:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+            killed = True
+        time.sleep(0.01)
+
+
 def timed(
     cmd: list[str], env: dict[str, str], timeout: float, scratch: Path
 ) -> tuple[str, float, float, float, str, str]:
     """Run ``cmd`` to its end: (status, wall s, CPU s, peak RSS MB, stdout, stderr).
 
-    CPU time is user + system of the child and of every descendant it waited for
-    (``os.wait4``); the whole process group is killed at ``timeout``."""
+    Wall time ends when the main process exits. CPU time is user + system of every process
+    of the tool that was waited for: its main process, the children it waited for and,
+    with :func:`become_subreaper`, its other descendants, adopted and waited for here
+    (``RUSAGE_CHILDREN`` before and after). The peak RSS is that of the largest single
+    process the main process waited for. The tool's process group is killed at
+    ``timeout``."""
     out_path, err_path = scratch / "stdout.txt", scratch / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen(
             cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
@@ -324,11 +363,13 @@ def timed(
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        _reap_descendants(proc.pid, start + timeout)
+        timer.cancel()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     with contextlib.suppress(ProcessLookupError, PermissionError):  # leftovers of a killed tool
         os.killpg(proc.pid, signal.SIGKILL)
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rss = usage.ru_maxrss / 1024
     stdout = out_path.read_text(errors="replace")
     stderr = err_path.read_text(errors="replace")
@@ -741,6 +782,7 @@ def main(argv: list[str] | None = None) -> int:
     log("reading every image once (page cache) ...")
     warm_page_cache(files)
     versions = tool_versions()
+    adopts = become_subreaper()
     load_before = [round(x, 2) for x in os.getloadavg()]
     results = run_tools(tools, args.folder, files, args.timeout, not args.no_warmup, log)
     load_after = [round(x, 2) for x in os.getloadavg()]
@@ -748,7 +790,12 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "large" if large else "peers",
         "baseline": ND_JOBS1 if large else ND_DEFAULT,
         "folder": {**describe_folder(files), "seed": args.seed, "source": spec.photos},
-        "machine": machine_info(),
+        "machine": {
+            **machine_info(),
+            "cpu_time_of": "every process of the tool"
+            if adopts
+            else "the main process and the children it waited for",
+        },
         "load_before": load_before,
         "load_after": load_after,
         "versions": versions,
