@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from neardup.errors import DecodeError
-from neardup.hashing.formats import missing_decoder_hint, special_file
+from neardup.hashing.formats import missing_decoder_hint, png_chunk, special_file
 from neardup.model import DEFAULT_MAX_PIXELS
 
 _WHITE = (255, 255, 255)
@@ -273,3 +273,19 @@ def normalise(im: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return im.convert("RGB")
+
+
+def header_exif(im: Image.Image, path: str | Path) -> Image.Exif:
+    """The EXIF block of an opened, not yet loaded image, without decoding its pixels.
+
+    Pillow's ``getexif()`` loads a whole PNG to look for an ``eXIf`` chunk after the pixel
+    data (a second full decode of every PNG when only a date is wanted); here the chunk is
+    found by skipping chunks in the file instead.
+    """
+    if im.format != "PNG" or "exif" in im.info:
+        return im.getexif()
+    exif = Image.Exif()
+    data = png_chunk(path, b"eXIf")
+    if data:
+        exif.load(data)
+    return exif

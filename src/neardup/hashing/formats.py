@@ -5,6 +5,7 @@ without loading Pillow."""
 from __future__ import annotations
 
 import stat
+import struct
 from pathlib import Path
 from typing import Final
 
@@ -57,3 +58,24 @@ def special_file(mode: int) -> str | None:
         if test(mode):
             return what
     return "not a regular file"
+
+
+PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunk(path: str | Path, wanted: bytes, limit: int = 1 << 20) -> bytes | None:
+    """The data of the first ``wanted`` chunk of a PNG file (at most ``limit`` bytes), or
+    ``None``; chunks are skipped by their lengths, so no pixel data is read or decoded."""
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            return None
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return None
+            length, kind = struct.unpack(">I4s", head)
+            if kind == wanted:
+                return f.read(min(length, limit))
+            if kind == b"IEND":
+                return None
+            f.seek(length + 4, 1)  # the data and its CRC

@@ -24,6 +24,8 @@ from typing import Final
 
 from PIL import Image
 
+from neardup.hashing.decode import header_exif
+
 #: The IJG (libjpeg) standard luminance quantisation table, natural order (Annex K).
 _IJG_LUMA: Final = (
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
@@ -85,7 +87,7 @@ def _read(path: str, size: int, mtime_ns: int) -> Encoding | None:
             with Image.open(path) as im:
                 fmt = (im.format or "").upper()
                 tables = getattr(im, "quantization", None) if fmt in ("JPEG", "MPO") else None
-                exif = im.getexif()
+                exif = header_exif(im, path)
                 camera = bool(
                     exif.get(_MAKE)
                     or exif.get(_MODEL)

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from PIL import Image
 
+from neardup.hashing.decode import header_exif
 from neardup.hashing.quality import encoding
 from neardup.hashing.trim import TRIM_PROBE
 from neardup.model import DEFAULT_KEEP, ImageRecord, natural_key, parse_keep
@@ -55,7 +56,7 @@ def exif_datetime_ns(path: str) -> int | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a header read: Pillow's remarks are not news
             with Image.open(path) as im:
-                exif = im.getexif()
+                exif = header_exif(im, path)
                 value = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
     except Exception:  # a damaged header (Pillow raises many kinds): no date, no crash
         return None
