@@ -603,20 +603,20 @@ def machine_info() -> dict[str, Any]:
 
 
 def tool_versions() -> dict[str, str | None]:
-    env = child_env(Path(tempfile.mkdtemp(prefix="neardup-peers-v-")))
     found: dict[str, str | None] = {}
-    try:
-        out = subprocess.run(
-            [sys.executable, str(DRIVERS), "versions"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        ).stdout
-        found.update(json.loads(last_line(out)))
-    except (subprocess.SubprocessError, ValueError):
-        pass
+    with tempfile.TemporaryDirectory(prefix="neardup-peers-") as tmp:
+        try:
+            out = subprocess.run(
+                [sys.executable, str(DRIVERS), "versions"],
+                env=child_env(Path(tmp)),
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            ).stdout
+            found.update(json.loads(last_line(out)))
+        except (subprocess.SubprocessError, ValueError):
+            pass
     try:
         commit = subprocess.run(
             ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
