@@ -42,7 +42,9 @@ class Thumb:
     height: int
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The package's Jinja2 templates (``report/templates``), autoescaped: the static report
+    and the review web app render with the same settings."""
     return Environment(
         loader=PackageLoader("neardup.report", "templates"),
         autoescape=True,
@@ -147,7 +149,7 @@ def render_report(
 ) -> str:
     """The review page as a string (thumbnails must already be placed)."""
     s = result.settings
-    template = _environment().get_template("report.html.j2")
+    template = template_environment().get_template("report.html.j2")
     return template.render(
         version=__version__,
         nonce=secrets.token_urlsafe(16),

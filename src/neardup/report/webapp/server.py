@@ -22,7 +22,6 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import anyio.to_thread
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -34,6 +33,7 @@ from neardup import __version__
 from neardup.actions import undo_run
 from neardup.errors import NeardupError
 from neardup.model import ImageRecord
+from neardup.report.html import template_environment
 from neardup.report.webapp import images, runs
 from neardup.report.webapp.session import MAX_PER_PAGE, SORTS, STATUSES, ReviewSession
 
@@ -99,17 +99,6 @@ class Guard:
         await self.app(scope, receive, send_with_headers)
 
 
-def _environment() -> Environment:
-    """The review's templates: ``report/templates/review`` in the package, autoescaped."""
-    return Environment(
-        loader=PackageLoader("neardup.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _int(value: str | None, default: int, low: int, high: int) -> int:
     try:
         n = int(value) if value is not None else default
@@ -124,7 +113,7 @@ def _not_found() -> Response:
 
 def build_app(session: ReviewSession) -> ASGIApp:
     """The ASGI app serving ``session`` (wrap-free: the guard is part of it)."""
-    env = _environment()
+    env = template_environment()
     env.globals.update(version=__version__, base=session.base)
 
     def page_url(**params: Any) -> str:
