@@ -1,4 +1,4 @@
-"""The ``neardup`` command line (see :mod:`neardup.cli.app`).
+"""The ``neardup`` command line (see :mod:`neardup.cli.application`).
 
 ``neardup --version`` answers here, before the app and its commands are imported: it is
 what scripts and package managers call to check an installation.
@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from neardup import __version__, lazy_attributes
 
-__getattr__, __dir__ = lazy_attributes(__name__, {"app": "neardup.cli.app"})
+__getattr__, __dir__ = lazy_attributes(__name__, {"app": "neardup.cli.application"})
 
 if TYPE_CHECKING:
-    from neardup.cli.app import app
+    from neardup.cli.application import app
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point (see :func:`neardup.cli.app.main`)."""
+    """Console-script entry point (see :func:`neardup.cli.application.main`)."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
         print(f"neardup {__version__}")
         sys.exit(0)
-    from neardup.cli.app import main as run
+    from neardup.cli.application import main as run
 
     return run(argv)
 
