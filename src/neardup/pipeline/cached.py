@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, CatalogArg, FileStat
-from neardup.model import HashOutcome, HashSpec, ImageRecord
-from neardup.pipeline.batch import hash_files
+from neardup.hashing.alternates import FeatureOptions
+from neardup.hashing.core import Analysed
+from neardup.hashing.views import Views
+from neardup.model import HashOutcome, HashSpec, ImageRecord, is_url
+from neardup.pipeline.batch import analyse_files, hash_files
 from neardup.pipeline.keep import exif_datetime_ns
 
 #: Computes outcomes for a list of paths, yielding them in any order.
-Hasher = Callable[[Sequence[str]], Iterable[HashOutcome]]
+Hasher = Callable[[Sequence[str]], Iterable[HashOutcome | Analysed]]
 
 
 @dataclass(slots=True)
@@ -27,9 +30,22 @@ class Hashed:
     not counted), and how many outcomes were computed."""
 
     outcomes: dict[str, HashOutcome] = field(default_factory=dict)
+    #: Verification views made from the same decode as the hashes (``views=True``).
+    views: dict[str, Views] = field(default_factory=dict)
     from_catalog: int = 0
     computed: int = 0
     vanished: int = 0
+
+    def add(self, item: HashOutcome | Analysed) -> HashOutcome:
+        """Record one computed outcome (and its views, when it came with them)."""
+        if isinstance(item, Analysed):
+            outcome, features = item
+            if features is not None and features.views is not None:
+                self.views[outcome.path] = features.views
+        else:
+            outcome = item
+        self.outcomes[outcome.path] = outcome
+        return outcome
 
 
 @contextlib.contextmanager
@@ -57,6 +73,7 @@ def hash_paths(
     jobs: int | None = 1,
     hasher: Hasher | None = None,
     trim: bool = False,
+    views: bool = False,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -77,17 +94,22 @@ def hash_paths(
             its cluster hasher).
         trim: also hash each image without its margins; cached hashes stored without
             that are computed again.
+        views: also make each new image's verification views from the same decode, and
+            store them in the catalog (so verification never decodes it again).
     """
     if hasher is None:
 
-        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome]:
-            yield from hash_files(todo, spec, max_pixels=max_pixels, jobs=jobs, trim=trim)
+        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome | Analysed]:
+            local = [p for p in todo if not is_url(p)]
+            options = FeatureOptions(trim=trim, verify=views)
+            yield from analyse_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
+            yield from hash_files([p for p in todo if is_url(p)], spec, trim=trim)
 
     out = Hashed()
     total = len(paths)
     if catalog is None:
-        for done, outcome in enumerate(hasher(paths), 1):
-            out.outcomes[outcome.path] = outcome
+        for done, item in enumerate(hasher(paths), 1):
+            out.add(item)
             if progress is not None:
                 progress(done, total)
         out.computed = total
@@ -113,13 +135,18 @@ def hash_paths(
     with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
         for p, exif_ns in moved.items():
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
-        for outcome in hasher(todo):
-            out.outcomes[outcome.path] = outcome
+        for item in hasher(todo):
+            outcome = out.add(item)
             writer.add(outcome, stats.get(outcome.path))
             out.computed += 1
             done += 1
             if progress is not None:
                 progress(done, total)
+    if out.views:  # made from the hashing decode: verification never decodes these again
+        records = {p: o for p, o in out.outcomes.items() if isinstance(o, ImageRecord)}
+        catalog.store_views(
+            (records[p], v.to_bytes()) for p, v in out.views.items() if p in records
+        )
     if roots:
         out.vanished = catalog.mark_vanished(roots, paths)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,13 +79,16 @@ def run_scan(
                 jobs=options.jobs,
                 hasher=_cluster_hasher(client, options),
                 trim=options.trim,
+                views=options.verify,
             )
             out.from_catalog = hashed.from_catalog
             analysed: dict[str, tuple[HashOutcome, Features | None]] = {
                 p: (outcome, None) for p, outcome in hashed.outcomes.items()
             }
+            made = hashed.views
         else:
             analysed = _analyse_all(found.images, options, progress)
+            made = {}
         features: list[Features] = []
         for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
             outcome, feats = analysed[path]
@@ -95,7 +98,9 @@ def run_scan(
             else:
                 out.skipped.append(outcome)
         hashes = to_array([r.hash for r in out.records], options.spec.words)
-        groups = _groups(out.records, hashes, features, options, cat, client, progress is not None)
+        groups = _groups(
+            out.records, hashes, features, options, cat, client, progress is not None, made
+        )
         # Pairs a person marked "not duplicates" in ``neardup review`` are never grouped.
         rejected = not_duplicate_pairs(cat if cat is not None else catalog)
         out.groups = split_not_duplicates(groups, out.records, hashes, rejected, options.keep)
@@ -142,6 +147,7 @@ def _groups(
     cat: Catalog | None,
     client: Any,
     show_progress: bool,
+    made: Mapping[str, Views] | None = None,
 ) -> list[Group]:
     """Candidate pairs (local index or the cluster's join), verified, grouped."""
     candidates = None
@@ -153,7 +159,13 @@ def _groups(
         candidates = owner_pairs([block], owner, options.threshold)
 
     def views(rows: Sequence[ImageRecord]) -> Sequence[Views | None]:
-        return views_for(rows, catalog=cat, max_pixels=options.max_pixels, jobs=options.jobs)
+        """Views made by this scan's hashing decode, else from the catalog or decoded."""
+        known = [(made or {}).get(r.path) for r in rows]
+        missing = [r for r, v in zip(rows, known, strict=True) if v is None]
+        rest = iter(
+            views_for(missing, catalog=cat, max_pixels=options.max_pixels, jobs=options.jobs)
+        )
+        return [v if v is not None else next(rest) for v in known]
 
     return match_groups(
         records,
