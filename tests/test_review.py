@@ -37,15 +37,6 @@ pytest.importorskip("uvicorn")
 from neardup.report.webapp import ReviewSession, bind, serve
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -150,29 +141,6 @@ def ids(session: ReviewSession) -> dict[str, int]:
 
 
 # --- the acceptance test in a real browser -----------------------------------------------------
-
-
-def _chromium() -> str | None:
-    candidates = [os.environ.get("NEARDUP_CHROMIUM"), shutil.which("chromium")]
-    candidates += [shutil.which("chromium-browser"), "/usr/bin/chromium"]
-    return next((c for c in candidates if c and Path(c).is_file()), None)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    executable = _chromium()
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium was not found; CI must run the browser tests")
-        pytest.skip("Chromium was not found (apt-get install chromium, or set NEARDUP_CHROMIUM)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @contextlib.contextmanager

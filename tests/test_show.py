@@ -8,7 +8,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -345,44 +344,7 @@ def test_tiny_collections_still_map(tmp_path: Path, photo_paths: list[Path]) -> 
 
 # --- the review page in a real headless Chromium -------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def _unavailable(reason: str) -> None:
-    """Skip on a developer machine without a browser; fail in CI, which must have one."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser tests", pytrace=False)
-    pytest.skip(reason)
-
-
-def _chromium() -> str | None:
-    candidates = [os.environ.get("NEARDUP_CHROMIUM"), shutil.which("chromium")]
-    candidates += [shutil.which("chromium-browser"), "/usr/bin/chromium"]
-    return next((c for c in candidates if c and Path(c).is_file()), None)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    executable = _chromium()
-    if executable is None:
-        _unavailable("Chromium was not found (apt-get install chromium, or set NEARDUP_CHROMIUM)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
