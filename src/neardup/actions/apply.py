@@ -44,12 +44,6 @@ from neardup.actions.undo import remove_leftovers
 ProgressCallback = Callable[[int, int], None]
 
 
-#: Actions ``undo`` can reverse (trash only where neardup writes the trash itself).
-UNDOABLE = frozenset(
-    {Action.move, Action.hardlink} | ({Action.trash} if trashmod.FREEDESKTOP else set())
-)
-
-
 #: Errors after which a run stops at once instead of failing file after file.
 STOP_ERRNOS = frozenset(
     code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EROFS) if code
@@ -132,13 +126,6 @@ class ApplyReport:
             "summary": self.summary(),
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
-
-
-class _Skip(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def apply_plan(

@@ -29,7 +29,6 @@ from typing import Any, TextIO
 from neardup.catalog.paths import ensure, state_dir
 from neardup.errors import JournalError
 
-JOURNAL_VERSION = 1
 JOURNAL_DIR = "journal"
 
 

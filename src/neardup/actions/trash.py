@@ -28,7 +28,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 from neardup.errors import TrashUnavailable
 
@@ -163,18 +163,6 @@ def write_info(slot: TrashSlot, original: str) -> None:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def info_path_of(info: str) -> str | None:
-    """The original path recorded in a .trashinfo file, or ``None`` if unreadable."""
-    try:
-        text = Path(info).read_text(encoding="utf-8")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("Path="):
-            return os.fsdecode(unquote_to_bytes(line[5:]))
-    return None
 
 
 def system_trash(path: str) -> None:

@@ -160,12 +160,9 @@ class BaseIndex:
         return int(self.hashes.shape[0])
 
 
-def convert_option(index: str, key: str, option: IndexOption | type, value: Any) -> Any:
-    """Convert an option value (often a string from the command line) and check its range.
-
-    ``option`` is the :class:`IndexOption` (or, for backward compatibility, just its type).
-    """
-    spec = option if isinstance(option, IndexOption) else IndexOption(option, None, "")
+def convert_option(index: str, key: str, spec: IndexOption, value: Any) -> Any:
+    """Convert an option value (often a string from the command line) and check it against
+    ``spec``'s type, range and choices."""
     converted = _convert(index, key, spec.type, value)
     where = f"index {index!r} option {key!r}"
     if spec.choices is not None and converted not in spec.choices:
