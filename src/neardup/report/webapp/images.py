@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -23,6 +22,7 @@ from starlette.responses import FileResponse, Response
 
 from neardup.errors import DecodeError
 from neardup.hashing.decode import open_image
+from neardup.hashing.quality import jpeg_quality
 from neardup.model import ImageRecord
 from neardup.pipeline.keep import exif_datetime_ns
 from neardup.report.html import format_date
@@ -58,8 +58,8 @@ def file_info(path: str, size: int, mtime_ns: int) -> dict[str, str]:
         with Image.open(path) as im:
             info["format"] = im.format or "?"
             if im.format == "JPEG":
-                q = jpeg_quality(getattr(im, "quantization", None) or {})
-                info["quality"] = f"~{q}" if q is not None else ""
+                q = jpeg_quality(getattr(im, "quantization", None))
+                info["quality"] = f"~{round(q)}" if q is not None else ""
             exif = im.getexif()
             make = str(exif.get(0x010F) or "").strip("\x00 ")
             model = str(exif.get(0x0110) or "").strip("\x00 ")
@@ -69,42 +69,6 @@ def file_info(path: str, size: int, mtime_ns: int) -> dict[str, str]:
     except (OSError, ValueError, SyntaxError):
         info["format"] = "unreadable"
     return info
-
-
-_LUMA: Final = (
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-)  # fmt: skip
-
-
-def jpeg_quality(tables: dict[int, Sequence[int]]) -> int | None:
-    """Estimate the libjpeg quality (1-100) a JPEG was saved with from its luminance table.
-
-    The table is compared, by its sum (so the coefficient order does not matter), with the
-    standard table scaled for each quality; the closest wins.
-
-    >>> from PIL import Image
-    >>> import io
-    >>> buf = io.BytesIO()
-    >>> Image.new("RGB", (16, 16)).save(buf, "JPEG", quality=70)
-    >>> jpeg_quality(Image.open(buf).quantization)
-    70
-    """
-    table = tables.get(0)
-    if not table or len(table) != 64:
-        return None
-    target = sum(int(v) for v in table)
-    best: tuple[int, int] | None = None
-    for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        total = sum(min(255, max(1, int((v * scale + 50) // 100))) for v in _LUMA)
-        diff = abs(total - target)
-        if best is None or diff < best[0]:
-            best = (diff, q)
-    assert best is not None
-    return best[1]
 
 
 def regular_file(path: str) -> bool:
