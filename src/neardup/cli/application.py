@@ -37,6 +37,8 @@ app = typer.Typer(
     help="Find and safely remove near-duplicate images.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: Typer's rich help formatting alone costs about 0.4 s of start-up.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -90,6 +92,7 @@ catalog_app = typer.Typer(
     help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history, "
     "forget-decisions).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 for _name, _func in catalog.COMMANDS.items():
     _command(catalog_app, _name, _func)

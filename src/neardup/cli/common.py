@@ -197,8 +197,8 @@ def plain_type_labels() -> None:
         def display(self: Any, ctx: Any, _original: Any = original) -> str | None:
             if getattr(self, "is_flag", False) or getattr(self, "count", False):
                 return None
-            if self.metavar is not None:
-                return str(self.metavar)
+            if self.metavar is not None:  # an argument's metavar is its name already
+                return None if isinstance(self, TyperArgument) else str(self.metavar)
             label: str | None = _original(self, ctx)
             if not label:
                 return label

@@ -70,7 +70,9 @@ def _undo_hint_on_interrupt() -> Iterator[None]:
 def delete_command(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Scan these first; without PATH act on the last saved scan."),
+        typer.Argument(
+            help="Scan these first; without PATH act on the last saved scan.", metavar="PATH"
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Print the plan and change nothing.")
@@ -214,7 +216,10 @@ def delete_command(
 def undo_command(
     run_id: Annotated[
         str | None,
-        typer.Argument(help="Run to undo (a unique prefix); default: the last one not undone."),
+        typer.Argument(
+            help="Run to undo (a unique prefix); default: the last one not undone.",
+            metavar="RUN",
+        ),
     ] = None,
     fmt: TableJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,

@@ -50,7 +50,10 @@ def _csv(text: str, choices: tuple[str, ...], option: str) -> tuple[str, ...]:
 
 def eval_command(
     originals: Annotated[
-        Path, typer.Argument(help="Folder of distinct original photos.", show_default=False)
+        Path,
+        typer.Argument(
+            help="Folder of distinct original photos.", show_default=False, metavar="ORIGINALS"
+        ),
     ],
     transforms: Annotated[
         str, typer.Option("--transforms", help="'all' or a comma list of transform names.")

@@ -35,6 +35,7 @@ def review_command(
         typer.Argument(
             help="Files and folders to scan first; without PATH the last scan is reviewed.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     keep: Annotated[

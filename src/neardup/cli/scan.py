@@ -35,6 +35,7 @@ def scan_command(
         typer.Argument(
             help="Files and folders to scan; fsspec URLs (file://, memory://, s3://...) too.",
             show_default=False,
+            metavar="PATH",
         ),
     ],
     options: ScanOptions,

@@ -25,6 +25,7 @@ def show_command(
         typer.Argument(
             help="Files and folders to scan first; without PATH the last scan is shown.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     output: Annotated[
