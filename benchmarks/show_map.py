@@ -42,7 +42,7 @@ def synthetic_scan(photos: list[Path], n: int, groups: int, seed: int = 0) -> Sc
         records.append(ImageRecord(str(photo), h, 640, 480, st.st_size, st.st_mtime_ns + i))
     settings = ScanOptions().settings([str(photos[0].parent)])
     result = ScanResult(settings, records, [], [])
-    result.groups = group(records, to_array(hashes, 1), settings.threshold)
+    result.groups = group(records, to_array(hashes, 1), threshold=settings.threshold)
     return result
 
 

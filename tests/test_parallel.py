@@ -190,4 +190,4 @@ def test_workers_that_cannot_start_fall_back_to_this_process(photo_paths: list[P
     )
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == [str(len(paths)), str(len(photo_paths))]
-    assert "worker processes could not start; hashing in this process instead" in res.stderr
+    assert "worker processes could not start; working in this process instead" in res.stderr
