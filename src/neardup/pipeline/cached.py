@@ -103,7 +103,8 @@ def hash_paths(
             local = [p for p in todo if not is_url(p)]
             options = FeatureOptions(trim=trim, verify=views)
             yield from analyse_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
-            yield from hash_files([p for p in todo if is_url(p)], spec, trim=trim)
+            urls = [p for p in todo if is_url(p)]
+            yield from hash_files(urls, spec, max_pixels=max_pixels, trim=trim)
 
     out = Hashed()
     total = len(paths)
