@@ -132,6 +132,16 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "frames found by their edges",
+        # Trimming now also removes frames that are not one colour (a window, a card, a
+        # page around a picture) and views keep a detailed content: what earlier versions
+        # stored is computed again on the next scan.
+        """
+        UPDATE hashes SET trim_hash = NULL, trim_box = NULL;
+        DELETE FROM views;
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from neardup.hashing.region import content_box
 from neardup.hashing.spec import hash_image
 from neardup.model import HashSpec
 
@@ -138,9 +139,15 @@ def trim_borders(image: Image.Image) -> Image.Image:
     return image if box is None else image.crop(box)
 
 
+def _uniform_box(grey: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+    return trim_box(Image.fromarray(grey))
+
+
 def relative_box(image: Image.Image) -> Box | None:
-    """:func:`trim_box` as shares of the width and height (4 decimals), or ``None``."""
-    box = trim_box(image)
+    """The box of the content of ``image`` without its frames, as shares of the width and
+    height (4 decimals), or ``None``: uniform margins (:func:`trim_box`) and frames that
+    are not uniform around a picture (:func:`neardup.hashing.region.content_box`)."""
+    box = content_box(np.asarray(image.convert("L")), _uniform_box)
     if box is None:
         return None
     w, h = image.size

@@ -28,6 +28,21 @@ VERIFY_SIDE: Final = 32
 FRAME_SIDE: Final = 48
 
 
+#: Side of the detailed view of the content, where a picture inside a shared frame or
+#: template still has enough pixels to disagree (:func:`disagreeing_tiles`).
+DETAIL_SIDE: Final = 64
+
+
+#: A comparison is split into this many tiles per side (:func:`disagreeing_tiles`).
+TILES: Final = 8
+#: A tile has structure when its grey levels spread at least this much (standard deviation).
+TILE_SPREAD: Final = 4.0
+#: Tiles with structure on both sides disagree below this correlation.
+TILE_AGREE: Final = 0.3
+#: A comparison holds only with at most this many disagreeing tiles (of TILES²).
+MAX_DISAGREEING: Final = 3
+
+
 def grey_thumbnail(image: Image.Image, side: int) -> NDArray[np.float64]:
     """The ``side``×``side`` greyscale thumbnail pHash works on (ImageHash's resampling)."""
     small = image.convert("L").resize((side, side), Image.Resampling.LANCZOS)
@@ -59,29 +74,40 @@ class Views:
     box: Box | None
     #: Width / height of the image (the frame is stored square).
     aspect: float = 1.0
+    #: The content at :data:`DETAIL_SIDE` (``None``: as the content, enlarged).
+    detail: NDArray[np.uint8] | None = None
 
     _HEAD: ClassVar[str] = "<5f"
 
+    def detailed(self) -> NDArray[np.uint8]:
+        """The content at :data:`DETAIL_SIDE` (enlarged from the content when not kept)."""
+        if self.detail is not None:
+            return self.detail
+        side = (DETAIL_SIDE, DETAIL_SIDE)
+        return np.asarray(Image.fromarray(self.content).resize(side, Image.Resampling.BILINEAR))
+
     def to_bytes(self) -> bytes:
-        """A compact serialisation (3.3 KB) for the catalog."""
+        """A compact serialisation (7.4 KB) for the catalog."""
         box = self.box if self.box is not None else (-1.0, -1.0, -1.0, -1.0)
         head = struct.pack(self._HEAD, *box, self.aspect)
-        return head + self.content.tobytes() + self.frame.tobytes()
+        return head + self.content.tobytes() + self.frame.tobytes() + self.detailed().tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Views:
         head = struct.calcsize(cls._HEAD)
-        c = VERIFY_SIDE * VERIFY_SIDE
-        if len(data) != head + c + FRAME_SIDE * FRAME_SIDE:
+        c, f, d = VERIFY_SIDE**2, FRAME_SIDE**2, DETAIL_SIDE**2
+        if len(data) != head + c + f + d:
             raise ValueError(f"not a serialised Views ({len(data)} bytes)")
         *box, aspect = struct.unpack(cls._HEAD, data[:head])
         content = np.frombuffer(data, np.uint8, c, head).reshape(VERIFY_SIDE, VERIFY_SIDE)
-        frame = np.frombuffer(data, np.uint8, FRAME_SIDE * FRAME_SIDE, head + c)
+        frame = np.frombuffer(data, np.uint8, f, head + c)
+        detail = np.frombuffer(data, np.uint8, d, head + c + f)
         return cls(
             content,
             frame.reshape(FRAME_SIDE, FRAME_SIDE),
             None if box[0] < 0 else tuple(round(float(v), 4) for v in box),  # type: ignore[arg-type]
             round(float(aspect), 4),
+            detail.reshape(DETAIL_SIDE, DETAIL_SIDE),
         )
 
 
@@ -91,9 +117,11 @@ def views_of(image: Image.Image, box: Box | Literal["find"] | None = "find") -> 
     grey = image.convert("L")
     if box == "find":
         box = relative_box(grey)
-    content = grey_thumbnail(crop_relative(grey, box), VERIFY_SIDE).astype(np.uint8)
+    inside = crop_relative(grey, box)
+    content = grey_thumbnail(inside, VERIFY_SIDE).astype(np.uint8)
     frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
-    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4))
+    detail = grey_thumbnail(inside, DETAIL_SIDE).astype(np.uint8)
+    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4), detail)
 
 
 def unit_vector(pixels: NDArray[Any]) -> NDArray[np.float32]:
@@ -133,7 +161,7 @@ def aligned_similarity(
     return best
 
 
-def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float32]:
+def region_pixels(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.uint8]:
     """A relative region of a :attr:`Views.frame`, resampled to the verification side."""
     side = frame.shape[0]
     region = (0.0, 0.0, 1.0, 1.0) if box is None else box
@@ -142,7 +170,43 @@ def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float3
         Image.Resampling.BILINEAR,
         box=tuple(v * side for v in region),
     )
-    return unit_vector(np.asarray(small))
+    return np.asarray(small)
+
+
+def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float32]:
+    """:func:`region_pixels` as a :func:`unit_vector`."""
+    return unit_vector(region_pixels(frame, box))
+
+
+def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
+    """How many of the inner (:data:`TILES` - 2)² tiles of two equally sized views disagree
+    (:data:`TILES`² without the outer ring): both have
+    structure (:data:`TILE_SPREAD`, after matching ``b``'s contrast to ``a``'s) and their
+    correlation is below :data:`TILE_AGREE`.
+
+    Two pictures shown in one frame, or made from one template, correlate well as a whole
+    (the frame dominates) but disagree wherever their contents differ; a re-encoded,
+    resized or retouched copy disagrees nowhere, a watermark in a tile or two.
+    """
+    n = TILES
+    s = a.shape[0] // n
+    x = np.asarray(a, np.float32)[: n * s, : n * s]
+    y = np.asarray(b, np.float32)[: n * s, : n * s]
+    y = y * (x.std() / max(float(y.std()), 1e-6))
+    # the outer ring of tiles is left out: trimming may leave a sliver of margin there
+    tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    tx = tx - tx.mean(axis=1, keepdims=True)
+    ty = ty - ty.mean(axis=1, keepdims=True)
+    sx = np.sqrt((tx * tx).mean(axis=1))
+    sy = np.sqrt((ty * ty).mean(axis=1))
+    r = (tx * ty).mean(axis=1) / np.maximum(sx * sy, 1e-6)
+    return int(((np.minimum(sx, sy) >= TILE_SPREAD) & (r < TILE_AGREE)).sum())
+
+
+def _held(score: float, a: NDArray[Any], b: NDArray[Any]) -> float:
+    """``score`` when the two views agree tile by tile (:func:`disagreeing_tiles`), else -1."""
+    return score if disagreeing_tiles(a, b) <= MAX_DISAGREEING else -1.0
 
 
 #: A frame whose grey levels spread less than this (standard deviation) is flat.
@@ -172,6 +236,27 @@ def flat_similarity(a: Views, b: Views) -> float:
     return 1.0 if level <= FLAT_LEVEL and aspect <= FLAT_ASPECT else -1.0
 
 
+def _best_turn(
+    a: NDArray[Any],
+    b: NDArray[Any],
+    detail_a: NDArray[Any],
+    detail_b: NDArray[Any],
+    invariant: frozenset[str],
+) -> float:
+    """The best correlation of ``a`` with ``b`` or a flip/rotation of it that ``invariant``
+    allows, among those whose details agree tile by tile (-1 when none does)."""
+    ua = unit_vector(a)
+    if not ua.any() or not np.asarray(b).std():  # a plain content agrees with nothing
+        return -1.0
+    best = _held(similarity(ua, unit_vector(b)), detail_a, detail_b)
+    turns = zip(
+        dihedral_views(np.asarray(b), invariant), dihedral_views(detail_b, invariant), strict=True
+    )
+    for turned, turned_detail in turns if invariant else ():
+        best = max(best, _held(similarity(ua, unit_vector(turned)), detail_a, turned_detail))
+    return best
+
+
 def view_similarity(
     a: Views, b: Views, *, trim: bool = True, invariant: frozenset[str] = frozenset()
 ) -> float:
@@ -190,15 +275,27 @@ def view_similarity(
     if is_flat(a) or is_flat(b):
         return flat_similarity(a, b)
     if not trim:
-        whole_a, whole_b = frame_region(a.frame, None), frame_region(b.frame, None)
-        return aligned_similarity(whole_a, whole_b, invariant)
-    ca, cb = unit_vector(a.content), unit_vector(b.content)
-    best = aligned_similarity(ca, cb, invariant)
-    if a.box is not None:
-        best = max(best, similarity(ca, frame_region(b.frame, a.box)))
-    if b.box is not None:
-        best = max(best, similarity(cb, frame_region(a.frame, b.box)))
+        whole_a, whole_b = region_pixels(a.frame, None), region_pixels(b.frame, None)
+        return _best_turn(whole_a, whole_b, whole_a, whole_b, invariant)
+    best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
+    for one, other in ((a, b), (b, a)):
+        if one.box is not None:
+            region = region_pixels(other.frame, one.box)
+            content = _as_coarse_as(one.content, one.box)
+            score = similarity(unit_vector(content), unit_vector(region))
+            best = max(best, _held(score, content, region))
     return best
+
+
+def _as_coarse_as(content: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
+    """``content`` blurred to the resolution its ``box`` has in a :attr:`Views.frame`, so
+    that it compares tile by tile with that region of another frame."""
+    left, top, right, bottom = box
+    size = (max(4, round((right - left) * FRAME_SIDE)), max(4, round((bottom - top) * FRAME_SIDE)))
+    if min(size) >= VERIFY_SIDE:
+        return content
+    small = Image.fromarray(content).resize(size, Image.Resampling.BOX)
+    return np.asarray(small.resize(content.shape[::-1], Image.Resampling.BILINEAR))
 
 
 #: ``--crop`` with verification also searches pairs this many bits beyond the threshold and

@@ -1,0 +1,241 @@
+"""Finding the picture inside a frame that is not one colour: an application window, a phone
+screen, a web page, a card.
+
+Trimming (:mod:`neardup.hashing.trim`) removes *uniform* margins. A screenshot of a photo
+viewer has margins that are not uniform — a title bar with text, a sidebar of icons — but
+the picture in it is still bounded by straight edges: long runs of strong steps in grey
+level along rows and columns. :func:`picture_box` looks for the largest rectangle whose
+sides are such edges (or the image's own border), inside which the picture lies.
+
+A rectangle counts only when at least two opposite sides are real edges, so a horizon or
+one straight line in a photo does not make a region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Smallest step in grey level (0–255, over two pixels) an edge pixel has.
+EDGE_STEP: Final = 6
+#: Share of a side that must be edge pixels for the side to count as an edge.
+EDGE_COVER: Final = 0.8
+#: A side must also be an edge at both its ends: :data:`END_COVER` of the first and last
+#: :data:`END_SHARE` of it (a side running on over a plain canvas is not the picture's).
+END_SHARE: Final = 0.1
+END_COVER: Final = 0.6
+#: Smallest and largest share of the image's area a picture region may take.
+MIN_AREA: Final = 0.08
+MAX_AREA: Final = 0.86
+#: Largest share of its frame's area a picture inside a frame may take.
+MAX_FRAMED_AREA: Final = 0.95
+#: Smallest share of the image's width (height) a region's width (height) may take.
+MIN_SIDE: Final = 0.2
+#: How many candidate rows (columns) with the most edge pixels are tried.
+CANDIDATES: Final = 24
+
+
+def _steps(a: NDArray[np.float32], axis: int) -> NDArray[np.bool_]:
+    """Edge pixels between line ``k`` and ``k + 1`` along ``axis`` (shape: one line fewer).
+
+    The step is measured across two pixels (``k - 1`` to ``k + 1``, clipped at the ends), so
+    an edge that re-encoding blurred over a pixel still counts.
+    """
+    n = a.shape[axis]
+    lo = np.take(a, np.maximum(np.arange(n - 1) - 1, 0), axis=axis)
+    hi = np.take(a, np.minimum(np.arange(n - 1) + 2, n - 1), axis=axis)
+    near_lo = np.take(a, np.arange(n - 1), axis=axis)
+    near_hi = np.take(a, np.arange(1, n), axis=axis)
+    step = np.maximum(np.abs(hi - lo), np.abs(near_hi - near_lo))
+    edges: NDArray[np.bool_] = step >= EDGE_STEP
+    return edges
+
+
+def _quiet(steps: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Pixels with no step to either neighbour along their line (``steps`` are the steps
+    between neighbours along axis 1; the result has one more column)."""
+    pad = np.zeros((steps.shape[0], 1), dtype=bool)
+    quiet: NDArray[np.bool_] = ~(
+        np.concatenate([pad, steps], axis=1) | np.concatenate([steps, pad], axis=1)
+    )
+    return quiet
+
+
+def _framed(edges: NDArray[np.bool_], quiet: NDArray[np.bool_]) -> tuple[
+    NDArray[np.bool_], NDArray[np.bool_]
+]:  # fmt: skip
+    """Edge pixels between line ``k`` and ``k + 1`` whose outside is quiet: above/before
+    (line ``k - 1``; the first side of a picture) and below/after (line ``k + 2``)."""
+    n = edges.shape[0]
+    before = quiet[np.maximum(np.arange(n) - 1, 0)]
+    after = quiet[np.minimum(np.arange(n) + 2, n)]
+    return edges & before, edges & after
+
+
+def _candidates(
+    first: NDArray[np.bool_], second: NDArray[np.bool_], minimum: int
+) -> NDArray[np.int64]:
+    """Line indices (axis 0) with at least ``minimum`` framed edge pixels on one side,
+    strongest first, without their direct neighbours."""
+    counts = np.maximum(first.sum(axis=1), second.sum(axis=1))
+    order = np.argsort(-counts, kind="stable")
+    chosen: list[int] = []
+    for k in order:
+        if counts[k] < minimum or len(chosen) >= CANDIDATES:
+            break
+        if all(abs(int(k) - c) > 1 for c in chosen):
+            chosen.append(int(k))
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
+def _prefix(edges: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Prefix sums along each line (one leading zero)."""
+    return np.concatenate([np.zeros((edges.shape[0], 1), np.int64), edges.cumsum(1)], axis=1)
+
+
+def _cover(prefix: NDArray[np.int64], line: NDArray[np.int64], start: NDArray[np.int64],
+           stop: NDArray[np.int64]) -> NDArray[np.float64]:  # fmt: skip
+    """Share of edge pixels of ``line`` over ``start:stop`` (prefix sums along each line);
+    1.0 where ``line`` is -1 (the image's border)."""
+    border = line < 0
+    safe = np.where(border, 0, line)
+    got = prefix[safe, stop] - prefix[safe, start]
+    share = got / np.maximum(stop - start, 1)
+    return np.where(border, 1.0, share)
+
+
+def picture_box(
+    grey: NDArray[np.uint8], *, framed: bool = False
+) -> tuple[int, int, int, int] | None:
+    """The box ``(left, top, right, bottom)`` (pixels, right/bottom exclusive) of the largest
+    picture bounded by straight edges in ``grey``, or ``None``.
+
+    Of the rectangles whose sides are edges (:data:`EDGE_COVER`, with a quiet outside), the
+    one with the most sides that are not the image's border wins, then the largest. At least
+    two opposite sides must be edges, unless ``grey`` is itself the inside of a frame
+    (``framed``), whose border counts as an edge.
+
+    >>> canvas = np.full((120, 160), 90, np.uint8)
+    >>> canvas[:14] = 200                                  # a title bar
+    >>> rng = np.random.default_rng(0)
+    >>> canvas[30:100, 40:140] = rng.integers(0, 255, (70, 100))  # the picture
+    >>> box = picture_box(canvas)
+    >>> bool(np.abs(np.subtract(box, (40, 30, 140, 100))).max() <= 1)
+    True
+    """
+    h, w = grey.shape
+    if h < 16 or w < 16:
+        return None
+    a = grey.astype(np.float32)
+    row_steps = _steps(a, 0)  # (h-1, w): step between row k and k+1
+    col_steps = _steps(a, 1).T  # (w-1, h): step between column k and k+1
+    # a row's pixels are quiet when there is no step along the row (columns k, k+1 of it)
+    quiet_rows = _quiet(col_steps.T)  # (h, w)
+    quiet_cols = _quiet(row_steps.T)  # (w, h)
+    top_edges, bottom_edges = _framed(row_steps, quiet_rows)
+    left_edges, right_edges = _framed(col_steps, quiet_cols)
+    ys = _candidates(top_edges, bottom_edges, int(MIN_SIDE * w * EDGE_COVER))
+    xs = _candidates(left_edges, right_edges, int(MIN_SIDE * h * EDGE_COVER))
+    if ys.size == 0 and xs.size == 0:
+        return None
+    # -1 stands for the image's border on either side; a picture spans lines top+1 … bottom.
+    ys_all = np.concatenate([[-1], ys, [h - 1]])
+    xs_all = np.concatenate([[-1], xs, [w - 1]])
+    t, b = np.meshgrid(ys_all, ys_all, indexing="ij")
+    keep = b - t >= MIN_SIDE * h
+    t, b = t[keep], b[keep]
+    left, right = np.meshgrid(xs_all, xs_all, indexing="ij")
+    keep = right - left >= MIN_SIDE * w
+    left, right = left[keep], right[keep]
+    if t.size == 0 or left.size == 0:
+        return None
+    # every (rows, columns) combination
+    n_rows, n_cols = t.size, left.size
+    t, b = np.repeat(t, n_cols), np.repeat(b, n_cols)
+    left, right = np.tile(left, n_rows), np.tile(right, n_rows)
+    area = (b - t) * (right - left) / (h * w)
+    bottom_line = np.where(b >= h - 1, -1, b)
+    right_line = np.where(right >= w - 1, -1, right)
+    real_rows = (t >= 0) & (bottom_line >= 0)
+    real_cols = (left >= 0) & (right_line >= 0)
+    real = (t >= 0).astype(np.int64) + (bottom_line >= 0) + (left >= 0) + (right_line >= 0)
+    if framed:
+        fits = (area >= MIN_AREA) & (area <= MAX_FRAMED_AREA) & (real >= 1)
+    else:
+        fits = (area >= MIN_AREA) & (area <= MAX_AREA) & (real_rows | real_cols)
+    if not fits.any():
+        return None
+    t, b, left, right = t[fits], b[fits], left[fits], right[fits]
+    bottom_line, right_line, area, real = (
+        bottom_line[fits],
+        right_line[fits],
+        area[fits],
+        real[fits],
+    )
+    x0, x1 = left + 1, right + 1
+    y0, y1 = t + 1, b + 1
+    covered = np.ones(t.size, dtype=bool)
+    for sharp, line, start, stop in (
+        (top_edges, t, x0, x1),
+        (bottom_edges, bottom_line, x0, x1),
+        (left_edges, left, y0, y1),
+        (right_edges, right_line, y0, y1),
+    ):
+        edges = sharp.copy()  # an edge blurred over two lines counts on either
+        edges[1:] |= sharp[:-1]
+        edges[:-1] |= sharp[1:]
+        prefix = _prefix(edges)
+        end = np.maximum(1, ((stop - start) * END_SHARE).astype(np.int64))
+        covered &= (
+            (_cover(prefix, line, start, stop) >= EDGE_COVER)
+            & (_cover(prefix, line, start, start + end) >= END_COVER)
+            & (_cover(prefix, line, stop - end, stop) >= END_COVER)
+        )
+    if not covered.any():
+        return None
+    # the rectangle with the most sides that are edges (not the border), then the largest
+    best = int(np.argmax(np.where(covered, real + area, -1.0)))
+    return int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])
+
+
+#: A frame's content must keep this share of the image's area, and spread its grey levels
+#: at least this much (standard deviation): a sliver or a plain field is not a picture.
+MIN_CONTENT: Final = 0.05
+MIN_CONTENT_SPREAD: Final = 4.0
+#: How many frames inside frames :func:`content_box` looks through.
+NESTING: Final = 3
+
+
+def content_box(
+    grey: NDArray[np.uint8],
+    uniform: Callable[[NDArray[np.uint8]], tuple[int, int, int, int] | None],
+) -> tuple[int, int, int, int] | None:
+    """The box of the content of ``grey`` without its frames: uniform margins (found by
+    ``uniform``) and pictures framed by straight edges (:func:`picture_box`), nested up to
+    :data:`NESTING` deep (a card's border, then the picture inside it). ``None``: the whole
+    image is content."""
+    h, w = grey.shape
+    x0, y0, x1, y1 = 0, 0, w, h
+
+    def inside(box: tuple[int, int, int, int] | None) -> bool:
+        nonlocal x0, y0, x1, y1
+        if box is None:
+            return False
+        left, top, right, bottom = box
+        new = (x0 + left, y0 + top, x0 + right, y0 + bottom)
+        part = grey[new[1] : new[3], new[0] : new[2]]
+        # what is left must be a picture: a share of the image, with structure in it
+        if part.size < MIN_CONTENT * h * w or float(part.std()) < MIN_CONTENT_SPREAD:
+            return False
+        x0, y0, x1, y1 = new
+        return True
+
+    inside(uniform(grey))
+    for depth in range(NESTING):
+        if not inside(picture_box(grey[y0:y1, x0:x1], framed=depth > 0)):
+            break
+        inside(uniform(grey[y0:y1, x0:x1]))
+    return None if (x0, y0, x1, y1) == (0, 0, w, h) else (x0, y0, x1, y1)

@@ -1,0 +1,121 @@
+"""Pictures inside frames: different pictures shown in one application window, or made
+from one template, are not duplicates; a screenshot of a picture is a duplicate of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageOps
+
+from neardup.api import scan
+from neardup.hashing.region import picture_box
+from neardup.hashing.trim import relative_box, working_size
+from neardup.hashing.views import Views, disagreeing_tiles, view_similarity, views_of
+
+PHOTOS = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))
+
+
+def _photo(k: int) -> Image.Image:
+    return Image.open(PHOTOS[k]).convert("RGB")
+
+
+def viewer(picture: Image.Image, share: float = 0.6, size: tuple[int, int] = (1280, 800)):
+    """A desktop image viewer: title bar with menus, a sidebar of folders, a grey canvas
+    with ``picture`` centred at ``share`` of the canvas width. Returns the screenshot and
+    the picture's box."""
+    w, h = size
+    shot = Image.new("RGB", size, (60, 60, 64))
+    draw = ImageDraw.Draw(shot)
+    draw.rectangle((0, 0, w, 40), fill=(230, 230, 230))
+    for i in range(5):
+        draw.text((20 + 90 * i, 12), f"Menu {i}", fill=(20, 20, 20))
+    draw.rectangle((0, 40, 220, h), fill=(245, 245, 245))
+    for i in range(12):
+        draw.text((16, 60 + 50 * i), f"folder {i}", fill=(40, 40, 40))
+    pw = int((w - 220) * share)
+    ph = min(int(picture.height * pw / picture.width), int((h - 40) * 0.9))
+    pw = int(picture.width * ph / picture.height)
+    x, y = 220 + (w - 220 - pw) // 2, 40 + (h - 40 - ph) // 2
+    shot.paste(picture.resize((pw, ph), Image.Resampling.LANCZOS), (x, y))
+    return shot, (x, y, x + pw, y + ph)
+
+
+def card(picture: Image.Image) -> Image.Image:
+    """A playing card: the same border, title band and text box around ``picture``."""
+    w, h = 500, 700
+    out = Image.new("RGB", (w, h), (20, 20, 20))
+    draw = ImageDraw.Draw(out)
+    draw.rounded_rectangle((15, 15, w - 15, h - 15), 20, fill=(200, 170, 60))
+    draw.rectangle((40, 40, w - 40, 90), fill=(240, 230, 200))
+    draw.text((60, 55), "Card name", fill=(0, 0, 0))
+    out.paste(ImageOps.fit(picture, (w - 80, 320)), (40, 100))
+    draw.rectangle((40, 440, w - 40, h - 40), fill=(240, 230, 200))
+    return out
+
+
+def _groups(folder: Path, **options: object) -> list[set[str]]:
+    result = scan([folder], use_cache=False, jobs=1, **options)
+    return [{Path(result.records[m].path).name for m in g.members} for g in result.groups]
+
+
+def test_the_picture_in_a_viewer_window_is_found() -> None:
+    shot, box = viewer(_photo(0))
+    grey = shot.convert("L").resize(working_size(*shot.size), Image.Resampling.BOX)
+    found = picture_box(np.asarray(grey))
+    assert found is not None
+    scale = grey.width / shot.width
+    assert np.abs(np.subtract(found, np.multiply(box, scale))).max() <= 3
+
+
+def test_a_plain_photo_has_no_frame() -> None:
+    photo = _photo(3)
+    grey = photo.convert("L").resize(working_size(*photo.size), Image.Resampling.BOX)
+    assert picture_box(np.asarray(grey)) is None
+
+
+def test_different_pictures_in_one_window_are_not_duplicates(tmp_path: Path) -> None:
+    for k in range(6):
+        viewer(_photo(k), share=0.45)[0].save(tmp_path / f"shot{k}.png")
+    assert _groups(tmp_path, threshold=12) == []
+
+
+def test_cards_of_one_template_are_not_duplicates(tmp_path: Path) -> None:
+    for k in range(6):
+        card(_photo(k)).save(tmp_path / f"card{k}.jpg", quality=90)
+    assert _groups(tmp_path, threshold=12) == []
+
+
+def test_a_screenshot_of_a_picture_matches_the_picture(tmp_path: Path) -> None:
+    for k in (1, 2):
+        _photo(k).save(tmp_path / f"photo{k}.jpg", quality=92)
+    viewer(_photo(1), share=0.5)[0].save(tmp_path / "screenshot.png")
+    assert _groups(tmp_path) == [{"photo1.jpg", "screenshot.png"}]
+
+
+def test_a_copy_disagrees_nowhere_a_different_picture_in_many_tiles() -> None:
+    def views(image: Image.Image) -> Views:
+        grey = image.convert("L").resize(working_size(*image.size), Image.Resampling.BOX)
+        return views_of(grey, relative_box(grey))
+
+    a, b = card(_photo(4)), card(_photo(5))
+    copy = a.resize((250, 350), Image.Resampling.LANCZOS)
+    va, vb, vc = views(a), views(b), views(copy)
+    assert disagreeing_tiles(va.detailed(), vc.detailed()) == 0
+    assert view_similarity(va, vc) > 0.95
+    assert view_similarity(va, vb) < 0.5
+
+
+@pytest.mark.parametrize("with_detail", [True, False])
+def test_views_round_trip(with_detail: bool) -> None:
+    rng = np.random.default_rng(0)
+    content = rng.integers(0, 255, (32, 32), dtype=np.uint8)
+    frame = rng.integers(0, 255, (48, 48), dtype=np.uint8)
+    detail = rng.integers(0, 255, (64, 64), dtype=np.uint8) if with_detail else None
+    views = Views(content, frame, (0.1, 0.2, 0.9, 0.8), 1.5, detail)
+    back = Views.from_bytes(views.to_bytes())
+    assert back.box == views.box and back.aspect == views.aspect
+    assert np.array_equal(back.detailed(), views.detailed())
+    with pytest.raises(ValueError, match="not a serialised"):
+        Views.from_bytes(views.to_bytes()[:-1])
