@@ -34,6 +34,8 @@ MAX_AREA: Final = 0.86
 MAX_FRAMED_AREA: Final = 0.95
 #: Smallest share of the image's width (height) a region's width (height) may take.
 MIN_SIDE: Final = 0.2
+#: Smallest share of a picture's pixels that have a step to a neighbour.
+MIN_BUSY: Final = 0.3
 #: How many candidate rows (columns) with the most edge pixels are tried.
 CANDIDATES: Final = 24
 
@@ -108,15 +110,16 @@ def _cover(prefix: NDArray[np.int64], line: NDArray[np.int64], start: NDArray[np
 
 
 def picture_box(
-    grey: NDArray[np.uint8], *, framed: bool = False
+    grey: NDArray[np.uint8], framed: tuple[bool, bool, bool, bool] = (False,) * 4
 ) -> tuple[int, int, int, int] | None:
     """The box ``(left, top, right, bottom)`` (pixels, right/bottom exclusive) of the largest
     picture bounded by straight edges in ``grey``, or ``None``.
 
     Of the rectangles whose sides are edges (:data:`EDGE_COVER`, with a quiet outside), the
-    one with the most sides that are not the image's border wins, then the largest. At least
-    two opposite sides must be edges, unless ``grey`` is itself the inside of a frame
-    (``framed``), whose border counts as an edge.
+    one with the most sides that are edges found here wins (then sides that are a frame's
+    inside edge, then the largest). At least
+    two opposite sides must be edges; a side of ``grey`` that is itself the inside edge of
+    a frame (``framed``: left, top, right, bottom) counts as one.
 
     >>> canvas = np.full((120, 160), 90, np.uint8)
     >>> canvas[:14] = 200                                  # a title bar
@@ -159,13 +162,17 @@ def picture_box(
     area = (b - t) * (right - left) / (h * w)
     bottom_line = np.where(b >= h - 1, -1, b)
     right_line = np.where(right >= w - 1, -1, right)
-    real_rows = (t >= 0) & (bottom_line >= 0)
-    real_cols = (left >= 0) & (right_line >= 0)
-    real = (t >= 0).astype(np.int64) + (bottom_line >= 0) + (left >= 0) + (right_line >= 0)
-    if framed:
-        fits = (area >= MIN_AREA) & (area <= MAX_FRAMED_AREA) & (real >= 1)
-    else:
-        fits = (area >= MIN_AREA) & (area <= MAX_AREA) & (real_rows | real_cols)
+    fl, ft, fr, fb = framed
+    top_real = (t >= 0) | ((t < 0) & ft)
+    bottom_real = (bottom_line >= 0) | ((bottom_line < 0) & fb)
+    left_real = (left >= 0) | ((left < 0) & fl)
+    right_real = (right_line >= 0) | ((right_line < 0) & fr)
+    # edges found here count twice, a frame's inside edge (``framed``) once
+    real = top_real.astype(np.int64) + bottom_real + left_real + right_real
+    real += (t >= 0).astype(np.int64) + (bottom_line >= 0) + (left >= 0) + (right_line >= 0)
+    largest = MAX_FRAMED_AREA if any(framed) else MAX_AREA
+    fits = (area >= MIN_AREA) & (area <= largest)
+    fits &= (top_real & bottom_real) | (left_real & right_real)
     if not fits.any():
         return None
     t, b, left, right = t[fits], b[fits], left[fits], right[fits]
@@ -194,6 +201,12 @@ def picture_box(
             & (_cover(prefix, line, start, start + end) >= END_COVER)
             & (_cover(prefix, line, stop - end, stop) >= END_COVER)
         )
+    # a picture has detail: a rectangle of plain canvas or sky between edges is not one
+    busy = ~(quiet_rows & quiet_cols.T)
+    table = np.zeros((h + 1, w + 1), np.int64)
+    table[1:, 1:] = busy.cumsum(0).cumsum(1)
+    detail = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
+    covered &= detail >= MIN_BUSY * (y1 - y0) * (x1 - x0)
     if not covered.any():
         return None
     # the rectangle with the most sides that are edges (not the border), then the largest
@@ -205,6 +218,46 @@ def picture_box(
 #: at least this much (standard deviation): a sliver or a plain field is not a picture.
 MIN_CONTENT: Final = 0.05
 MIN_CONTENT_SPREAD: Final = 4.0
+#: A margin cut off one side counts as a frame when it takes this share of the image.
+FRAME_CUT: Final = 0.1
+#: :func:`_snapped` moves a side inwards by at most this share of the image's side, over
+#: lines with :data:`SNAP_COVER` of their pixels within :data:`SNAP_TOLERANCE` of the margin.
+SNAP_MAX: Final = 0.06
+SNAP_COVER: Final = 0.9
+SNAP_TOLERANCE: Final = 8
+
+
+def _snapped(
+    grey: NDArray[np.uint8], box: tuple[int, int, int, int] | None
+) -> tuple[int, int, int, int] | None:
+    """``box`` (a trimmed margin's inside, found on a reduced copy) with each cut side moved
+    inwards past the lines at full resolution that are still the colour of the margin."""
+    if box is None:
+        return None
+    h, w = grey.shape
+    x0, y0, x1, y1 = box
+    a = grey.astype(np.int16)
+
+    def past(lines: NDArray[np.int16], level: float, limit: int) -> int:
+        k = 0
+        while k < min(limit, lines.shape[0] - 1):
+            if (np.abs(lines[k] - level) <= SNAP_TOLERANCE).mean() < SNAP_COVER:
+                break
+            k += 1
+        return k
+
+    lim_x, lim_y = int(SNAP_MAX * w), int(SNAP_MAX * h)
+    if y0 > 0:
+        y0 += past(a[y0:y1, x0:x1], float(np.median(a[y0 - 1, x0:x1])), lim_y)
+    if y1 < h:
+        y1 -= past(a[y0:y1, x0:x1][::-1], float(np.median(a[y1, x0:x1])), lim_y)
+    if x0 > 0:
+        x0 += past(a[y0:y1, x0:x1].T, float(np.median(a[y0:y1, x0 - 1])), lim_x)
+    if x1 < w:
+        x1 -= past(a[y0:y1, x0:x1].T[::-1], float(np.median(a[y0:y1, x1])), lim_x)
+    return x0, y0, x1, y1
+
+
 #: How many frames inside frames :func:`content_box` looks through.
 NESTING: Final = 3
 
@@ -219,9 +272,10 @@ def content_box(
     image is content."""
     h, w = grey.shape
     x0, y0, x1, y1 = 0, 0, w, h
+    framed = (False, False, False, False)  # which sides of the box are a frame's inside
 
     def inside(box: tuple[int, int, int, int] | None) -> bool:
-        nonlocal x0, y0, x1, y1
+        nonlocal x0, y0, x1, y1, framed
         if box is None:
             return False
         left, top, right, bottom = box
@@ -230,12 +284,20 @@ def content_box(
         # what is left must be a picture: a share of the image, with structure in it
         if part.size < MIN_CONTENT * h * w or float(part.std()) < MIN_CONTENT_SPREAD:
             return False
+        # a side cut by a wide margin is a frame's inside edge (a thin border is not)
+        dx, dy = FRAME_CUT * (x1 - x0), FRAME_CUT * (y1 - y0)
+        cut = (new[0] - x0 > dx, new[1] - y0 > dy, x1 - new[2] > dx, y1 - new[3] > dy)
+        framed = (framed[0] or cut[0], framed[1] or cut[1], framed[2] or cut[2],
+                  framed[3] or cut[3])  # fmt: skip
         x0, y0, x1, y1 = new
         return True
 
-    inside(uniform(grey))
-    for depth in range(NESTING):
-        if not inside(picture_box(grey[y0:y1, x0:x1], framed=depth > 0)):
+    inside(_snapped(grey, uniform(grey)))
+    for _ in range(NESTING):
+        if inside(picture_box(grey[y0:y1, x0:x1], framed)):
+            framed = (True, True, True, True)  # a picture, or a frame inside a frame
+            continue
+        part = grey[y0:y1, x0:x1]  # no picture yet: the frame's own margins, if uniform
+        if not inside(_snapped(part, uniform(part))):
             break
-        inside(uniform(grey[y0:y1, x0:x1]))
     return None if (x0, y0, x1, y1) == (0, 0, w, h) else (x0, y0, x1, y1)

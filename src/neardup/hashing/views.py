@@ -264,7 +264,11 @@ def view_similarity(
 
     * their contents without margins (over the flips/rotations ``invariant`` allows);
     * the content of one and the same region of the other's frame, either way round (a
-      copy trimmed differently, or not at all).
+      copy trimmed differently, or not at all);
+    * the content of one and the whole of the other (a screenshot and its picture).
+
+    Each comparison counts only when the two also agree tile by tile
+    (:func:`disagreeing_tiles`): a shared frame or template cannot make it alone.
 
     With ``trim=False`` only whole frames are compared.
 
@@ -279,7 +283,10 @@ def view_similarity(
         return _best_turn(whole_a, whole_b, whole_a, whole_b, invariant)
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
     for one, other in ((a, b), (b, a)):
-        if one.box is not None:
+        if one.box is not None:  # one's content may be all of the other (a screenshot)
+            whole = region_pixels(other.frame, None)
+            score = similarity(unit_vector(one.content), unit_vector(whole))
+            best = max(best, _held(score, one.content, whole))
             region = region_pixels(other.frame, one.box)
             content = _as_coarse_as(one.content, one.box)
             score = similarity(unit_vector(content), unit_vector(region))
