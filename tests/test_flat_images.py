@@ -1,4 +1,4 @@
-"""Flat images: different solid colours are never duplicates; two identical ones are."""
+"""Flat images and colour: different solid colours are never duplicates; two identical ones are."""
 
 from __future__ import annotations
 
@@ -42,3 +42,26 @@ def test_a_flat_image_is_not_a_duplicate_of_a_picture(tmp_path: Path) -> None:
     picture.save(tmp_path / "gradient.png")
     result = scan([tmp_path], use_cache=False, jobs=1, threshold=32)
     assert result.groups == []
+
+
+def test_flat_images_of_one_grey_level_but_different_colours_make_no_group(tmp_path: Path) -> None:
+    # red and green chosen to have the same luminance: only their colour tells them apart
+    _solid(tmp_path, "red.png", (200, 60, 60))
+    _solid(tmp_path, "green.jpg", (60, 130, 60))
+    result = scan([tmp_path], use_cache=False, jobs=1)
+    assert result.groups == []
+
+
+def test_colour_tells_a_recoloured_picture_apart_but_not_a_grey_copy(tmp_path: Path) -> None:
+    photo = Image.open(next((Path(__file__).parent / "data" / "photos").glob("000_*"))).convert(
+        "RGB"
+    )
+    recoloured, grey = tmp_path / "recoloured", tmp_path / "grey"
+    for folder in (recoloured, grey):
+        folder.mkdir()
+        photo.save(folder / "photo.jpg", quality=92)
+    red, green, blue = photo.split()
+    Image.merge("RGB", (blue, green, red)).save(recoloured / "swapped.jpg", quality=92)
+    photo.convert("L").save(grey / "grey.jpg", quality=92)
+    assert scan([recoloured], use_cache=False, jobs=1).groups == []
+    assert len(scan([grey], use_cache=False, jobs=1).groups) == 1

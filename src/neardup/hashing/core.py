@@ -82,7 +82,7 @@ def analyse_file(
             sizes: list[SizeFor] = [functools.partial(fast.input_size, spec.algorithm, spec.size)]
             if options.trim or options.verify:
                 sizes.append(working_size)
-            thumbs = open_thumbnails(p, sizes, max_pixels=max_pixels)
+            thumbs = open_thumbnails(p, sizes, max_pixels=max_pixels, chroma=options.verify)
             width, height = thumbs[0].width, thumbs[0].height
     except Exception as exc:  # a decoder bug must not abort a scan: record it with its type
         return Analysed(_skipped(name, exc))
@@ -106,7 +106,8 @@ def analyse_file(
                 if full:  # views are made at working size: margins are found there again
                     working = working.resize(working_size(*working.size), Image.Resampling.BOX)
                     found = "find"
-                features = Features(views=views_of(working, found))
+                colour = None if full else thumbs[-1].chroma  # a full decode has its own
+                features = Features(views=views_of(working, found, colour))
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Analysed(Skipped(name, "corrupt", f"cannot hash: {exc}"))
     record = ImageRecord(
@@ -142,8 +143,8 @@ def file_views(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
         DecodeError: the file cannot be decoded (any decoder failure, with its reason).
     """
     try:
-        working = open_thumbnails(Path(path), [working_size], max_pixels=max_pixels)[0].image
-        return views_of(working)
+        thumb = open_thumbnails(Path(path), [working_size], max_pixels=max_pixels, chroma=True)[0]
+        return views_of(thumb.image, "find", thumb.chroma)
     except DecodeError:
         raise
     except Exception as exc:

@@ -10,6 +10,7 @@ on white, and the EXIF orientation is applied.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -127,6 +128,8 @@ class Thumbnail:
     image: Image.Image
     width: int
     height: int
+    #: The colour of the image, small and upright (``YCbCr``), when asked for and it has one.
+    chroma: Image.Image | None = None
 
 
 #: How much larger than the requested size the image stays before the final Lanczos resize
@@ -160,16 +163,24 @@ def open_thumbnail(
     return open_thumbnails(path, [size_for], max_pixels=max_pixels)[0]
 
 
+#: The colour of the last thumbnail (:attr:`Thumbnail.chroma`) is kept at this fraction of
+#: its size: colour only needs to tell a red picture from a blue one.
+CHROMA_SCALE = 4
+
+
 def open_thumbnails(
     path: str | Path,
     sizes: Sequence[SizeFor],
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    chroma: bool = False,
 ) -> list[Thumbnail]:
     """:func:`open_thumbnail` for several sizes from one decode.
 
     The first size keeps :func:`open_thumbnail`'s reducing gap; the others (a working image
-    for trimming, say) only need the decode to be no smaller than they are.
+    for trimming, say) only need the decode to be no smaller than they are. With
+    ``chroma`` the last thumbnail also keeps the image's colour (a JPEG is then decoded in
+    its own YCbCr, whose Y is the grey image a grey decode gives).
     """
     p = Path(path)
     with _decoding(p, max_pixels) as im:
@@ -183,20 +194,36 @@ def open_thumbnails(
                 [int(first * _gap((first, first)))]
                 + [max(size_for(raw_w, raw_h)) for size_for in sizes[1:]]
             )
-            drafted = im.draft("L", (side, side))
+            drafted = im.draft("YCbCr" if chroma else "L", (side, side))
             if drafted is not None:
                 box = drafted[1]
         im.load()
         transpose = _orientation(im)
         swapped = transpose in _SWAPS_AXES
         width, height = (raw_h, raw_w) if swapped else (raw_w, raw_h)
+        colour: Image.Image | None = None
+        source = im
+        if chroma:
+            if im.mode == "YCbCr":
+                source, colour = im.getchannel(0), im
+            else:
+                source = normalise(im)
+                colour = source if source.mode not in ("L", "1") else None
         out = []
         for size_for in sizes:
             tw, th = size_for(width, height)
-            small = shrink(im, (th, tw) if swapped else (tw, th), box)
+            small = shrink(source, (th, tw) if swapped else (tw, th), box)
             if transpose is not None:
                 small = small.transpose(transpose)
             out.append(Thumbnail(small, width, height))
+        if colour is not None:
+            tw, th = out[-1].image.size
+            cw, ch = max(1, tw // CHROMA_SCALE), max(1, th // CHROMA_SCALE)
+            tint = colour.resize((ch, cw) if swapped else (cw, ch), Image.Resampling.BOX, box)
+            if transpose is not None:
+                tint = tint.transpose(transpose)
+            tint = tint if tint.mode == "YCbCr" else tint.convert("RGB").convert("YCbCr")
+            out[-1] = dataclasses.replace(out[-1], chroma=tint)
         return out
 
 

@@ -33,6 +33,18 @@ FRAME_SIDE: Final = 48
 DETAIL_SIDE: Final = 64
 
 
+#: Side of the colour planes a :class:`Views` keeps of its content.
+CHROMA_SIDE: Final = 8
+#: Chroma (distance of Cb, Cr from grey, 0–181) from which a tile counts as coloured.
+CHROMA_MIN: Final = 12.0
+#: Two images disagree in colour when at least this share of the tiles coloured in both
+#: (and :data:`COLOUR_TILES` of them) differ in hue by more than a right angle.
+COLOUR_DISAGREE: Final = 0.5
+COLOUR_TILES: Final = 4
+#: Two flat images are duplicates only when their mean Cb and Cr differ at most this much.
+FLAT_CHROMA: Final = 6.0
+
+
 #: A comparison is split into this many tiles per side (:func:`disagreeing_tiles`).
 TILES: Final = 8
 #: A tile has structure when its grey levels spread at least this much (standard deviation).
@@ -76,6 +88,8 @@ class Views:
     aspect: float = 1.0
     #: The content at :data:`DETAIL_SIDE` (``None``: as the content, enlarged).
     detail: NDArray[np.uint8] | None = None
+    #: The colour of the content (Cb and Cr, :data:`CHROMA_SIDE` square; ``None``: unknown).
+    chroma: NDArray[np.uint8] | None = None
 
     _HEAD: ClassVar[str] = "<5f"
 
@@ -90,14 +104,20 @@ class Views:
         """A compact serialisation (7.4 KB) for the catalog."""
         box = self.box if self.box is not None else (-1.0, -1.0, -1.0, -1.0)
         head = struct.pack(self._HEAD, *box, self.aspect)
-        return head + self.content.tobytes() + self.frame.tobytes() + self.detailed().tobytes()
+        body = self.content.tobytes() + self.frame.tobytes() + self.detailed().tobytes()
+        return head + body + (b"" if self.chroma is None else self.chroma.tobytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Views:
         head = struct.calcsize(cls._HEAD)
         c, f, d = VERIFY_SIDE**2, FRAME_SIDE**2, DETAIL_SIDE**2
-        if len(data) != head + c + f + d:
+        tint = 2 * CHROMA_SIDE**2
+        if len(data) not in (head + c + f + d, head + c + f + d + tint):
             raise ValueError(f"not a serialised Views ({len(data)} bytes)")
+        chroma = None
+        if len(data) == head + c + f + d + tint:
+            planes = np.frombuffer(data, np.uint8, tint, head + c + f + d)
+            chroma = planes.reshape(2, CHROMA_SIDE, CHROMA_SIDE)
         *box, aspect = struct.unpack(cls._HEAD, data[:head])
         content = np.frombuffer(data, np.uint8, c, head).reshape(VERIFY_SIDE, VERIFY_SIDE)
         frame = np.frombuffer(data, np.uint8, f, head + c)
@@ -108,12 +128,27 @@ class Views:
             None if box[0] < 0 else tuple(round(float(v), 4) for v in box),  # type: ignore[arg-type]
             round(float(aspect), 4),
             detail.reshape(DETAIL_SIDE, DETAIL_SIDE),
+            chroma,
         )
 
 
-def views_of(image: Image.Image, box: Box | Literal["find"] | None = "find") -> Views:
+def chroma_of(colour: Image.Image, box: Box | None) -> NDArray[np.uint8]:
+    """The Cb and Cr planes of the ``box`` of a colour image, :data:`CHROMA_SIDE` square."""
+    ycbcr = colour if colour.mode == "YCbCr" else colour.convert("RGB").convert("YCbCr")
+    small = crop_relative(ycbcr, box).resize((CHROMA_SIDE, CHROMA_SIDE), Image.Resampling.BOX)
+    return np.ascontiguousarray(np.asarray(small)[:, :, 1:].transpose(2, 0, 1))
+
+
+def views_of(
+    image: Image.Image,
+    box: Box | Literal["find"] | None = "find",
+    colour: Image.Image | None = None,
+) -> Views:
     """The :class:`Views` of a decoded image (best given the working image, short side
-    :data:`WORKING_SIDE`). ``box``: its :func:`relative_box` when the caller has it."""
+    :data:`WORKING_SIDE`). ``box``: its :func:`relative_box` when the caller has it.
+    ``colour``: the image in colour, at any size (a colour ``image`` is its own)."""
+    if colour is None and image.mode not in ("L", "1", "I", "F", "I;16"):
+        colour = image
     grey = image.convert("L")
     if box == "find":
         box = relative_box(grey)
@@ -121,7 +156,8 @@ def views_of(image: Image.Image, box: Box | Literal["find"] | None = "find") -> 
     content = grey_thumbnail(inside, VERIFY_SIDE).astype(np.uint8)
     frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
     detail = grey_thumbnail(inside, DETAIL_SIDE).astype(np.uint8)
-    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4), detail)
+    chroma = None if colour is None else chroma_of(colour, box)
+    return Views(content, frame, box, round(grey.width / max(1, grey.height), 4), detail, chroma)
 
 
 def unit_vector(pixels: NDArray[Any]) -> NDArray[np.float32]:
@@ -233,7 +269,30 @@ def flat_similarity(a: Views, b: Views) -> float:
         return -1.0
     level = abs(float(a.frame.mean()) - float(b.frame.mean()))
     aspect = abs(a.aspect - b.aspect) / max(a.aspect, b.aspect, 1e-9)
-    return 1.0 if level <= FLAT_LEVEL and aspect <= FLAT_ASPECT else -1.0
+    tint = 0.0
+    if a.chroma is not None and b.chroma is not None:
+        mean_a = a.chroma.reshape(2, -1).mean(axis=1)
+        mean_b = b.chroma.reshape(2, -1).mean(axis=1)
+        tint = float(np.abs(mean_a - mean_b).max())
+    same = level <= FLAT_LEVEL and aspect <= FLAT_ASPECT and tint <= FLAT_CHROMA
+    return 1.0 if same else -1.0
+
+
+def colours_disagree(a: Views, b: Views) -> bool:
+    """Whether two images differ in hue where both are coloured (a red and a blue version of
+    one drawing). A grey copy of a colour photo has no coloured tiles: it never disagrees.
+    """
+    if a.chroma is None or b.chroma is None:
+        return False
+    ca = a.chroma.reshape(2, -1).astype(np.float32) - 128.0
+    cb = b.chroma.reshape(2, -1).astype(np.float32) - 128.0
+    na, nb = np.hypot(ca[0], ca[1]), np.hypot(cb[0], cb[1])
+    both = (na >= CHROMA_MIN) & (nb >= CHROMA_MIN)
+    count = int(both.sum())
+    if count < COLOUR_TILES:
+        return False
+    opposite = (ca * cb).sum(axis=0) < 0  # hues more than a right angle apart
+    return int((opposite & both).sum()) >= COLOUR_DISAGREE * count
 
 
 def _best_turn(
@@ -278,6 +337,8 @@ def view_similarity(
     """
     if is_flat(a) or is_flat(b):
         return flat_similarity(a, b)
+    if colours_disagree(a, b):
+        return -1.0
     if not trim:
         whole_a, whole_b = region_pixels(a.frame, None), region_pixels(b.frame, None)
         return _best_turn(whole_a, whole_b, whole_a, whole_b, invariant)

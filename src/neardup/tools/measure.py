@@ -88,7 +88,7 @@ def measure(
         item.trimmed = {"phash-8": hash_image(tgrey, HashSpec())}
         item.dihedral = dihedral_hashes(tgrey, _ALL_FLIPS)
         item.centre = centre_hashes(tgrey, HashSpec())
-        item.views = views_of(grey)
+        item.views = views_of(grey, "find", small)
     item.imagededup = imagededup_phash(small)
     return item
 
