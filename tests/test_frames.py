@@ -10,9 +10,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from neardup.api import scan
+from neardup.hashing.agreement import disagreeing_tiles
 from neardup.hashing.region import picture_box
 from neardup.hashing.trim import relative_box, working_size
-from neardup.hashing.views import Views, disagreeing_tiles, view_similarity, views_of
+from neardup.hashing.views import Views, view_similarity, views_of
 
 PHOTOS = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))
 

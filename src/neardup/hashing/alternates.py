@@ -45,6 +45,12 @@ class Features:
     views: Views | None = field(default=None, compare=False)
 
 
+def dihedral_count(invariant: frozenset[str]) -> int:
+    """How many flipped/rotated hashes :func:`dihedral_hashes` makes (they come first among
+    an image's alternates)."""
+    return (4 if "rotate" in invariant else 1) * (2 if "flip" in invariant else 1) - 1
+
+
 def dihedral_hashes(
     image: Image.Image, invariant: frozenset[str], hash_size: int = 8
 ) -> tuple[int, ...]:

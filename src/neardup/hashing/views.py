@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, hues_disagree
 from neardup.hashing.trim import Box, crop_relative, relative_box
 
 #: Side of the verification thumbnail.
@@ -35,24 +36,8 @@ DETAIL_SIDE: Final = 64
 
 #: Side of the colour planes a :class:`Views` keeps of its content.
 CHROMA_SIDE: Final = 8
-#: Chroma (distance of Cb, Cr from grey, 0–181) from which a tile counts as coloured.
-CHROMA_MIN: Final = 12.0
-#: Two images disagree in colour when at least this share of the tiles coloured in both
-#: (and :data:`COLOUR_TILES` of them) differ in hue by more than a right angle.
-COLOUR_DISAGREE: Final = 0.5
-COLOUR_TILES: Final = 4
 #: Two flat images are duplicates only when their mean Cb and Cr differ at most this much.
 FLAT_CHROMA: Final = 6.0
-
-
-#: A comparison is split into this many tiles per side (:func:`disagreeing_tiles`).
-TILES: Final = 8
-#: A tile has structure when its grey levels spread at least this much (standard deviation).
-TILE_SPREAD: Final = 4.0
-#: Tiles with structure on both sides disagree below this correlation.
-TILE_AGREE: Final = 0.3
-#: A comparison holds only with at most this many disagreeing tiles (of TILES²).
-MAX_DISAGREEING: Final = 3
 
 
 def grey_thumbnail(image: Image.Image, side: int) -> NDArray[np.float64]:
@@ -101,23 +86,22 @@ class Views:
         return np.asarray(Image.fromarray(self.content).resize(side, Image.Resampling.BILINEAR))
 
     def to_bytes(self) -> bytes:
-        """A compact serialisation (7.4 KB) for the catalog."""
+        """A compact serialisation (7.6 KB) for the catalog; no colour is stored as grey."""
         box = self.box if self.box is not None else (-1.0, -1.0, -1.0, -1.0)
         head = struct.pack(self._HEAD, *box, self.aspect)
         body = self.content.tobytes() + self.frame.tobytes() + self.detailed().tobytes()
-        return head + body + (b"" if self.chroma is None else self.chroma.tobytes())
+        neutral = np.full((2, CHROMA_SIDE, CHROMA_SIDE), 128, np.uint8)
+        return head + body + (neutral if self.chroma is None else self.chroma).tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Views:
         head = struct.calcsize(cls._HEAD)
         c, f, d = VERIFY_SIDE**2, FRAME_SIDE**2, DETAIL_SIDE**2
         tint = 2 * CHROMA_SIDE**2
-        if len(data) not in (head + c + f + d, head + c + f + d + tint):
+        if len(data) != head + c + f + d + tint:
             raise ValueError(f"not a serialised Views ({len(data)} bytes)")
-        chroma = None
-        if len(data) == head + c + f + d + tint:
-            planes = np.frombuffer(data, np.uint8, tint, head + c + f + d)
-            chroma = planes.reshape(2, CHROMA_SIDE, CHROMA_SIDE)
+        planes = np.frombuffer(data, np.uint8, tint, head + c + f + d)
+        chroma = planes.reshape(2, CHROMA_SIDE, CHROMA_SIDE)
         *box, aspect = struct.unpack(cls._HEAD, data[:head])
         content = np.frombuffer(data, np.uint8, c, head).reshape(VERIFY_SIDE, VERIFY_SIDE)
         frame = np.frombuffer(data, np.uint8, f, head + c)
@@ -214,32 +198,6 @@ def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float3
     return unit_vector(region_pixels(frame, box))
 
 
-def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
-    """How many of the inner (:data:`TILES` - 2)² tiles of two equally sized views disagree
-    (:data:`TILES`² without the outer ring): both have
-    structure (:data:`TILE_SPREAD`, after matching ``b``'s contrast to ``a``'s) and their
-    correlation is below :data:`TILE_AGREE`.
-
-    Two pictures shown in one frame, or made from one template, correlate well as a whole
-    (the frame dominates) but disagree wherever their contents differ; a re-encoded,
-    resized or retouched copy disagrees nowhere, a watermark in a tile or two.
-    """
-    n = TILES
-    s = a.shape[0] // n
-    x = np.asarray(a, np.float32)[: n * s, : n * s]
-    y = np.asarray(b, np.float32)[: n * s, : n * s]
-    y = y * (x.std() / max(float(y.std()), 1e-6))
-    # the outer ring of tiles is left out: trimming may leave a sliver of margin there
-    tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
-    ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
-    tx = tx - tx.mean(axis=1, keepdims=True)
-    ty = ty - ty.mean(axis=1, keepdims=True)
-    sx = np.sqrt((tx * tx).mean(axis=1))
-    sy = np.sqrt((ty * ty).mean(axis=1))
-    r = (tx * ty).mean(axis=1) / np.maximum(sx * sy, 1e-6)
-    return int(((np.minimum(sx, sy) >= TILE_SPREAD) & (r < TILE_AGREE)).sum())
-
-
 def _held(score: float, a: NDArray[Any], b: NDArray[Any]) -> float:
     """``score`` when the two views agree tile by tile (:func:`disagreeing_tiles`), else -1."""
     return score if disagreeing_tiles(a, b) <= MAX_DISAGREEING else -1.0
@@ -284,15 +242,7 @@ def colours_disagree(a: Views, b: Views) -> bool:
     """
     if a.chroma is None or b.chroma is None:
         return False
-    ca = a.chroma.reshape(2, -1).astype(np.float32) - 128.0
-    cb = b.chroma.reshape(2, -1).astype(np.float32) - 128.0
-    na, nb = np.hypot(ca[0], ca[1]), np.hypot(cb[0], cb[1])
-    both = (na >= CHROMA_MIN) & (nb >= CHROMA_MIN)
-    count = int(both.sum())
-    if count < COLOUR_TILES:
-        return False
-    opposite = (ca * cb).sum(axis=0) < 0  # hues more than a right angle apart
-    return int((opposite & both).sum()) >= COLOUR_DISAGREE * count
+    return hues_disagree(a.chroma, b.chroma)
 
 
 def _best_turn(

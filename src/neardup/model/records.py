@@ -120,18 +120,32 @@ class Discovery:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+#: How two images matched: their whole images, one's content without margins or frame
+#: (``trimmed``), a flipped or rotated thumbnail, a centred or aligned crop, or as two flat
+#: images of one colour.
+MATCHES: Final[tuple[str, ...]] = ("whole", "trimmed", "flipped", "cropped", "flat")
+
+
 @dataclass(frozen=True, slots=True)
 class Group:
     """A set of near-duplicate images (row numbers into the scan's records).
 
     ``members[0]`` is the proposed keeper; ``distances[k]`` is the Hamming distance of
-    ``members[k]`` to it; ``max_distance`` is the largest distance between any two members.
+    ``members[k]`` to it; ``max_distance`` is the largest distance between any two members;
+    ``matches[k]`` says by which of their hashes ``members[k]`` and the keeper matched.
     """
 
     members: tuple[int, ...]
     distances: tuple[int, ...]
     max_distance: int
     threshold: int
+    #: How each member matched the keeper (one of :data:`MATCHES`; ``""`` for the keeper
+    #: itself, empty when not known).
+    matches: tuple[str, ...] = ()
+
+    def match(self, k: int) -> str:
+        """How ``members[k]`` matched the keeper (``""`` when not known)."""
+        return self.matches[k] if k < len(self.matches) else ""
 
     @property
     def keeper(self) -> int:

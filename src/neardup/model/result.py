@@ -202,6 +202,7 @@ class ScanResult:
                             "distance_to_keeper": d,
                             "keeper": k == 0,
                             "within_threshold": d <= g.threshold,
+                            "match": g.match(k) or None,
                         }
                         for k, (m, d) in enumerate(zip(g.members, g.distances, strict=True))
                     ],
@@ -240,6 +241,7 @@ class ScanResult:
                 distances=tuple(int(m["distance_to_keeper"]) for m in g["members"]),
                 max_distance=int(g["max_distance"]),
                 threshold=settings.threshold,
+                matches=tuple(m.get("match") or "" for m in g["members"]),
             )
             for g in doc["groups"]
         ]

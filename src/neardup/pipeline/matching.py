@@ -31,6 +31,7 @@ from neardup.index.base import PairBlock
 from neardup.model import Group, ImageRecord
 from neardup.pipeline.grouping import build_groups
 from neardup.pipeline.keep import keeper_key
+from neardup.pipeline.reasons import with_matches
 from neardup.pipeline.verify import verified, views_for
 
 Pair = tuple[int, int]
@@ -167,13 +168,14 @@ def match_groups(
         pairs = candidate_pairs(
             hashes, features, radius, index, index_options, records, options.trim
         )
+    by_row: list[Views | None] = []
     if options.verify and pairs:
         rows = sorted({k for pair in pairs for k in pair})
         if features and all(features[k].views is not None for k in rows):
             got: Sequence[Views | None] = [features[k].views for k in rows]
         else:
             got = (views or views_for)([records[k] for k in rows])
-        by_row: list[Views | None] = [None] * len(records)
+        by_row = [None] * len(records)
         for k, v in zip(rows, got, strict=True):
             by_row[k] = v
         pairs = verified(
@@ -189,10 +191,13 @@ def match_groups(
     block = [pair_block(pairs)]
     if any(f.alternates for f in features):
         distance = feature_distance(records, features, options.trim)
-        return build_groups(hashes, block, radius, key, grouping, distance)
-    trimmed = None
-    if options.trim:
-        trimmed = to_array(
-            [r.hash if r.trim_hash is None else r.trim_hash for r in records], hashes.shape[1]
-        )
-    return build_groups(hashes, block, radius, key, grouping, trimmed=trimmed)
+        groups = build_groups(hashes, block, radius, key, grouping, distance)
+    else:
+        trimmed = None
+        if options.trim:
+            trimmed = to_array(
+                [r.hash if r.trim_hash is None else r.trim_hash for r in records],
+                hashes.shape[1],
+            )
+        groups = build_groups(hashes, block, radius, key, grouping, trimmed=trimmed)
+    return with_matches(groups, records, features, options, threshold, by_row)

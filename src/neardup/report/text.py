@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from rich.console import Console, ConsoleOptions
 from rich.markup import escape
@@ -94,6 +95,10 @@ class PathCell:
         yield Text(line, style=self.style)
 
 
+#: How a member matched its keeper, as the distance column shows it (nothing for ``whole``).
+MATCH_LABELS: Final = {"trimmed": "trim", "flipped": "flip", "cropped": "crop", "flat": "flat"}
+
+
 def render_groups(result: ScanResult) -> Table:
     """One table, a block of rows per group; the keeper is marked, chained members flagged."""
     table = Table(title=None, show_lines=False, expand=False)
@@ -118,7 +123,7 @@ def render_groups(result: ScanResult) -> Table:
                 PathCell(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
-                "–" if k == 0 else str(dist),
+                "–" if k == 0 else f"{dist} {MATCH_LABELS.get(g.match(k), '')}".rstrip(),
                 end_section=k == len(g) - 1,
             )
     return table

@@ -1,0 +1,71 @@
+"""Where two views of images agree: tile by tile in grey level, and in hue.
+
+A shared frame or template makes two different pictures correlate well as a whole;
+:func:`disagreeing_tiles` counts the places where they still differ. Colour is compared
+only where both images are coloured (:func:`hues_disagree`), so a grey copy of a colour
+photo still matches it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: A comparison is split into this many tiles per side (:func:`disagreeing_tiles`).
+TILES: Final = 8
+#: A tile has structure when its grey levels spread at least this much (standard deviation).
+TILE_SPREAD: Final = 4.0
+#: Tiles with structure on both sides disagree below this correlation.
+TILE_AGREE: Final = 0.3
+#: A comparison holds only with at most this many disagreeing tiles (of TILES²).
+MAX_DISAGREEING: Final = 3
+
+
+def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
+    """How many of the inner (:data:`TILES` - 2)² tiles of two equally sized views disagree
+    (:data:`TILES`² without the outer ring): both have
+    structure (:data:`TILE_SPREAD`, after matching ``b``'s contrast to ``a``'s) and their
+    correlation is below :data:`TILE_AGREE`.
+
+    Two pictures shown in one frame, or made from one template, correlate well as a whole
+    (the frame dominates) but disagree wherever their contents differ; a re-encoded,
+    resized or retouched copy disagrees nowhere, a watermark in a tile or two.
+    """
+    n = TILES
+    s = a.shape[0] // n
+    x = np.asarray(a, np.float32)[: n * s, : n * s]
+    y = np.asarray(b, np.float32)[: n * s, : n * s]
+    y = y * (x.std() / max(float(y.std()), 1e-6))
+    # the outer ring of tiles is left out: trimming may leave a sliver of margin there
+    tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    tx = tx - tx.mean(axis=1, keepdims=True)
+    ty = ty - ty.mean(axis=1, keepdims=True)
+    sx = np.sqrt((tx * tx).mean(axis=1))
+    sy = np.sqrt((ty * ty).mean(axis=1))
+    r = (tx * ty).mean(axis=1) / np.maximum(sx * sy, 1e-6)
+    return int(((np.minimum(sx, sy) >= TILE_SPREAD) & (r < TILE_AGREE)).sum())
+
+
+#: Chroma (distance of Cb, Cr from grey, 0–181) from which a tile counts as coloured.
+CHROMA_MIN: Final = 12.0
+#: Two images disagree in colour when at least this share of the tiles coloured in both
+#: (and :data:`COLOUR_TILES` of them) differ in hue by more than a right angle.
+COLOUR_DISAGREE: Final = 0.5
+COLOUR_TILES: Final = 4
+
+
+def hues_disagree(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> bool:
+    """Whether two images' Cb/Cr planes (``(2, n, n)``) mostly differ in hue by more than a
+    right angle, over the tiles coloured in both (at least :data:`COLOUR_TILES` of them)."""
+    ca = a.reshape(2, -1).astype(np.float32) - 128.0
+    cb = b.reshape(2, -1).astype(np.float32) - 128.0
+    na, nb = np.hypot(ca[0], ca[1]), np.hypot(cb[0], cb[1])
+    both = (na >= CHROMA_MIN) & (nb >= CHROMA_MIN)
+    count = int(both.sum())
+    if count < COLOUR_TILES:
+        return False
+    opposite = (ca * cb).sum(axis=0) < 0
+    return int((opposite & both).sum()) >= COLOUR_DISAGREE * count
