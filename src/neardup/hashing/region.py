@@ -294,12 +294,13 @@ def content_box(
         x0, y0, x1, y1 = new
         return True
 
-    inside(_snapped(grey, uniform(grey)))
+    trimmed = inside(_snapped(grey, uniform(grey)))
     for _ in range(NESTING):
         if inside(picture_box(grey[y0:y1, x0:x1], framed)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
+            trimmed = False
             continue
         part = grey[y0:y1, x0:x1]  # no picture yet: the frame's own margins, if uniform
-        if not inside(_snapped(part, uniform(part))):
+        if not trimmed or not inside(_snapped(part, uniform(part))):
             break
     return None if (x0, y0, x1, y1) == (0, 0, w, h) else (x0, y0, x1, y1)

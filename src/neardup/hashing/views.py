@@ -136,10 +136,12 @@ def views_of(
     grey = image.convert("L")
     if box == "find":
         box = relative_box(grey)
-    inside = crop_relative(grey, box)
-    content = grey_thumbnail(inside, VERIFY_SIDE).astype(np.uint8)
+    detail_image = crop_relative(grey, box).resize(
+        (DETAIL_SIDE, DETAIL_SIDE), Image.Resampling.LANCZOS
+    )
+    detail = np.asarray(detail_image, dtype=np.uint8)
+    content = np.asarray(detail_image.reduce(DETAIL_SIDE // VERIFY_SIDE), dtype=np.uint8)
     frame = grey_thumbnail(grey, FRAME_SIDE).astype(np.uint8)
-    detail = grey_thumbnail(inside, DETAIL_SIDE).astype(np.uint8)
     chroma = None if colour is None else chroma_of(colour, box)
     return Views(content, frame, box, round(grey.width / max(1, grey.height), 4), detail, chroma)
 
