@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from neardup.hashing.fast import median
 from neardup.hashing.spec import hash_image
 from neardup.model import HashSpec
 
@@ -53,7 +54,7 @@ def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
         stop = min(limit, start + step)
         block = lines[start:stop].astype(np.float32)
         x = np.linspace(-1.0, 1.0, block.shape[1], dtype=np.float32)[None, :, None]
-        level = np.median(block, axis=1, keepdims=True)
+        level = median(block, axis=1)
         slope = (block * x).sum(axis=1, keepdims=True) / (x * x).sum()
         close = (np.abs(block - level - slope * x).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
         bad = np.flatnonzero(close < TRIM_COVERAGE)
