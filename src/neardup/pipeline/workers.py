@@ -2,11 +2,11 @@
 
 :func:`map_files` runs a picklable per-file function over many paths and yields
 ``(path, result)`` as results arrive. Small jobs run in this process. Larger ones go to a
-:class:`WorkerPool`: it starts in the background (this process hashes the smallest files
-meanwhile, so starting costs no wall time), lives for the whole scan (:func:`worker_pool`,
-so a second stage reuses it) and is fed the largest files first, in chunks sized by the
-measured cost of the chunks before (about :data:`CHUNK_SECONDS` of work each, less near
-the end), so both cores stay busy to the last file.
+:class:`WorkerPool`: it starts once (in the background, when a stage first needs it),
+lives for the whole scan (:func:`worker_pool`, so a later stage reuses it) and is fed the
+largest files first, in chunks sized by the measured cost of the chunks before (about
+:data:`CHUNK_SECONDS` of work each, less near the end), so both cores stay busy to the
+last file.
 
 Workers ignore SIGINT: on Ctrl-C the parent alone gets ``KeyboardInterrupt`` and terminates
 them, so the interrupt is handled within a fraction of a second and prints no worker
@@ -52,10 +52,10 @@ FIXED_BYTES: Final = 128 * 1024
 #: Chunks queued per worker, so a worker never waits for the parent to hand out work.
 QUEUED_PER_WORKER: Final = 2
 #: Below this many files (and :data:`MIN_BYTES_FOR_WORKERS`), an automatic job count hashes
-#: in-process: workers cost CPU time to start (each imports numpy and Pillow), which a
-#: few dozen small photos do not pay back.
-MIN_FILES_FOR_WORKERS: Final = 48
-MIN_BYTES_FOR_WORKERS: Final = 48 * 1024 * 1024
+#: in-process: the first pool of a process waits for the forkserver to import neardup
+#: (about half a second), which a couple of hundred small photos do not pay back.
+MIN_FILES_FOR_WORKERS: Final = 200
+MIN_BYTES_FOR_WORKERS: Final = 128 * 1024 * 1024
 #: How often (seconds) the parent wakes up while waiting, so signals are handled promptly.
 POLL_SECONDS: Final = 0.2
 
@@ -144,10 +144,6 @@ class WorkerPool:
             self._failed = True
         finally:
             self._started.set()
-
-    def ready(self) -> bool:
-        """Whether the workers have started (or failed to)."""
-        return self._started.is_set()
 
     def executor(self) -> ProcessPoolExecutor:
         """The running executor; waits for the start.
@@ -288,15 +284,14 @@ def _run(
     one: Callable[[str], T],
     on_crash: Callable[[str], T],
 ) -> Iterator[tuple[str, T]]:
-    """Hash ``paths`` with ``pool``: this process takes the smallest files while the
-    workers start, the workers the rest, largest first."""
+    """Hash ``paths`` with ``pool``, largest first.
+
+    Nothing is hashed in this process while the workers start: a file whose decoder
+    crashes must take down a worker, never the scan."""
     costs = _Costs(sizes)
     # Largest first: the last chunks are small ones, so the workers finish together.
     todo: deque[int] = deque(sorted(range(len(paths)), key=lambda k: -sizes[k]))
     pool.start()
-    while todo and not pool.ready():
-        k = todo.pop()
-        yield paths[k], one(paths[k])
     work = functools.partial(_apply_chunk, one)
     try:
         while todo:
