@@ -191,10 +191,9 @@ def open_thumbnails(
         swapped = transpose in _SWAPS_AXES
         width, height = (raw_h, raw_w) if swapped else (raw_w, raw_h)
         out = []
-        grey = _grey(im)  # once for every size: a whole PNG converts in milliseconds
         for size_for in sizes:
             tw, th = size_for(width, height)
-            small = shrink(grey, (th, tw) if swapped else (tw, th), box)
+            small = shrink(im, (th, tw) if swapped else (tw, th), box)
             if transpose is not None:
                 small = small.transpose(transpose)
             out.append(Thumbnail(small, width, height))
@@ -207,13 +206,10 @@ def shrink(
     box: tuple[float, float, float, float] | None = None,
 ) -> Image.Image:
     """Normalise a loaded image, make it grey and resize it to ``size`` (Lanczos, reduced first)."""
-    return _grey(im).resize(size, Image.Resampling.LANCZOS, box, _gap(size))
-
-
-def _grey(im: Image.Image) -> Image.Image:
-    """A loaded image normalised and made grey (the image itself when it is grey)."""
     grey = normalise(im)
-    return grey if grey.mode == "L" else grey.convert("L")
+    if grey.mode != "L":
+        grey = grey.convert("L")
+    return grey.resize(size, Image.Resampling.LANCZOS, box, _gap(size))
 
 
 def _gap(size: tuple[int, int]) -> float:
