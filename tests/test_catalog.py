@@ -205,7 +205,7 @@ INTERRUPT_AT = N_LIBRARY * 3 // 5
 def test_interrupted_scan_keeps_what_was_hashed(
     library_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = neardup.pipeline.cached.analyse_files
+    real = neardup.pipeline.cached.scan_files
 
     def interrupted(paths: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         for k, outcome in enumerate(real(paths, *args, **kwargs)):
@@ -213,25 +213,25 @@ def test_interrupted_scan_keeps_what_was_hashed(
                 raise KeyboardInterrupt
             yield outcome
 
-    monkeypatch.setattr(neardup.pipeline.cached, "analyse_files", interrupted)
+    monkeypatch.setattr(neardup.pipeline.cached, "scan_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
         scan([library_copy])
     assert len(catalog_rows(default_path())) == INTERRUPT_AT
-    monkeypatch.setattr(neardup.pipeline.cached, "analyse_files", real)
+    monkeypatch.setattr(neardup.pipeline.cached, "scan_files", real)
     assert scan([library_copy]).from_catalog == INTERRUPT_AT
 
 
 def test_outcomes_out_of_order_are_matched_by_path(
     small_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = neardup.pipeline.cached.analyse_files
+    real = neardup.pipeline.cached.scan_files
 
     def reversed_order(paths: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         yield from reversed(list(real(paths, *args, **kwargs)))
 
-    monkeypatch.setattr(neardup.pipeline.cached, "analyse_files", reversed_order)
+    monkeypatch.setattr(neardup.pipeline.cached, "scan_files", reversed_order)
     shuffled = scan([small_folder])
-    monkeypatch.setattr(neardup.pipeline.cached, "analyse_files", real)
+    monkeypatch.setattr(neardup.pipeline.cached, "scan_files", real)
     assert shuffled.records == scan([small_folder], use_cache=False).records
 
 

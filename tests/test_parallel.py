@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,17 @@ from neardup.errors import UsageError
 from neardup.hashing.core import hash_file
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped
 from neardup.pipeline.batch import crashed, hash_files
-from neardup.pipeline.workers import chunk_size, resolve_jobs, run_in_workers, worth_workers
+from neardup.pipeline.workers import (
+    MAX_CHUNK,
+    _Costs,
+    _next_chunk,
+    chunk_size,
+    map_files,
+    resolve_jobs,
+    run_in_workers,
+    worker_pool,
+    worth_workers,
+)
 from tests.conftest import ODD, photo
 
 
@@ -82,7 +93,7 @@ def test_job_counts() -> None:
     assert resolve_jobs(3) == 3
     with pytest.raises(UsageError, match="--jobs"):
         resolve_jobs(-1)
-    assert chunk_size(5, 2) == 1 and chunk_size(10_000, 2) == 32
+    assert chunk_size(5, 2) == 1 and chunk_size(10_000, 2) == 64
     assert not worth_workers([str(ODD / "exif_base.jpg")] * 10)
     assert worth_workers([str(ODD / "exif_base.jpg")] * 200)
 
@@ -191,3 +202,37 @@ def test_workers_that_cannot_start_fall_back_to_this_process(photo_paths: list[P
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == [str(len(paths)), str(len(photo_paths))]
     assert "worker processes could not start; working in this process instead" in res.stderr
+
+
+def _pid_of_worker(_path: str) -> int:
+    time.sleep(0.01)  # long enough that the workers, once started, take part
+    return os.getpid()
+
+
+def test_one_pool_serves_every_stage_of_a_scan(tmp_path: Path) -> None:
+    paths = []
+    for k in range(120):
+        (tmp_path / f"{k:03}.bin").write_bytes(b"x" * (k + 1) * 100)
+        paths.append(str(tmp_path / f"{k:03}.bin"))
+    with worker_pool(2) as pool:
+        assert pool is not None
+        first = {pid for _, pid in map_files(paths, _pid_of_worker, jobs=2, on_crash=os.getpid)}
+        second = {pid for _, pid in map_files(paths, _pid_of_worker, jobs=2, on_crash=os.getpid)}
+    workers = first - {os.getpid()}
+    assert len(workers) == 2  # the workers took part in the first stage ...
+    assert second - {os.getpid()} <= workers  # ... and the same ones served the second
+    assert not multiprocessing.active_children()  # stopped when the scan ended
+
+
+def test_chunks_follow_the_measured_cost() -> None:
+    costs = _Costs([50_000_000] + [1_000_000] * 2000)
+    todo = deque(range(2001))
+    assert _next_chunk(todo, costs, 2) == [0]  # a large file alone (about 0.75 s)
+    before = len(_next_chunk(todo, costs, 2))  # about 0.25 s of 1 MB files
+    assert 5 < before < 30
+    costs.measured(list(range(1, 1 + before)), 0.025)  # ten times cheaper than estimated
+    assert len(_next_chunk(todo, costs, 2)) > 2 * before
+    while len(todo) > 3:
+        _next_chunk(todo, costs, 2)
+    assert len(_next_chunk(todo, costs, 2)) == 1  # at the very end: one file at a time
+    assert len(todo) == 2 and max(before, MAX_CHUNK) == MAX_CHUNK

@@ -32,3 +32,10 @@ def test_options_validated() -> None:
     assert idx.opts["block_cells"] == 7
     # a tiny block size still finds every pair exactly once
     assert sum(len(b) for b in idx.pairs(0)) == 3
+
+
+def test_builtin_backends_are_the_registered_ones() -> None:
+    """load() imports the shipped backends directly: they must be what the entry points say."""
+    registered = {name: ep.value for name, ep in registry.available().items()}
+    assert {name: registered.get(name) for name in registry.BUILTIN} == registry.BUILTIN
+    assert registry.load("brute") is BruteIndex

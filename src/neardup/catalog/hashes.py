@@ -311,7 +311,7 @@ class CatalogWriter:
         self._max_pixels = max_pixels
         self._exif = exif
         self._batch_size = batch_size
-        self._pending: list[tuple[HashOutcome, FileStat, int | None]] = []
+        self._pending: list[tuple[HashOutcome, FileStat, int | None, bytes | None]] = []
         self._last_flush = time.monotonic()
         self.written = 0
 
@@ -322,10 +322,13 @@ class CatalogWriter:
         *,
         exif_known: bool = False,
         exif_ns: int | None = None,
+        views: bytes | None = None,
     ) -> None:
         """Queue one outcome; ``stat`` is the file's stat when the scan met it.
 
         With ``exif_known``, ``exif_ns`` is the EXIF date (else it is read, for images).
+        ``views``: the image's serialised verification views, written in the same
+        transaction.
         """
         if isinstance(outcome, ImageRecord):
             # The record's own size/mtime were taken just before decoding: they match
@@ -339,7 +342,7 @@ class CatalogWriter:
         exif = exif_ns
         if not exif_known and isinstance(outcome, ImageRecord) and self._exif is not None:
             exif = self._exif(outcome.path)  # read here, not while holding the write lock
-        self._pending.append((outcome, stat, exif))
+        self._pending.append((outcome, stat, exif, views))
         if (
             len(self._pending) >= self._batch_size
             or time.monotonic() - self._last_flush > FLUSH_SECONDS
@@ -355,7 +358,8 @@ class CatalogWriter:
         spec, mode = self._spec, self._mode
         file_rows: list[tuple[Any, ...]] = []
         hash_rows: list[tuple[Any, ...]] = []
-        for outcome, st, exif in pending:
+        view_rows: list[tuple[Any, ...]] = []
+        for outcome, st, exif, views in pending:
             file_rows.append((outcome.path, st.size, st.mtime_ns, st.inode, st.device, exif, now))
             if isinstance(outcome, ImageRecord):
                 hash_rows.append(
@@ -369,6 +373,8 @@ class CatalogWriter:
                         outcome.path,
                     )
                 )  # fmt: skip
+                if views is not None:
+                    view_rows.append((outcome.size, outcome.mtime_ns, views, outcome.path))
             else:
                 limit = self._max_pixels if outcome.reason == "too-large" else None
                 hash_rows.append(
@@ -396,6 +402,12 @@ class CatalogWriter:
                 " SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM files WHERE path = ?",
                 hash_rows,
             )
+            if view_rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO views (file_id, size, mtime_ns, data)"
+                    " SELECT id, ?, ?, ? FROM files WHERE path = ?",
+                    view_rows,
+                )
         self.written += len(pending)
 
 

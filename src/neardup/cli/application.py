@@ -22,6 +22,7 @@ import typer
 from neardup import __version__
 from neardup.cli import backends, bench, catalog, delete, demo, doctor, find, review, scan, show
 from neardup.cli import eval as evaluate
+from neardup.cli.coercion import light_coercion
 from neardup.cli.common import (
     EXIT_INTERRUPTED,
     err_console,
@@ -32,6 +33,7 @@ from neardup.cli.common import (
 from neardup.errors import NeardupError
 
 plain_type_labels()
+light_coercion()
 app = typer.Typer(
     name="neardup",
     help="Find and safely remove near-duplicate images.",

@@ -54,7 +54,10 @@ def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
         stop = min(limit, start + step)
         block = lines[start:stop].astype(np.float32)
         x = np.linspace(-1.0, 1.0, block.shape[1], dtype=np.float32)[None, :, None]
-        level = np.median(block, axis=1, keepdims=True)
+        # the median of each line (np.median's NaN check would import numpy.ma)
+        half = block.shape[1] // 2
+        kth = [half] if block.shape[1] % 2 else [half - 1, half]
+        level = np.take(np.partition(block, kth, axis=1), kth, axis=1).mean(axis=1, keepdims=True)
         slope = (block * x).sum(axis=1, keepdims=True) / (x * x).sum()
         close = (np.abs(block - level - slope * x).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
         bad = np.flatnonzero(close < TRIM_COVERAGE)

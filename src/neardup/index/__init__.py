@@ -7,10 +7,11 @@ neardup's own backends are registered there exactly like a third-party package's
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import types
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from neardup import lazy_attributes
 from neardup.errors import IndexUnavailable, UnknownIndexError
@@ -36,6 +37,18 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "neardup.indexes"
+#: The backends neardup ships, as its own entry points register them (a test checks they
+#: agree): :func:`load` imports these directly, without reading every installed package's
+#: metadata (importing ``importlib.metadata`` alone takes a tenth of a second).
+BUILTIN: Final[dict[str, str]] = {
+    "brute": "neardup.index.brute:BruteIndex",
+    "bktree": "neardup.index.bktree:BKTreeIndex",
+    "kdtree": "neardup.index.kdtree:KDTreeIndex",
+    "pykdtree": "neardup.index.pykdtree:PyKDTreeIndex",
+    "lsh": "neardup.index.lsh:MinHashLSHIndex",
+    "mih": "neardup.index.mih:MIHIndex",
+    "faiss": "neardup.index.faiss:FaissIndex",
+}
 log = logging.getLogger(__name__)
 
 
@@ -84,19 +97,27 @@ def load(name: str) -> type[Index]:
         UnknownIndexError: nothing is registered under ``name``.
         IndexUnavailable: it is registered but cannot be imported or is not viable here.
     """
-    ep = entry_point(name)
+    builtin = BUILTIN.get(name)
+    ep = entry_point(name) if builtin is None else None
     try:
-        cls = ep.load()
+        if builtin is not None:  # no scan of every installed package's metadata
+            module, _, attr = builtin.partition(":")
+            cls = getattr(importlib.import_module(module), attr)
+        else:
+            assert ep is not None
+            cls = ep.load()
     except ImportError as exc:
+        package = "neardup" if ep is None else _dist_name(ep)
         raise IndexUnavailable(
             f"index {name!r} cannot be imported: {exc}",
-            hint=f"install what it needs (package {_dist_name(ep)})",
+            hint=f"install what it needs (package {package})",
         ) from None
     except Exception as exc:  # a broken plugin must not take neardup down
         log.warning("index plugin %r failed to load: %s", name, exc)
         raise IndexUnavailable(f"index {name!r} failed to load: {exc}") from None
     if not isinstance(cls, type) or not hasattr(cls, "pairs") or not hasattr(cls, "build"):
-        raise IndexUnavailable(f"index {name!r} ({ep.value}) does not implement the Index protocol")
+        value = builtin if ep is None else ep.value
+        raise IndexUnavailable(f"index {name!r} ({value}) does not implement the Index protocol")
     backend = cast("type[Index]", cls)
     if not backend.viable():
         raise IndexUnavailable(f"index {name!r} is not usable here: {unavailable_reason(backend)}")

@@ -26,14 +26,15 @@ scan (one query is cheap; the join is where the index pays off).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import os
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -54,6 +55,8 @@ from neardup.index.mih_plan import (
     high_bits,
     uses_table,
 )
+
+T = TypeVar("T")
 
 KERNELS = ("auto", "numba", "numpy")
 
@@ -202,11 +205,26 @@ class MIHIndex(BaseIndex):
             t = plan.thresholds[i]
             if t < 0:
                 continue
-            table = _chunk_table(i, t, width, chunks[i], self.distinct.hashes)
+            # Built by the first task that needs it, on a worker thread: while one thread
+            # sorts the next chunk, the other still scans the previous one.
+            table = _Once(
+                functools.partial(_chunk_table, i, t, width, chunks[i], self.distinct.hashes)
+            )
             for lo, hi in itertools.pairwise(bounds):
                 if hi > lo:
-                    job = ScanJob(table, chunks, thresholds, r, int(lo), int(hi), self.block_pairs)
-                    yield self._scan(job)
+                    yield self._scan_lazily(table, chunks, thresholds, r, int(lo), int(hi))
+
+    def _scan_lazily(
+        self,
+        table: _Once[ChunkTable],
+        chunks: U64Array,
+        thresholds: Int64Array,
+        r: int,
+        lo: int,
+        hi: int,
+    ) -> Iterator[PairBlock]:
+        job = ScanJob(table.get(), chunks, thresholds, r, lo, hi, self.block_pairs)
+        yield from self._scan(job)
 
     def _scan(self, job: ScanJob) -> Iterator[PairBlock]:
         if self.kernel == "numba":
@@ -380,31 +398,50 @@ def _step(gen: Iterator[PairBlock]) -> PairBlock | None:
 def _run_tasks(tasks: Iterator[Iterator[PairBlock]], workers: int) -> Iterator[PairBlock]:
     """Advance block generators on ``workers`` threads; yield blocks as they complete.
 
-    At most ``workers`` generators are in flight, each holding at most one block, so
-    memory stays bounded whatever the number of pairs.
+    At most ``workers`` generators are in flight, each holding at most one block besides
+    the one being yielded, so memory stays bounded whatever the number of pairs. Whichever
+    finishes first is followed up at once (a thread never waits for a slower one).
     """
     if workers <= 1:
         for gen in tasks:
             yield from gen
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mih") as pool:
-        running: deque[tuple[Future[PairBlock | None], Iterator[PairBlock]]] = deque()
+        running: dict[Future[PairBlock | None], Iterator[PairBlock]] = {}
+
+        def start(gen: Iterator[PairBlock] | None) -> None:
+            if gen is not None:
+                running[pool.submit(_step, gen)] = gen
+
         try:
             for _ in range(workers):
-                first: Iterator[PairBlock] | None = next(tasks, None)
-                if first is None:
-                    break
-                running.append((pool.submit(_step, first), first))
+                start(next(tasks, None))
             while running:
-                future, gen = running.popleft()
-                block = future.result()
-                if block is not None:
-                    yield block
-                    running.append((pool.submit(_step, gen), gen))
-                    continue
-                following: Iterator[PairBlock] | None = next(tasks, None)
-                if following is not None:
-                    running.append((pool.submit(_step, following), following))
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    gen = running.pop(future)
+                    block = future.result()
+                    if block is None:
+                        start(next(tasks, None))
+                    else:  # resume it before handing the block on
+                        start(gen)
+                        yield block
         finally:
-            for future, _ in running:
+            for future in running:
                 future.cancel()
+
+
+class _Once(Generic[T]):
+    """A value computed by the first caller of :meth:`get` (thread-safe), then shared."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if self._make is not None:
+                self._value, self._make = self._make(), None
+            assert self._value is not None
+            return self._value

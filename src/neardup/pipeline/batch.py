@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from neardup.errors import DecodeError
 from neardup.hashing.alternates import FeatureOptions
 from neardup.hashing.core import Analysed, analyse_file, file_views, hash_file
 from neardup.hashing.views import Views
-from neardup.model import DEFAULT_MAX_PIXELS, HashOutcome, HashSpec, Skipped, is_url
+from neardup.model import DEFAULT_MAX_PIXELS, HashOutcome, HashSpec, ImageRecord, Skipped, is_url
+from neardup.pipeline.keep import exif_datetime_ns
 from neardup.pipeline.workers import map_files
 
 CRASHED = "the decoder crashed on this file"
@@ -72,6 +74,40 @@ def analyse_files(
     path_list = [os.fspath(p) for p in paths]
     for _, analysed in map_files(path_list, one, jobs=jobs, on_crash=_analysed_crash):
         yield analysed
+
+
+class Scanned(NamedTuple):
+    """What a scan's worker gives for one file: its analysis and, for an image, its EXIF
+    date (ns since the epoch, ``None`` without one), read in the worker so the process
+    that writes the catalog does not open every file a second time."""
+
+    analysed: Analysed
+    exif_ns: int | None = None
+
+
+def scan_file(path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int) -> Scanned:
+    """:func:`~neardup.hashing.core.analyse_file` and the EXIF date of one file."""
+    analysed = analyse_file(path, spec, options, max_pixels=max_pixels)
+    exif = exif_datetime_ns(path) if isinstance(analysed.outcome, ImageRecord) else None
+    return Scanned(analysed, exif)
+
+
+def _scanned_crash(path: str) -> Scanned:
+    return Scanned(Analysed(crashed(path)))
+
+
+def scan_files(
+    paths: Sequence[str],
+    spec: HashSpec,
+    options: FeatureOptions,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    jobs: int | None = 1,
+) -> Iterator[Scanned]:
+    """:func:`scan_file` over many local files (same workers as :func:`hash_files`)."""
+    one = functools.partial(scan_file, spec=spec, options=options, max_pixels=max_pixels)
+    for _, scanned in map_files(list(paths), one, jobs=jobs, on_crash=_scanned_crash):
+        yield scanned
 
 
 def views_or_skip(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Views | Skipped:

@@ -17,11 +17,11 @@ from neardup.hashing.alternates import FeatureOptions
 from neardup.hashing.core import Analysed
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, is_url
-from neardup.pipeline.batch import analyse_files, hash_files
+from neardup.pipeline.batch import Scanned, hash_files, scan_files
 from neardup.pipeline.keep import exif_datetime_ns
 
 #: Computes outcomes for a list of paths, yielding them in any order.
-Hasher = Callable[[Sequence[str]], Iterable[HashOutcome | Analysed]]
+Hasher = Callable[[Sequence[str]], Iterable[HashOutcome | Analysed | Scanned]]
 
 
 @dataclass(slots=True)
@@ -36,8 +36,10 @@ class Hashed:
     computed: int = 0
     vanished: int = 0
 
-    def add(self, item: HashOutcome | Analysed) -> HashOutcome:
+    def add(self, item: HashOutcome | Analysed | Scanned) -> HashOutcome:
         """Record one computed outcome (and its views, when it came with them)."""
+        if isinstance(item, Scanned):
+            item = item.analysed
         if isinstance(item, Analysed):
             outcome, features = item
             if features is not None and features.views is not None:
@@ -99,10 +101,10 @@ def hash_paths(
     """
     if hasher is None:
 
-        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome | Analysed]:
+        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome | Scanned]:
             local = [p for p in todo if not is_url(p)]
             options = FeatureOptions(trim=trim, verify=views)
-            yield from analyse_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
+            yield from scan_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
             urls = [p for p in todo if is_url(p)]
             yield from hash_files(urls, spec, max_pixels=max_pixels, trim=trim)
 
@@ -138,16 +140,19 @@ def hash_paths(
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
         for item in hasher(todo):
             outcome = out.add(item)
-            writer.add(outcome, stats.get(outcome.path))
+            # Views made from the hashing decode are stored with the hash, in the same
+            # transaction: verification never decodes these images again.
+            made = out.views.get(outcome.path) if isinstance(outcome, ImageRecord) else None
+            data = made.to_bytes() if made is not None else None
+            if isinstance(item, Scanned):  # the EXIF date was read by the worker
+                writer.add(outcome, stats.get(outcome.path), exif_known=True,
+                           exif_ns=item.exif_ns, views=data)  # fmt: skip
+            else:
+                writer.add(outcome, stats.get(outcome.path), views=data)
             out.computed += 1
             done += 1
             if progress is not None:
                 progress(done, total)
-    if out.views:  # made from the hashing decode: verification never decodes these again
-        records = {p: o for p, o in out.outcomes.items() if isinstance(o, ImageRecord)}
-        catalog.store_views(
-            (records[p], v.to_bytes()) for p, v in out.views.items() if p in records
-        )
     if roots:
         out.vanished = catalog.mark_vanished(roots, paths)
     return out

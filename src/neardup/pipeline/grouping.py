@@ -80,13 +80,15 @@ def centre_clusters(
     """
     if n == 0 or left.size == 0:
         return []
-    from scipy.sparse import coo_matrix
-
-    rows = np.concatenate([left, right])
-    cols = np.concatenate([right, left])
-    adj = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n)).tocsr()
-    adj.sum_duplicates()
-    indptr, indices = adj.indptr, adj.indices
+    # The adjacency in CSR form (neighbours of each node sorted, each once), with numpy:
+    # importing scipy.sparse for this costs more than the grouping of a big scan.
+    edges = np.unique(
+        np.concatenate([left, right]).astype(np.int64) * n
+        + np.concatenate([right, left]).astype(np.int64)
+    )
+    indices = edges % n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(edges // n, minlength=n), out=indptr[1:])
     degree = np.diff(indptr).astype(np.int64)
     order = np.arange(n, dtype=np.int64) if rank is None else np.asarray(rank, dtype=np.int64)
     # Among equal degrees prefer the smallest rank: score = degree * n + (n - 1 - rank order).

@@ -21,6 +21,7 @@ from neardup.pipeline.decisions import split_not_duplicates
 from neardup.pipeline.discover import discover
 from neardup.pipeline.matching import match_groups, owner_pairs, stacked_hashes
 from neardup.pipeline.verify import views_for
+from neardup.pipeline.workers import worker_pool
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -65,6 +66,8 @@ def run_scan(
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
     cached = not options.needs_alternates
     with contextlib.ExitStack() as stack:
+        # One pool of workers for every stage; started only if a stage needs it.
+        stack.enter_context(worker_pool(options.jobs))
         cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
         if cached:
             roots = [os.path.abspath(p) for p in paths if not is_url(p)]

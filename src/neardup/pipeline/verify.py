@@ -11,6 +11,10 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
 
 from neardup.catalog import Catalog
 from neardup.hashing.views import (
@@ -18,6 +22,9 @@ from neardup.hashing.views import (
     Views,
     aligned_similarity_of_frames,
     alignment_cache,
+    frame_region,
+    is_flat,
+    unit_vector,
     view_similarity,
 )
 from neardup.model import DEFAULT_MAX_PIXELS, ImageRecord, Skipped
@@ -59,6 +66,10 @@ def views_for(
     return [out.get(r.path) for r in records]
 
 
+#: Pairs correlated per numpy operation (bounds the temporaries to a few megabytes).
+PAIR_BLOCK: Final = 4096
+
+
 def verified(
     pairs: Mapping[Pair, int],
     views: Sequence[Views | None],
@@ -77,24 +88,95 @@ def verified(
     ``crop``, a pair is also kept when one whole frame matches a cropped or slightly
     rotated part of the other (:func:`neardup.hashing.views.aligned_similarity_of_frames`, at
     least :data:`~neardup.hashing.views.ALIGNED_MIN`).
+
+    Most pairs (two images without margins, or compared whole; neither flat; no
+    ``invariant``) need one correlation of two per-image vectors: those are computed for
+    all such pairs at once with numpy (:func:`_bulk_similarity`); the others, and the
+    ``crop`` comparisons, pair by pair (:func:`_pairwise`).
     """
+    keys = [k for k in pairs if views[k[0]] is not None and views[k[1]] is not None]
+    if not keys:
+        return {}
+    a = np.fromiter((k[0] for k in keys), np.int64, len(keys))
+    b = np.fromiter((k[1] for k in keys), np.int64, len(keys))
+    dist = np.fromiter((pairs[k] for k in keys), np.int64, len(keys))
+    near = dist <= threshold if threshold is not None else np.ones(len(keys), dtype=bool)
+    # Images compared by one vector: as view_similarity does for them (content without
+    # margins, or the whole frame without trim), so the bulk result equals its result.
+    simple = np.zeros(len(views), dtype=bool)
+    vectors: dict[int, NDArray[np.float32]] = {}
+    if not invariant:
+        for k in np.unique(np.concatenate([a[near], b[near]])).tolist():
+            v = views[k]
+            if v is not None and not is_flat(v) and (not trim or v.box is None):
+                simple[k] = True
+                vectors[k] = unit_vector(v.content) if trim else frame_region(v.frame, None)
+    bulk = near & simple[a] & simple[b]
+    passed = np.zeros(len(keys), dtype=bool)
+    where = np.flatnonzero(bulk)
+    if where.size:
+        passed[where] = _bulk_similarity(vectors, a[where], b[where]) >= minimum
+    # The rest pair by pair: (pair, distance, compare its views, try it aligned).
+    rest = [
+        (keys[i], int(dist[i]), bool(near[i] and not bulk[i]), crop)
+        for i in np.flatnonzero(~passed & (~bulk | crop)).tolist()
+    ]
+    out = {keys[i]: int(dist[i]) for i in np.flatnonzero(passed).tolist()}
+    out.update(_pairwise(rest, views, minimum, trim, invariant))
+    return dict(sorted(out.items()))
+
+
+def _bulk_similarity(
+    vectors: Mapping[int, NDArray[np.float32]], a: NDArray[np.int64], b: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """:func:`neardup.hashing.views.similarity` of ``vectors[a[i]]`` and ``vectors[b[i]]``
+    for every ``i``, in blocks of :data:`PAIR_BLOCK` pairs."""
+    rows = sorted(set(a.tolist()) | set(b.tolist()))
+    slot = {k: i for i, k in enumerate(rows)}
+    matrix = np.stack([vectors[k] for k in rows])
+    empty: NDArray[np.bool_] = ~np.any(matrix, axis=1)
+    ia = np.fromiter((slot[k] for k in a.tolist()), np.int64, a.size)
+    ib = np.fromiter((slot[k] for k in b.tolist()), np.int64, b.size)
+    out = np.empty(a.size, dtype=np.float32)
+    for s in range(0, a.size, PAIR_BLOCK):
+        x, y = ia[s : s + PAIR_BLOCK], ib[s : s + PAIR_BLOCK]
+        out[s : s + PAIR_BLOCK] = np.einsum("ij,ij->i", matrix[x], matrix[y])
+    # a flat thumbnail (a zero vector) is similar only to another flat one
+    ea, eb = empty[ia], empty[ib]
+    return np.where(ea | eb, np.where(ea & eb, 1.0, 0.0), out).astype(np.float32)
+
+
+def _pairwise(
+    todo: Sequence[tuple[Pair, int, bool, bool]],
+    views: Sequence[Views | None],
+    minimum: float,
+    trim: bool,
+    invariant: frozenset[str],
+) -> dict[Pair, int]:
+    """The pairs of ``todo`` (pair, distance, compare the views, try aligned frames)
+    confirmed one at a time."""
     alignments = alignment_cache()
     # Identical views (copies of one file) are compared once: many copies make many pairs.
-    digests = [None if v is None else hashlib.blake2b(v.to_bytes(), digest_size=16).digest()
-               for v in views]  # fmt: skip
-    decided: dict[tuple[bytes, bytes, bool], bool] = {}
-    out = {}
-    for (a, b), d in pairs.items():
-        va, vb, da, db = views[a], views[b], digests[a], digests[b]
-        if va is None or vb is None or da is None or db is None:
-            continue
-        near = threshold is None or d <= threshold
-        key = (da, db, near)
+    digests: dict[int, bytes] = {}
+
+    def digest(k: int) -> bytes:
+        if k not in digests:
+            v = views[k]
+            assert v is not None
+            digests[k] = hashlib.blake2b(v.to_bytes(), digest_size=16).digest()
+        return digests[k]
+
+    decided: dict[tuple[bytes, bytes, bool, bool], bool] = {}
+    out: dict[Pair, int] = {}
+    for (a, b), d, compare, aligned in todo:
+        va, vb = views[a], views[b]
+        assert va is not None and vb is not None
+        key = (digest(a), digest(b), compare, aligned)
         ok = decided.get(key)
         if ok is None:
             ok = decided[key] = (
-                near and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum
-            ) or (crop and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
+                compare and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum
+            ) or (aligned and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
         if ok:
             out[(a, b)] = d
     return out
