@@ -90,9 +90,10 @@ def verified(
     least :data:`~neardup.hashing.views.ALIGNED_MIN`).
 
     Most pairs (two images without margins, or compared whole; neither flat; no
-    ``invariant``) need one correlation of two per-image vectors: those are computed for
-    all such pairs at once with numpy (:func:`_bulk_similarity`); the others, and the
-    ``crop`` comparisons, pair by pair (:func:`_pairwise`).
+    ``invariant``) are first correlated as two per-image vectors, all such pairs at once
+    with numpy (:func:`_bulk_similarity`): a pair below ``minimum`` there is rejected
+    without more work. The others, and the ``crop`` comparisons, are confirmed pair by pair
+    (:func:`_pairwise`).
     """
     keys = [k for k in pairs if views[k[0]] is not None and views[k[1]] is not None]
     if not keys:
@@ -116,14 +117,15 @@ def verified(
     where = np.flatnonzero(bulk)
     if where.size:
         passed[where] = _bulk_similarity(vectors, a[where], b[where]) >= minimum
-    # The rest pair by pair: (pair, distance, compare its views, try it aligned).
+    # The bulk correlation is an upper bound of view_similarity (which also asks the tiles
+    # and colours to agree): it only rejects. The rest pair by pair: (pair, distance,
+    # compare its views, try it aligned).
+    compare = near & ~(bulk & ~passed)
     rest = [
-        (keys[i], int(dist[i]), bool(near[i] and not bulk[i]), crop)
-        for i in np.flatnonzero(~passed & (~bulk | crop)).tolist()
+        (keys[i], int(dist[i]), bool(compare[i]), crop)
+        for i in np.flatnonzero(compare | crop).tolist()
     ]
-    out = {keys[i]: int(dist[i]) for i in np.flatnonzero(passed).tolist()}
-    out.update(_pairwise(rest, views, minimum, trim, invariant))
-    return dict(sorted(out.items()))
+    return dict(sorted(_pairwise(rest, views, minimum, trim, invariant).items()))
 
 
 def _bulk_similarity(
