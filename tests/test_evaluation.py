@@ -225,3 +225,24 @@ def test_eval_cli_rejects_bad_options(cli, few_photos: Path) -> None:  # type: i
     proc = cli("eval", str(few_photos), "--families", "frames")
     assert proc.returncode == 2
     assert "frames" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_verification_in_processes_decides_as_in_one(
+    photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    from neardup.hashing.views import views_of
+    from neardup.tools import confirm
+
+    views = []
+    for p in photo_paths[:6]:
+        with Image.open(p) as im:
+            grey = im.convert("L")
+        views += [views_of(grey), views_of(grey.resize((grey.width // 2, grey.height // 2)))]
+    distance = np.zeros((len(views), len(views)), dtype=np.int16)  # every pair a candidate
+    one = confirm.confirmed(distance, views, jobs=1)
+    monkeypatch.setattr(confirm, "PARALLEL_FROM", 1)
+    two = confirm.confirmed(distance, views, jobs=2)
+    assert (one == two).all()
+    assert one[0, 1] and not one[0, 2]  # a copy is confirmed, a different photo not

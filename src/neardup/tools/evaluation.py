@@ -29,10 +29,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.bits import to_array
-from neardup.hashing.views import CROP_SLACK, Views
+from neardup.hashing.views import CROP_SLACK
 from neardup.model import DEFAULT_VERIFY_MIN
 from neardup.pipeline.grouping import clusters
-from neardup.pipeline.verify import verified
 from neardup.tools import stress
 from neardup.tools.baselines import (
     Baseline,
@@ -41,6 +40,7 @@ from neardup.tools.baselines import (
     kdtree_pairs,
     pairs_within,
 )
+from neardup.tools.confirm import VERIFY_UP_TO, confirmed
 from neardup.tools.measure import (
     _ALL_FLIPS,
     EvalConfig,
@@ -254,34 +254,6 @@ def _scaled(thresholds: Sequence[int], bits: int) -> tuple[int, ...]:
     return tuple(sorted({min(bits, t * factor) for t in thresholds}))
 
 
-#: Verification is measured on candidate pairs up to this distance (the loop is per pair).
-VERIFY_UP_TO: Final = 14
-
-
-def confirmed(
-    distance: NDArray[np.int16],
-    views: Sequence[Views | None],
-    minimum: float = DEFAULT_VERIFY_MIN,
-    invariant: frozenset[str] = frozenset(),
-    *,
-    aligned: bool = False,
-) -> NDArray[np.bool_]:
-    """Which pairs within :data:`VERIFY_UP_TO` a scan's verification accepts, decided by
-    the scan's own :func:`neardup.pipeline.verify.verified`: on the views, or with ``aligned``
-    only by aligning whole frames (``--crop``, beyond the threshold)."""
-    left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
-    pairs = dict.fromkeys(zip(left.tolist(), right.tolist(), strict=True), 0)
-    # threshold -1: no pair is near enough for the views, only the aligned frames decide
-    kept = verified(
-        pairs, views, minimum, invariant=invariant, threshold=-1 if aligned else None, crop=aligned
-    )
-    out = np.zeros((len(views), len(views)), dtype=bool)
-    if kept:
-        a, b = np.array(list(kept), dtype=np.int64).T
-        out[a, b] = out[b, a] = True
-    return out
-
-
 def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Method]:
     """Every matching method the run compares (plain hashes for each algorithm and size,
     both groupings, and the pHash options)."""
@@ -312,11 +284,12 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
     d_crop = with_alternates([i.centre for i in items])
     d_both = np.minimum(d_inv, d_crop)
     views = [i.views for i in items]
-    confirm = confirmed(d_trim, views, config.verify_min)
-    confirm_crop = confirmed(d_crop, views, config.verify_min)
-    confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS)
-    wide_crop = confirmed(d_crop, views, aligned=True)
-    wide_both = confirmed(d_both, views, aligned=True)
+    jobs = config.jobs or os.cpu_count() or 1
+    confirm = confirmed(d_trim, views, config.verify_min, jobs=jobs)
+    confirm_crop = confirmed(d_crop, views, config.verify_min, jobs=jobs)
+    confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS, jobs=jobs)
+    wide_crop = confirmed(d_crop, views, aligned=True, jobs=jobs)
+    wide_both = confirmed(d_both, views, aligned=True, jobs=jobs)
     cthr = tuple(t for t in vthr if t + CROP_SLACK <= VERIFY_UP_TO)
     extra: list[
         tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None, tuple[int, ...]]
