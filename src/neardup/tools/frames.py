@@ -187,6 +187,7 @@ def _web(d: ImageDraw.ImageDraw) -> None:
 
 
 def _phone(d: ImageDraw.ImageDraw) -> None:
+    d.rectangle((0, 0, 420, 30), fill=(0, 0, 0))
     _status_bar(d, 420, dark=True)
     d.rectangle((0, 30, 420, 84), fill=(18, 18, 18))
     d.line((16, 57, 30, 45), fill=(230, 230, 230), width=3)
@@ -303,6 +304,7 @@ def _editor(d: ImageDraw.ImageDraw) -> None:
 
 def _social(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(108)
+    d.rectangle((0, 0, 420, 30), fill=(255, 255, 255))
     _status_bar(d, 420, dark=False)
     d.rectangle((0, 30, 420, 80), fill=(255, 255, 255))
     d.text((16, 42), "Snapfeed", font=font(24), fill=(20, 20, 20))
