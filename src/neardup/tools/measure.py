@@ -179,6 +179,8 @@ def collect(
     # half has too few photos): quadrant 0 of every photo, then quadrant 1, ...
     next_tile = [0, 0]
     variants = tuple(t for t in config.transforms if t in GENERATED_VARIANTS)
+    # no screenshots of generated images: their frames' wrong pairs belong to the frames
+    composition = tuple(t for t in config.transforms if t != "screenshot")
     for fam in config.families:
         for n in range(config.stress_per_family):
             half = stress.family_half(fam, n)
@@ -193,7 +195,7 @@ def collect(
                 objects = ()
             else:
                 objects = (mine[(n // 2 * 7) % len(mine)],)
-            todo = config.transforms if fam in stress.FAMILIES else variants
+            todo = composition if fam in stress.FAMILIES else variants
             tasks.append(
                 _Task(
                     STRESS, ident, None, fam, n, objects, todo, specs, config.extras, half, quadrant
