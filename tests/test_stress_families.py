@@ -197,3 +197,19 @@ def test_subset_keeps_each_identity_with_its_original() -> None:
     held = truth.subset(np.flatnonzero(truth.half == 1))
     assert held.identity.tolist() == [1, 1]
     assert held.original_row.tolist() == [0, 0]
+
+
+def test_each_half_has_flat_colours_of_one_grey_level_at_one_size() -> None:
+    def grey(c: tuple[int, int, int]) -> int:
+        return int(Image.new("RGB", (1, 1), c).convert("L").getpixel((0, 0)))  # type: ignore[arg-type]
+
+    for half in (0, 1):
+        same = 0
+        images = [(n, stress.generate("flat", n, [])) for n in range(half, 24, 2)]
+        for k, (n, a) in enumerate(images):
+            for m, b in images[k + 1 :]:
+                ca, cb = stress.FLAT_COLOURS[n], stress.FLAT_COLOURS[m]
+                if a.size == b.size and abs(grey(ca) - grey(cb)) <= 1:
+                    assert ca != cb
+                    same += 1
+        assert same >= 4

@@ -11,7 +11,8 @@ identity, deterministic in (family, number, seed) and the photo it is given:
 * ``frame-DESIGN``: a picture inside an application frame (:mod:`neardup.tools.frames`);
 * ``template-DESIGN``: a picture in a card, slide, label, manuscript border or product
   backdrop (:mod:`neardup.tools.templates`);
-* ``flat``: a solid or nearly flat image, a different colour for every number;
+* ``flat``: a solid or nearly flat image, a different colour for every number (pairs of
+  colours of one grey level at one size);
 * ``rotated``: a picture rotated by 10–30° with black (or white) corners.
 
 The photo given to the ``frame-``, ``template-`` and ``rotated`` families is shown whole
@@ -160,18 +161,24 @@ def texture(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
 
 
-#: Flat colours: primaries, greys, darks and pastels, each a different colour.
+#: Flat colours in groups of four that share a size: ``[a, b, a', b']``, where ``a'`` is a
+#: different colour of the same grey level as ``a`` (a grey, or another hue) and likewise
+#: ``b'``. Even positions are tuning, odd held-out, so each half has pairs of different
+#: colours of one grey level at one size (what a greyscale comparison cannot tell apart).
 FLAT_COLOURS: Final[tuple[tuple[int, int, int], ...]] = (
-    (255, 0, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0), (128, 128, 128),
-    (0, 160, 0), (255, 220, 0), (64, 64, 64), (192, 192, 192), (255, 182, 193),
-    (173, 216, 230), (152, 251, 152), (230, 230, 250), (255, 218, 185), (128, 0, 0),
-    (0, 0, 128), (0, 128, 128), (128, 128, 0), (128, 0, 128), (255, 128, 0),
-    (0, 255, 255), (255, 0, 255), (245, 245, 220), (139, 69, 19), (32, 32, 32),
-    (224, 224, 224), (76, 76, 76), (0, 100, 0), (250, 128, 114), (70, 130, 180),
-    (255, 250, 205), (221, 160, 221), (96, 96, 96), (160, 160, 160), (0, 64, 128),
-    (200, 0, 60), (120, 200, 80), (255, 240, 245), (40, 20, 10), (210, 180, 140),
+    (255, 0, 0), (0, 0, 255), (76, 76, 76), (29, 29, 29),
+    (255, 255, 255), (0, 0, 0), (128, 128, 128), (192, 192, 192),
+    (255, 220, 0), (0, 160, 0), (255, 182, 193), (94, 94, 94),
+    (135, 206, 235), (128, 0, 128), (188, 188, 188), (0, 90, 0),
+    (255, 128, 0), (0, 128, 128), (151, 151, 151), (195, 50, 20),
+    (152, 251, 152), (0, 0, 128), (210, 210, 210), (50, 0, 0),
+    (255, 0, 255), (0, 255, 255), (105, 105, 105), (235, 173, 60),
+    (255, 218, 185), (139, 69, 19), (200, 230, 255), (57, 107, 40),
+    (250, 128, 114), (128, 128, 0), (163, 163, 163), (120, 90, 220),
+    (245, 245, 220), (128, 0, 0), (255, 235, 240), (0, 50, 70),
 )  # fmt: skip
-#: Flat image sizes (width, height); a colour that comes round again gets another one.
+#: Flat image sizes (width, height), all of different proportions; a group of four colours
+#: shares one, and a colour that comes round again gets another.
 FLAT_SIZES: Final[tuple[tuple[int, int], ...]] = (
     (640, 480),
     (480, 640),
@@ -184,9 +191,9 @@ FLAT_SIZES: Final[tuple[tuple[int, int], ...]] = (
 
 def flat(number: int, rng: np.random.Generator) -> Image.Image:
     """Solid, or nearly flat (tiny noise or a faint gradient), colour ``number``."""
-    colour = np.array(FLAT_COLOURS[number % len(FLAT_COLOURS)], dtype=np.float64)
-    size = FLAT_SIZES[(number + number // len(FLAT_COLOURS)) % len(FLAT_SIZES)]
-    w, h = size
+    count = len(FLAT_COLOURS)
+    colour = np.array(FLAT_COLOURS[number % count], dtype=np.float64)
+    w, h = FLAT_SIZES[((number % count) // 4 + number // count) % len(FLAT_SIZES)]
     style = number % 3
     arr = np.broadcast_to(colour, (h, w, 3)).copy()
     if style == 1:  # tiny noise
