@@ -20,8 +20,8 @@ from neardup.tools.evaluation import (
     evaluate_method,
     kdtree_pairs,
     score_clusters,
-    score_pairs,
 )
+from neardup.tools.scoring import score_pairs
 
 
 def _truth() -> Truth:
@@ -103,6 +103,18 @@ def few_photos(tmp_path_factory: pytest.TempPathFactory, photo_paths: list[Path]
     return folder
 
 
+@pytest.fixture(scope="module")
+def mixed_photos(tmp_path_factory: pytest.TempPathFactory, photo_paths: list[Path]) -> Path:
+    """Two photos of the tuning half and two of the held-out half."""
+    from neardup.tools.stress import photo_half
+
+    folder = tmp_path_factory.mktemp("mixed")
+    for half in (0, 1):
+        for p in [p for p in photo_paths if photo_half(p.name) == half][:2]:
+            shutil.copy(p, folder / p.name)
+    return folder
+
+
 def test_evaluate_small_run(few_photos: Path) -> None:
     config = EvalConfig(
         transforms=("jpeg70", "hflip"),
@@ -110,6 +122,7 @@ def test_evaluate_small_run(few_photos: Path) -> None:
         sizes=(8,),
         thresholds=(0, 6, 10),
         stress_per_family=1,
+        families=("night", "product", "document", "texture"),
         jobs=1,
     )
     ev = evaluate(few_photos, config)
@@ -129,8 +142,8 @@ def test_eval_cli_json(cli, few_photos: Path, tmp_path: Path) -> None:  # type: 
     plot = tmp_path / "pr.png"
     args = [
         "eval", str(few_photos), "--transforms", "jpeg30,rot90", "--hash", "phash,dhash",
-        "--hash-size", "8", "--thresholds", "0..12", "--stress", "1", "--jobs", "2",
-        "--format", "json", "--quiet",
+        "--hash-size", "8", "--thresholds", "0..12", "--stress", "2", "--jobs", "2",
+        "--families", "night,document", "--format", "json", "--quiet",
     ]  # fmt: skip
     try:
         import matplotlib  # noqa: F401
@@ -153,6 +166,53 @@ def test_eval_cli_json(cli, few_photos: Path, tmp_path: Path) -> None:  # type: 
     assert {"precision", "recall", "f1"} <= set(row["per_transform"]["jpeg30"])
     if plot is not None:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # both halves, each grouped on its own, add up to the whole
+    assert set(doc["splits"]) == {"tuning", "held_out"}
+    halves = doc["splits"].values()
+    assert sum(h["counts"]["images"] for h in halves) == doc["counts"]["images"]
+    assert all(h["counts"]["images"] > 0 for h in halves)
+    for half in halves:
+        assert {m["name"] for m in half["methods"]} == names
+        assert {b["name"] for b in half["baselines"]} == {"imagededup", "kdtree-hex-manhattan"}
+
+
+def test_eval_reports_halves_and_wrong_pairs_by_family(
+    cli, mixed_photos: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    args = [
+        "eval", str(mixed_photos), "--transforms", "jpeg70,screenshot", "--hash", "phash",
+        "--hash-size", "8", "--thresholds", "0..10", "--stress", "2",
+        "--families", "frame-viewer,frame-web,flat", "--jobs", "2", "--format", "json", "--quiet",
+    ]  # fmt: skip
+    proc = cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["families"] == ["frame-viewer", "frame-web", "flat"]
+    # 4 photos with 2 variants each; 6 generated images with one re-save each
+    assert doc["counts"]["images"] == 4 * 3 + 6 * 2
+    tuning, held = doc["splits"]["tuning"], doc["splits"]["held_out"]
+    # frame-viewer is a tuning design, frame-web a held-out one; flat alternates
+    for half in (tuning, held):
+        assert half["counts"]["stress_originals"] == 2 + 1
+        assert half["counts"]["originals"] == 2
+    plain = next(m for m in doc["methods"] if m["name"] == "phash-8")
+    row = plain["thresholds"][-1]
+    assert "screenshot" in row["per_transform"]
+    # plain pHash gives flat images of different colours one hash: wrong pairs, put on "flat"
+    by_class = row["wrong_pairs_by_class"]
+    assert by_class.get("flat", 0) > 0
+    assert set(by_class) <= {"photos", "frame", "flat"}
+    assert sum(by_class.values()) >= row["wrong_pairs"] > 0
+    assert set(row["wrong_pairs_by_family"]) <= {"photos", "frame-viewer", "frame-web", "flat"}
+    proc = cli(
+        "eval", str(mixed_photos), "--transforms", "jpeg70", "--hash", "phash", "--hash-size",
+        "8", "--thresholds", "0..8", "--stress", "2", "--families", "frame-viewer", "--quiet",
+        "--output", str(tmp_path / "table.txt"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = (tmp_path / "table.txt").read_text(encoding="utf-8")
+    assert "tuning" in table and "held-out" in table
+    assert "with frame" in table
 
 
 def test_eval_cli_rejects_bad_options(cli, few_photos: Path) -> None:  # type: ignore[no-untyped-def]
@@ -162,3 +222,27 @@ def test_eval_cli_rejects_bad_options(cli, few_photos: Path) -> None:  # type: i
     proc = cli("eval", str(few_photos), "--thresholds", "a..b")
     assert proc.returncode == 2
     assert "--thresholds" in proc.stderr
+    proc = cli("eval", str(few_photos), "--families", "frames")
+    assert proc.returncode == 2
+    assert "frames" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_verification_in_processes_decides_as_in_one(
+    photo_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    from neardup.hashing.views import views_of
+    from neardup.tools import confirm
+
+    views = []
+    for p in photo_paths[:6]:
+        with Image.open(p) as im:
+            grey = im.convert("L")
+        views += [views_of(grey), views_of(grey.resize((grey.width // 2, grey.height // 2)))]
+    distance = np.zeros((len(views), len(views)), dtype=np.int16)  # every pair a candidate
+    one = confirm.confirmed(distance, views, jobs=1)
+    monkeypatch.setattr(confirm, "PARALLEL_FROM", 1)
+    two = confirm.confirmed(distance, views, jobs=2)
+    assert (one == two).all()
+    assert one[0, 1] and not one[0, 2]  # a copy is confirmed, a different photo not

@@ -76,10 +76,17 @@ def eval_command(
     ] = None,
     stress: Annotated[
         int,
-        typer.Option(
-            "--stress", min=0, help="Generated same-composition images per family (0: none)."
-        ),
+        typer.Option("--stress", min=0, help="Generated look-alike images per family (0: none)."),
     ] = 25,
+    families: Annotated[
+        str,
+        typer.Option(
+            "--families",
+            help="Generated families: 'all', 'none' or a comma list (night, product, "
+            "document, texture, frame, template, flat, rotated, or one design such as "
+            "frame-viewer).",
+        ),
+    ] = "all",
     extras: Annotated[
         bool,
         typer.Option(
@@ -104,16 +111,20 @@ def eval_command(
     """Measure precision and recall on generated variants of ORIGINALS.
 
     Every photo in ORIGINALS gets deterministic variants (JPEG, resize, crop, brightness,
-    contrast, greyscale, flip, rotations, watermark, noise, border, PNG); everything is
-    hashed once per algorithm and size and grouped at each threshold. Precision counts
-    every pair of files put in one group; recall is the share of variants grouped with
-    their original. The originals should be distinct photos.
+    contrast, greyscale, flip, rotations, watermark, noise, border, PNG, a screenshot);
+    generated families add different images that look alike (same composition, same app
+    frame, same template, flat colours, rotated pictures). Everything is hashed once per
+    algorithm and size and grouped at each threshold. Precision counts every pair of files
+    put in one group; recall is the share of variants grouped with their original. Every
+    source is split into a tuning and a held-out half, each also grouped on its own and
+    reported side by side. The originals should be distinct photos.
     """
     if fmt is OutputFormat.csv:
         raise UsageError("eval supports --format table or json")
     from neardup.report import write_json
     from neardup.tools.evaluation import evaluate
     from neardup.tools.measure import EvalConfig
+    from neardup.tools.stress import parse_families
     from neardup.tools.transforms import parse_transforms
 
     sizes = tuple(int(s) for s in _csv(hash_size, tuple(map(str, HASH_SIZES)), "--hash-size"))
@@ -126,6 +137,7 @@ def eval_command(
         sizes=sizes,
         thresholds=parse_thresholds(thresholds),
         stress_per_family=stress,
+        families=parse_families(families),
         jobs=jobs,
         extras=extras,
     )
@@ -143,11 +155,15 @@ def eval_command(
     else:
         from rich.console import Console
 
-        from neardup.report.accuracy import render_recall, render_summary
+        from neardup import api
+        from neardup.report.accuracy import render_recall, render_splits, render_summary
 
         with output_stream(output) as stream:
             out = console if output is None else Console(file=stream, width=220, no_color=True)
             out.print(render_summary(ev))
+            splits = render_splits(ev, api.DEFAULT_THRESHOLD)
+            if splits is not None:
+                out.print(splits)
             out.print(render_recall(ev, out.width))
     if not quiet:
         err_console.print(

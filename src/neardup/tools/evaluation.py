@@ -29,10 +29,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.bits import to_array
-from neardup.hashing.views import CROP_SLACK, Views
+from neardup.hashing.views import CROP_SLACK
 from neardup.model import DEFAULT_VERIFY_MIN
 from neardup.pipeline.grouping import clusters
-from neardup.pipeline.verify import verified
+from neardup.tools import stress
+from neardup.tools.baselines import (
+    Baseline,
+    baselines_dict,
+    baselines_of,
+    kdtree_pairs,
+    pairs_within,
+)
+from neardup.tools.confirm import VERIFY_UP_TO, confirmed
 from neardup.tools.measure import (
     _ALL_FLIPS,
     EvalConfig,
@@ -50,7 +58,6 @@ from neardup.tools.scoring import (
     hamming_matrix,
     min_alternate_matrix,
     score_clusters,
-    score_pairs,
 )
 
 #: The precision a threshold must reach to be recommended.
@@ -86,6 +93,26 @@ class Method:
     #: verification: whole frames matched to aligned sub-regions).
     wide: NDArray[np.bool_] | None = None
     slack: int = 0
+
+    def subset(self, rows: NDArray[np.int64]) -> Method:
+        """The method on ``rows`` alone (their distances and verification, no others)."""
+        ix = np.ix_(rows, rows)
+
+        def cut(m: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+            return None if m is None else m[ix]
+
+        return Method(
+            self.name,
+            self.hash,
+            self.hash_size,
+            self.grouping,
+            self.options,
+            self.distance[ix],
+            self.thresholds,
+            cut(self.confirm),
+            cut(self.wide),
+            self.slack,
+        )
 
 
 @dataclass(slots=True)
@@ -154,31 +181,45 @@ def evaluate_method(
     return result
 
 
-def kdtree_pairs(hashes: Sequence[int], k: int = 5, radius: float = 25) -> NDArray[np.int64]:
-    """The KD-tree method: 16 hex digits as a point, Manhattan distance, k nearest, <= radius."""
-    from scipy.spatial import cKDTree
+#: The halves, by number (see :mod:`neardup.tools.stress` for the rule).
+HALVES: Final = stress.HALVES
 
-    points = np.array([[int(c, 16) for c in f"{h:016x}"] for h in hashes], dtype=np.float64)
-    tree = cKDTree(points)
-    dist, idx = tree.query(points, k=min(k, len(points)), p=1)
-    pairs = set()
-    for i in range(len(points)):
-        for d, j in zip(dist[i], idx[i], strict=True):
-            if j != i and d <= radius:
-                pairs.add((min(i, int(j)), max(i, int(j))))
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+@dataclass(slots=True)
+class Part:
+    """The results on one half of the set, grouped on its own."""
+
+    name: str
+    truth: Truth
+    methods: list[MethodResult]
+    baselines: list[Baseline]
+    counts: dict[str, int]
+
+    def method(self, name: str) -> MethodResult:
+        for m in self.methods:
+            if m.method.name == name:
+                return m
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts,
+            "methods": [m.to_dict() for m in self.methods],
+            "baselines": baselines_dict(self.baselines),
+        }
 
 
 @dataclass(slots=True)
 class Evaluation:
-    """All results of one evaluation run."""
+    """All results of one evaluation run: on the whole set, and on each half alone."""
 
     config: EvalConfig
     truth: Truth
     methods: list[MethodResult]
-    baselines: list[tuple[str, dict[str, Any], Score, dict[str, Score]]]
+    baselines: list[Baseline]
     counts: dict[str, int]
     seconds: float = 0.0
+    splits: dict[str, Part] = field(default_factory=dict)
 
     def method(self, name: str) -> MethodResult:
         for m in self.methods:
@@ -201,50 +242,16 @@ class Evaluation:
             "counts": self.counts,
             "transforms": list(self.config.transforms),
             "seconds": round(self.seconds, 1),
+            "families": list(self.config.families),
             "methods": [m.to_dict() for m in self.methods],
-            "baselines": [
-                {
-                    "name": name,
-                    **info,
-                    **s.to_dict(),
-                    "per_transform": {k: v.to_dict() for k, v in per.items()},
-                }
-                for name, info, s, per in self.baselines
-            ],
+            "baselines": baselines_dict(self.baselines),
+            "splits": {name: part.to_dict() for name, part in self.splits.items()},
         }
 
 
 def _scaled(thresholds: Sequence[int], bits: int) -> tuple[int, ...]:
     factor = bits // 64
     return tuple(sorted({min(bits, t * factor) for t in thresholds}))
-
-
-#: Verification is measured on candidate pairs up to this distance (the loop is per pair).
-VERIFY_UP_TO: Final = 14
-
-
-def confirmed(
-    distance: NDArray[np.int16],
-    views: Sequence[Views | None],
-    minimum: float = DEFAULT_VERIFY_MIN,
-    invariant: frozenset[str] = frozenset(),
-    *,
-    aligned: bool = False,
-) -> NDArray[np.bool_]:
-    """Which pairs within :data:`VERIFY_UP_TO` a scan's verification accepts, decided by
-    the scan's own :func:`neardup.pipeline.verify.verified`: on the views, or with ``aligned``
-    only by aligning whole frames (``--crop``, beyond the threshold)."""
-    left, right = np.nonzero(np.triu(distance <= VERIFY_UP_TO, k=1))
-    pairs = dict.fromkeys(zip(left.tolist(), right.tolist(), strict=True), 0)
-    # threshold -1: no pair is near enough for the views, only the aligned frames decide
-    kept = verified(
-        pairs, views, minimum, invariant=invariant, threshold=-1 if aligned else None, crop=aligned
-    )
-    out = np.zeros((len(views), len(views)), dtype=bool)
-    if kept:
-        a, b = np.array(list(kept), dtype=np.int64).T
-        out[a, b] = out[b, a] = True
-    return out
 
 
 def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Method]:
@@ -277,11 +284,12 @@ def build_methods(items: Sequence[ItemFeatures], config: EvalConfig) -> list[Met
     d_crop = with_alternates([i.centre for i in items])
     d_both = np.minimum(d_inv, d_crop)
     views = [i.views for i in items]
-    confirm = confirmed(d_trim, views, config.verify_min)
-    confirm_crop = confirmed(d_crop, views, config.verify_min)
-    confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS)
-    wide_crop = confirmed(d_crop, views, aligned=True)
-    wide_both = confirmed(d_both, views, aligned=True)
+    jobs = config.jobs or os.cpu_count() or 1
+    confirm = confirmed(d_trim, views, config.verify_min, jobs=jobs)
+    confirm_crop = confirmed(d_crop, views, config.verify_min, jobs=jobs)
+    confirm_inv = confirmed(d_both, views, config.verify_min, _ALL_FLIPS, jobs=jobs)
+    wide_crop = confirmed(d_crop, views, aligned=True, jobs=jobs)
+    wide_both = confirmed(d_both, views, aligned=True, jobs=jobs)
     cthr = tuple(t for t in vthr if t + CROP_SLACK <= VERIFY_UP_TO)
     extra: list[
         tuple[str, dict[str, Any], NDArray[np.int16], NDArray[np.bool_] | None, tuple[int, ...]]
@@ -340,24 +348,46 @@ def evaluate(
     items = collect(originals, config, distractors, progress)
     truth = Truth.of(items)
     kinds = list(config.transforms)
+    halves = [np.flatnonzero(truth.half == h).astype(np.int64) for h in range(len(HALVES))]
+    truths = [truth.subset(rows) for rows in halves]
+    uppers = [np.triu_indices(t.n, k=1) for t in truths]
     upper = np.triu_indices(truth.n, k=1)
-    results = [evaluate_method(m, truth, kinds, upper=upper) for m in build_methods(items, config)]
-    baselines = []
-    dd = hamming_matrix([i.imagededup for i in items], 1)
-    li, ri = np.nonzero(np.triu(dd <= 10, k=1))
-    overall, per = score_pairs(truth, li.astype(np.int64), ri.astype(np.int64), kinds)
-    baselines.append(("imagededup", {"hash": "imagededup PHash", "threshold": 10}, overall, per))
+    results: list[MethodResult] = []
+    part_results: list[list[MethodResult]] = [[] for _ in halves]
+    for m in build_methods(items, config):
+        results.append(evaluate_method(m, truth, kinds, upper=upper))
+        for rows, t, up, out in zip(halves, truths, uppers, part_results, strict=True):
+            out.append(evaluate_method(m.subset(rows), t, kinds, upper=up))
+    kd = None
     if "phash" in config.algorithms and 8 in config.sizes:
         kd = kdtree_pairs([i.plain["phash-8"] for i in items])
-        overall, per = score_pairs(truth, kd[:, 0], kd[:, 1], kinds)
-        baselines.append(
-            ("kdtree-hex-manhattan", {"hash": "phash-8", "k": 5, "threshold": 25}, overall, per)
+    dd = hamming_matrix([i.imagededup for i in items], 1)
+    splits = {
+        name: Part(
+            name,
+            t,
+            out,
+            baselines_of(t, dd[np.ix_(rows, rows)], pairs_within(kd, rows), kinds),
+            _counts(t),
         )
-    counts = {
+        for name, rows, t, out in zip(HALVES, halves, truths, part_results, strict=True)
+    }
+    return Evaluation(
+        config,
+        truth,
+        results,
+        baselines_of(truth, dd, kd, kinds),
+        _counts(truth),
+        time.perf_counter() - started,
+        splits,
+    )
+
+
+def _counts(truth: Truth) -> dict[str, int]:
+    return {
         "originals": int(((truth.kind == ORIGINAL) & (truth.source == PHOTOS)).sum()),
         "stress_originals": int(((truth.kind == ORIGINAL) & (truth.source == STRESS)).sum()),
         "distractors": int((truth.source == DISTRACTORS).sum()),
         "images": truth.n,
         "true_pairs": truth.true_pairs(),
     }
-    return Evaluation(config, truth, results, baselines, counts, time.perf_counter() - started)

@@ -39,6 +39,7 @@ class EvalConfig:
     sizes: tuple[int, ...] = HASH_SIZES
     thresholds: tuple[int, ...] = tuple(range(33))
     stress_per_family: int = 25
+    families: tuple[str, ...] = stress.ALL_FAMILIES
     verify_min: float = DEFAULT_VERIFY_MIN
     jobs: int = 0
     extras: bool = True
@@ -93,6 +94,11 @@ def measure(
     return item
 
 
+#: The variant the picture, flat and rotated families get (they are there as negatives;
+#: a re-save checks that their copies are still found).
+GENERATED_VARIANTS: Final = ("jpeg70",)
+
+
 @dataclass(frozen=True, slots=True)
 class _Task:
     source: str
@@ -104,6 +110,9 @@ class _Task:
     transforms: tuple[str, ...]
     specs: tuple[HashSpec, ...]
     extras: bool
+    half: int = 0
+    #: Which quadrant of the photo a picture family shows (-1: the whole photo).
+    quadrant: int = -1
 
 
 def _run_task(task: _Task) -> list[ItemFeatures]:
@@ -113,18 +122,32 @@ def _run_task(task: _Task) -> list[ItemFeatures]:
         except (DecodeError, OSError):
             return []
         name = Path(task.path).name
+        family = task.source
     else:
         assert task.stress_family is not None
-        photos = [open_image(p).convert("RGB") for p in task.stress_photos]
+        photos = [reduce_for_hashing(open_image(p), WORKING_SIDE) for p in task.stress_photos]
+        if task.quadrant >= 0:
+            photos = [stress.tile(p, task.quadrant) for p in photos]
         img = stress.generate(task.stress_family, task.stress_number, photos)
+        family = task.stress_family
         name = f"{task.stress_family}-{task.stress_number}"
     img = reduce_for_hashing(img, WORKING_SIDE)
     out = [measure(img, task.specs, task.identity, ORIGINAL, task.source, task.extras)]
     seed = transforms.seed_for(name)
     for t in task.transforms:
-        variant = transforms.apply(img, t, seed)
+        variant = transforms.apply(img, t, seed, task.half)
         out.append(measure(variant, task.specs, task.identity, t, task.source, task.extras))
+    for item in out:
+        item.family, item.half = family, task.half
     return out
+
+
+def _halves(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The photos of each half (a half with none borrows all: a folder of one photo)."""
+    halves: tuple[list[str], list[str]] = ([], [])
+    for p in paths:
+        halves[stress.photo_half(Path(p).name)].append(p)
+    return (halves[0] or list(paths), halves[1] or list(paths))
 
 
 def _images_in(folder: str | os.PathLike[str]) -> list[str]:
@@ -146,17 +169,42 @@ def collect(
     specs = tuple(config.specs())
     tasks: list[_Task] = []
     for k, p in enumerate(paths):
-        tasks.append(_Task(PHOTOS, k, p, None, 0, (), config.transforms, specs, config.extras))
+        half = stress.photo_half(Path(p).name)
+        tasks.append(
+            _Task(PHOTOS, k, p, None, 0, (), config.transforms, specs, config.extras, half)
+        )
     ident = len(paths)
-    for fam in stress.FAMILIES:
+    by_half = _halves(paths)
+    # Picture families show tiles of their half's photos, each tile once (cycled when the
+    # half has too few photos): quadrant 0 of every photo, then quadrant 1, ...
+    next_tile = [0, 0]
+    variants = tuple(t for t in config.transforms if t in GENERATED_VARIANTS)
+    # no screenshots of generated images: their frames' wrong pairs belong to the frames
+    composition = tuple(t for t in config.transforms if t != "screenshot")
+    for fam in config.families:
         for n in range(config.stress_per_family):
-            objects = tuple(paths[(n * 7 + j) % len(paths)] for j in range(1))
+            half = stress.family_half(fam, n)
+            mine = by_half[half]
+            quadrant = -1
+            if fam in stress.PICTURE_FAMILIES:
+                k = next_tile[half]
+                next_tile[half] += 1
+                objects: tuple[str, ...] = (mine[k % len(mine)],)
+                quadrant = k // len(mine) % 4
+            elif fam == "flat":
+                objects = ()
+            else:
+                objects = (mine[(n // 2 * 7) % len(mine)],)
+            todo = composition if fam in stress.FAMILIES else variants
             tasks.append(
-                _Task(STRESS, ident, None, fam, n, objects, config.transforms, specs, config.extras)
+                _Task(
+                    STRESS, ident, None, fam, n, objects, todo, specs, config.extras, half, quadrant
+                )
             )
             ident += 1
     for p in _images_in(distractors) if distractors else []:
-        tasks.append(_Task(DISTRACTORS, ident, p, None, 0, (), (), specs, config.extras))
+        half = stress.photo_half(Path(p).name)
+        tasks.append(_Task(DISTRACTORS, ident, p, None, 0, (), (), specs, config.extras, half))
         ident += 1
     jobs = config.jobs or os.cpu_count() or 1
     items: list[ItemFeatures] = []

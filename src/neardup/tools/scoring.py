@@ -33,6 +33,10 @@ class ItemFeatures:
     centre: tuple[int, ...] = ()
     views: Views | None = None
     imagededup: int = 0
+    #: ``photos``, ``distractors`` or the stress family (``night``, ``frame-viewer``...).
+    family: str = ""
+    #: 0: the tuning half, 1: the held-out half.
+    half: int = 0
 
 
 def hamming_matrix(hashes: Sequence[int], words: int) -> NDArray[np.int16]:
@@ -74,6 +78,11 @@ class Score:
     wrong_pairs: int = 0
     #: Recall on variants of the given photos only (stress images left out).
     recall_photos: float | None = None
+    #: Wrong pairs by family class (``frame``, ``template``, ``flat``, ``photos``...) and by
+    #: family (``frame-viewer``...): a pair counts for each of its two images' families
+    #: (once when both are of the same family).
+    wrong_by_class: dict[str, int] | None = None
+    wrong_by_family: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -85,6 +94,10 @@ class Score:
         }
         if self.recall_photos is not None:
             doc["recall_photos"] = round(self.recall_photos, 6)
+        if self.wrong_by_class is not None:
+            doc["wrong_pairs_by_class"] = self.wrong_by_class
+        if self.wrong_by_family is not None:
+            doc["wrong_pairs_by_family"] = self.wrong_by_family
         return doc
 
 
@@ -103,6 +116,10 @@ class Truth:
     kind: NDArray[np.str_]
     source: NDArray[np.str_]
     original_row: NDArray[np.int64]  # row of each item's original (-1 when none)
+    #: Each item's family (``photos``, ``night``, ``frame-viewer``...), when known.
+    family: NDArray[np.str_] | None = None
+    #: Each item's half (0 tuning, 1 held-out), when known.
+    half: NDArray[np.int64] | None = None
 
     @classmethod
     def of(cls, items: Sequence[ItemFeatures]) -> Truth:
@@ -111,7 +128,23 @@ class Truth:
         source = np.array([i.source for i in items])
         orig = {i.identity: r for r, i in enumerate(items) if i.kind == ORIGINAL}
         original_row = np.array([orig.get(i.identity, -1) for i in items], dtype=np.int64)
-        return cls(identity, kind, source, original_row)
+        family = np.array([i.family or i.source for i in items])
+        half = np.array([i.half for i in items], dtype=np.int64)
+        return cls(identity, kind, source, original_row, family, half)
+
+    def subset(self, rows: NDArray[np.int64]) -> Truth:
+        """The truth of ``rows`` alone (every identity wholly in or out of ``rows``)."""
+        where = np.full(self.n, -1, dtype=np.int64)
+        where[rows] = np.arange(rows.size)
+        orig = self.original_row[rows]
+        return Truth(
+            self.identity[rows],
+            self.kind[rows],
+            self.source[rows],
+            np.where(orig >= 0, where[np.maximum(orig, 0)], -1),
+            None if self.family is None else self.family[rows],
+            None if self.half is None else self.half[rows],
+        )
 
     @property
     def n(self) -> int:
@@ -120,6 +153,45 @@ class Truth:
     def true_pairs(self) -> int:
         _, counts = np.unique(self.identity, return_counts=True)
         return int((counts * (counts - 1) // 2).sum())
+
+
+def family_class(family: str) -> str:
+    """``frame`` for ``frame-viewer``, ``template`` for ``template-cards-a``, and so on."""
+    return family.split("-", 1)[0]
+
+
+def wrong_pairs_by_family(
+    truth: Truth, groups: Sequence[NDArray[np.int64]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Wrong co-membership pairs by family class and by family: a pair counts for each of
+    its two images' families (once when both are of the same one). Only non-zero counts."""
+    if truth.family is None:
+        return {}, {}
+    left: list[NDArray[np.str_]] = []
+    right: list[NDArray[np.str_]] = []
+    for members in groups:
+        if members.size < 2:
+            continue
+        ids = truth.identity[members]
+        if ids.min() == ids.max():
+            continue
+        a, b = np.triu_indices(members.size, k=1)
+        wrong = ids[a] != ids[b]
+        fam = truth.family[members]
+        left.append(fam[a[wrong]])
+        right.append(fam[b[wrong]])
+    if not left:
+        return {}, {}
+    fl, fr = np.concatenate(left), np.concatenate(right)
+    by_family: dict[str, int] = {}
+    by_class: dict[str, int] = {}
+    pairs, counts = np.unique(np.stack([fl, fr]), axis=1, return_counts=True)
+    for (x, y), c in zip(pairs.T.tolist(), counts.tolist(), strict=True):
+        for key in {x, y}:
+            by_family[key] = by_family.get(key, 0) + c
+        for key in {family_class(x), family_class(y)}:
+            by_class[key] = by_class.get(key, 0) + c
+    return dict(sorted(by_class.items())), dict(sorted(by_family.items()))
 
 
 def score_clusters(
@@ -145,6 +217,10 @@ def score_clusters(
                 per_pairs[k] += size - 1
                 per_true[k] += same[i] - 1
     overall = _score(tp, total, tp, truth.true_pairs())
+    if truth.family is not None:
+        overall.wrong_by_class, overall.wrong_by_family = (
+            wrong_pairs_by_family(truth, groups) if total > tp else ({}, {})
+        )
     per: dict[str, Score] = {}
     for k in kinds:
         rows = np.flatnonzero(truth.kind == k)

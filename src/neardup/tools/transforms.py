@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 from neardup.errors import UsageError
+from neardup.tools import frames
 
 Transform = Callable[[Image.Image, int], Image.Image]
 
@@ -133,6 +134,14 @@ def _png(img: Image.Image, seed: int) -> Image.Image:
     return _reencode(img, "PNG", compress_level=1)
 
 
+def screenshot(img: Image.Image, seed: int, half: int | None = None) -> Image.Image:
+    """The image at 35–60% of the width of an application frame (a screenshot of it shown
+    in a viewer, a phone app, a web page…), the design chosen by ``seed`` among the designs
+    of ``half`` (0 tuning, 1 held-out; ``None``: all)."""
+    names = frames.NAMES if half is None else frames.NAMES[half::2]
+    return frames.screenshot(img, seed, names)[0]
+
+
 #: Every transform by name, in report order. Photometric edits first, geometric after.
 TRANSFORMS: Final[dict[str, Transform]] = {
     "jpeg30": _jpeg(30),
@@ -153,6 +162,7 @@ TRANSFORMS: Final[dict[str, Transform]] = {
     "rot5": _rot5,
     "hflip": _hflip,
     "rot90": _rot90,
+    "screenshot": screenshot,
 }
 
 #: Transform names grouped by what they change (used in reports and acceptance checks).
@@ -180,6 +190,9 @@ def parse_transforms(spec: str) -> tuple[str, ...]:
     return tuple(t for t in TRANSFORMS if t in names)
 
 
-def apply(img: Image.Image, name: str, seed: int) -> Image.Image:
-    """Apply transform ``name`` to an RGB image."""
+def apply(img: Image.Image, name: str, seed: int, half: int | None = None) -> Image.Image:
+    """Apply transform ``name`` to an RGB image (``half`` keeps a screenshot's frame design
+    within that half of the designs)."""
+    if name == "screenshot":
+        return screenshot(img.convert("RGB"), seed, half)
     return TRANSFORMS[name](img.convert("RGB"), seed)
