@@ -113,6 +113,29 @@ def full_corpus() -> Path:
     return corpus
 
 
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[str]:
+    """The address of one Dask LocalCluster (2 single-threaded worker processes) shared by
+    every test of the session: starting one takes seconds. Pass it as ``dask=``."""
+    pytest.importorskip("distributed", reason="needs the dask extra")
+    import dask
+    from distributed import LocalCluster
+
+    from neardup.pipeline.dask.cluster import LOCAL_CONFIG
+
+    with (
+        dask.config.set(LOCAL_CONFIG),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=40,
+        ) as cluster,
+    ):
+        yield str(cluster.scheduler_address)
+
+
 @pytest.fixture(autouse=True)
 def neardup_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own NEARDUP_HOME, so no test touches the user's state."""

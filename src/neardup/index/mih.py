@@ -202,18 +202,14 @@ class MIHIndex(BaseIndex):
             t = plan.thresholds[i]
             if t < 0:
                 continue
-            table = _chunk_table(i, t, width, chunks[i], self.distinct.hashes)
+            table = chunk_table(i, t, width, chunks[i], self.distinct.hashes)
             for lo, hi in itertools.pairwise(bounds):
                 if hi > lo:
                     job = ScanJob(table, chunks, thresholds, r, int(lo), int(hi), self.block_pairs)
                     yield self._scan(job)
 
     def _scan(self, job: ScanJob) -> Iterator[PairBlock]:
-        if self.kernel == "numba":
-            from neardup.index.mih_numba import scan_chunk
-
-            return scan_chunk(job)
-        return _scan_numpy(job)
+        return scan_job(job, self.kernel)
 
     # -- rows ---------------------------------------------------------------------------
     def _duplicate_pairs(self) -> Iterator[PairBlock]:
@@ -252,9 +248,22 @@ def _ordered(a: Int64Array, b: Int64Array, dist: Int64Array) -> PairBlock:
     return PairBlock(np.minimum(a, b), np.maximum(a, b), dist.astype(np.int64, copy=False))
 
 
-def _chunk_table(
+def scan_job(job: ScanJob, kernel: str) -> Iterator[PairBlock]:
+    """Pairs of one job (pairs of item numbers of ``job.table.order``) by ``kernel``.
+
+    The distributed join runs this same kernel on each of its partitions.
+    """
+    if kernel == "numba":
+        from neardup.index.mih_numba import scan_chunk
+
+        return scan_chunk(job)
+    return _scan_numpy(job)
+
+
+def chunk_table(
     index: int, threshold: int, width: int, values: U64Array, hashes: HashArray
 ) -> ChunkTable:
+    """Items of chunk ``index`` sorted by their chunk ``values``, with bucket offsets."""
     ivals = values.astype(np.int64)
     order = np.argsort(ivals, kind="stable").astype(np.int64)
     svals = ivals[order]
