@@ -139,8 +139,6 @@ def scan(
     from neardup.pipeline.run import run_scan
 
     opts = ScanOptions.of(options, **changes)
-    if dask is not None and opts.needs_alternates:
-        raise UsageError("--dask does not run --invariant or --crop (they decode every image)")
     if dask is not None:
         from neardup.pipeline.dask import require_dask
         from neardup.pipeline.dask.cluster import parse_scheduler
