@@ -51,12 +51,14 @@ def run_scan(
     rehash: bool = False,
     client: Any = None,
     progress: ProgressCallback | None = None,
+    store: str | None = None,
 ) -> Found:
     """Scan ``paths`` with ``options`` (already checked, backend options resolved).
 
     ``client`` is a connected Dask client: hashing and the pair search then run on its
     cluster. ``--invariant`` and ``--crop`` decode every image (their alternates are not
-    cached); everything else comes from the catalog where it is still valid.
+    cached); everything else comes from the catalog where it is still valid, or from the
+    Parquet hash store at ``store`` (which then takes the catalog's place for hashes).
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
@@ -68,19 +70,21 @@ def run_scan(
         cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
         if cached:
             roots = [os.path.abspath(p) for p in paths if not is_url(p)]
-            hashed = hash_paths(
-                found.images,
-                options.spec,
-                catalog=cat,
-                roots=roots,
-                max_pixels=options.max_pixels,
-                rehash=rehash,
-                progress=progress,
-                jobs=options.jobs,
-                hasher=_cluster_hasher(client, options),
-                trim=options.trim,
-                views=options.verify,
-            )
+            hashing: dict[str, Any] = {
+                "max_pixels": options.max_pixels,
+                "rehash": rehash,
+                "progress": progress,
+                "jobs": options.jobs,
+                "hasher": _cluster_hasher(client, options),
+                "trim": options.trim,
+                "views": options.verify,
+            }
+            if store is not None:
+                from neardup.pipeline.hashstore import HashStore, hash_stored
+
+                hashed = hash_stored(found.images, options.spec, HashStore(store), **hashing)
+            else:
+                hashed = hash_paths(found.images, options.spec, catalog=cat, roots=roots, **hashing)
             out.from_catalog = hashed.from_catalog
             analysed: dict[str, tuple[HashOutcome, Features | None]] = {
                 p: (outcome, None) for p, outcome in hashed.outcomes.items()
