@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-import neardup
 from tests.conftest import expected_planted_groups
 
 pytest.importorskip("s3fs", reason="needs s3fs (the test extra)")
