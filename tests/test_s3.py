@@ -80,9 +80,7 @@ def _scan(cli: Any, *args: str) -> dict[str, Any]:
     return doc
 
 
-def test_s3_scan_with_store_equals_local_scan(
-    cli: Any, bucket: str, planted_folder: Path
-) -> None:
+def test_s3_scan_with_store_equals_local_scan(cli: Any, bucket: str, planted_folder: Path) -> None:
     want = {
         frozenset(p.removeprefix(str(planted_folder))
                   for p in g) for g in expected_planted_groups(planted_folder)

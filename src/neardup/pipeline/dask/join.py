@@ -8,8 +8,8 @@ partition runs the local ``mih`` backend's compiled probe-and-verify kernel over
 client only concatenates and expands the collapsed duplicates back to rows.
 
 Partitions are sized from the workers' memory limit (``MEMORY_SHARE`` of it per
-partition, at the measured bytes per row) and there are at least four per worker, so
-tasks balance across the cluster.
+partition, at the measured bytes per row) and there are at least four per worker (up to
+``MAX_BALANCE_PARTITIONS``), so tasks balance across the cluster.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ from neardup.pipeline.dask.kernel import (
 
 #: Distinct hashes per emit task.
 INPUT_ROWS = 250_000
+#: Partitions asked for balance (four per worker) are capped here: every prefix bit adds
+#: replicas, so on a large cluster the workers' memory, not balance, sets the count.
+MAX_BALANCE_PARTITIONS = 64
 
 
 def distributed_pairs(
@@ -90,7 +93,7 @@ def distributed_pairs(
             radius,
             k,
             target_rows=max(1, target_rows),
-            min_partitions=4 * workers,
+            min_partitions=min(4 * workers, MAX_BALANCE_PARTITIONS),
             workers=workers,
             kernel=kernel,
         )
