@@ -20,10 +20,6 @@ from tests.conftest import expected_planted_groups
 pytest.importorskip("s3fs", reason="needs s3fs (the test extra)")
 moto_server = pytest.importorskip("moto.server", reason="needs moto[server] (the test extra)")
 
-# Each scan fetches every image through the S3 API: about 40 s here, so these run with
-# the slow tests (CI runs those too).
-pytestmark = pytest.mark.slow
-
 SECRET = "neardup-test-secret-key"
 BUCKET = "photos-bucket"
 

@@ -71,3 +71,24 @@ def test_cluster_scan_equals_local_scan(
         assert {f"{stem}.hflip.jpg", f"{stem}.rot90.jpg"} <= grouped
     else:
         assert f"{stem}.hflip.jpg" not in grouped
+
+
+def test_workers_load_the_compiled_kernel_in_the_background(dask_cluster: str) -> None:
+    pytest.importorskip("numba")
+    import time
+
+    from distributed import Client
+
+    from neardup.pipeline.dask import kernel
+    from neardup.pipeline.dask.cluster import warm_workers
+
+    with Client(dask_cluster) as client:
+        warm_workers(client)  # returns at once
+        deadline = time.monotonic() + 120
+        loaded: dict[str, list[bool]] = {}
+        while time.monotonic() < deadline:
+            loaded = client.run(lambda: list(kernel._LOADED))
+            if all(loaded.values()):
+                break
+            time.sleep(0.2)
+    assert len(loaded) == 2 and all(v == [True] for v in loaded.values())

@@ -64,6 +64,21 @@ def parse_scheduler(value: str) -> SchedulerSpec:
     )
 
 
+def warm_workers(client: Any) -> None:
+    """Have every worker load the join's compiled kernel, as a task of its own that the
+    client does not wait for (the scan's hashing tasks queue behind it)."""
+    from distributed import fire_and_forget
+
+    from neardup.pipeline.dask.kernel import warm_up
+
+    for i, address in enumerate(client.nthreads()):
+        future = client.submit(
+            warm_up, pure=False, workers=[address], allow_other_workers=False,
+            key=f"neardup-warm-up-{i}-{address}",
+        )  # fmt: skip
+        fire_and_forget(future)
+
+
 @contextlib.contextmanager
 def connect(value: str | SchedulerSpec, *, warm: bool = True) -> Iterator[Any]:
     """Yield a ``distributed.Client`` for ``value``; a local cluster is closed afterwards.
@@ -90,9 +105,7 @@ def connect(value: str | SchedulerSpec, *, warm: bool = True) -> Iterator[Any]:
             Client(cluster) as client,
         ):
             if warm:
-                from neardup.pipeline.dask.kernel import warm_up
-
-                client.run(warm_up, wait=False)
+                warm_workers(client)
             yield client
         return
     try:
