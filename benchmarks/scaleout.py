@@ -4,7 +4,9 @@ distributed hashing throughput, for 1 and 2 local Dask workers.
     python benchmarks/scaleout.py pairs --size 1000000 --radius 10 --workers 1,2
     python benchmarks/scaleout.py hashing FOLDER --workers 1,2
 
-Needs ``pip install 'neardup[dask]'``. Prints one JSON object per measurement.
+Needs ``pip install 'neardup[dask]'``. Prints one JSON object per measurement. For the
+join, ``neardup bench --sizes 1M --backends mih --dask local:2`` reports the same side by
+side with CPU seconds and peak worker memory (docs/scale-out.md).
 """
 
 from __future__ import annotations

@@ -113,6 +113,49 @@ def full_corpus() -> Path:
     return corpus
 
 
+_CLUSTER = """
+import sys, dask
+from distributed import LocalCluster
+from neardup.pipeline.dask.cluster import LOCAL_CONFIG
+dask.config.set(LOCAL_CONFIG)
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                  dashboard_address=":0", silence_logs=40) as cluster:
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()  # until the session closes our standard input
+"""
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[str]:
+    """The address of one Dask LocalCluster (2 single-threaded worker processes) shared by
+    every test of the session: starting one takes seconds. Pass it as ``dask=``.
+
+    It runs in its own process, so its workers are no children of the test process (tests
+    check that closing a local pool leaves no child behind)."""
+    pytest.importorskip("distributed", reason="needs the dask extra")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CLUSTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    address = proc.stdout.readline().strip()
+    if not address:
+        proc.kill()
+        pytest.fail("the shared Dask cluster did not start")
+    try:
+        yield address
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(autouse=True)
 def neardup_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own NEARDUP_HOME, so no test touches the user's state."""

@@ -139,10 +139,25 @@ def test_bench_documented_with_every_option(cli: Any) -> None:
     doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     help_text = cli("bench", "--help").stdout
     for option in ("--sizes", "--radius", "--bits", "--backends", "--timeout", "--format",
-                   "--plot", "--folder"):  # fmt: skip
+                   "--plot", "--folder", "--dask"):  # fmt: skip
         assert option in doc, option
         assert option in help_text, option
     backends = (ROOT / "docs" / "backends.md").read_text(encoding="utf-8")
     for name in registry.available():
         if name in ("brute", "bktree", "mih", "faiss"):
             assert f"`{name}`" in backends and f"`{name}`" in doc, name
+
+
+def test_dask_row_beside_local_mih(cli: Any, dask_cluster: str) -> None:
+    proc = cli("bench", "--sizes", "3k", "--backends", "mih", "--dask", dask_cluster,
+               "--format", "json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    local, dist = json.loads(proc.stdout)["results"]
+    assert local["backend"] == dist["backend"] == "mih"
+    assert local["dask_workers"] is None and dist["dask_workers"] == 2
+    assert dist["status"] == "ok" and dist["dask"] == dask_cluster
+    assert dist["pairs"] == local["pairs"] > 0 and dist["invalid_pairs"] == 0
+    assert dist["recall"] == dist["planted_recall"] == 1.0
+    assert dist["dask_peak_worker_mb"] > 0 and dist["cpu_s"] > 0
+    assert dist["total_s"] == pytest.approx(dist["build_s"] + dist["pairs_s"])
+    assert "partitions" in dist["detail"]

@@ -35,6 +35,21 @@ def test_join_equals_brute_64(radius: int) -> None:
     assert as_set(got) == want
 
 
+@pytest.mark.parametrize("kernel", ["numpy", "numba"])
+@pytest.mark.parametrize("target_rows", [300, 5000])
+def test_join_with_prefix_partitions_equals_brute(kernel: str, target_rows: int) -> None:
+    # small partitions: several prefix bits per chunk, so most probes hit replicated rows
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    hashes, _ = planted_hashes(4000, planted=400, max_flip=12, seed=7)
+    stats: dict[str, object] = {}
+    got = distributed_pairs(hashes, 10, target_rows=target_rows, kernel=kernel, stats=stats)
+    assert len(got) == len(as_set(got))
+    assert as_set(got) == brute(hashes, 10)
+    assert str(stats["plan"]).startswith(kernel)
+    assert int(str(stats["partitions"])) > (16 if target_rows == 300 else 3)
+
+
 def test_join_equals_brute_256_bits() -> None:
     hashes, _ = planted_hashes(800, words=4, planted=80, max_flip=30, seed=4)
     assert as_set(distributed_pairs(hashes, 24)) == brute(hashes, 24)
@@ -61,6 +76,7 @@ def test_expand_duplicates_maps_rows() -> None:
 def test_plan_is_exact_by_pigeonhole() -> None:
     for bits in (64, 256):
         for radius in range(33):
-            plan = plan_join(bits, radius, 100_000)
-            assert plan.chunks * (plan.flips + 1) > radius
-            assert sum(plan.chunk_bits) == bits
+            plan = plan_join(bits, radius, 100_000, kernel="numpy")
+            # generalised pigeonhole: sum(t_i + 1) > radius
+            assert sum(t + 1 for t in plan.thresholds) > radius
+            assert sum(plan.widths) == bits

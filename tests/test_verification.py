@@ -218,13 +218,6 @@ def test_cluster_results_carry_the_trimmed_hash() -> None:
         assert from_compact(to_compact(outcome)) == outcome
 
 
-def test_dask_refuses_options_that_decode_everything(edits_folder: Path) -> None:
-    from neardup.errors import UsageError
-
-    with pytest.raises(UsageError, match="--dask does not run"):
-        neardup.scan([edits_folder], dask="local", crop=True)
-
-
 @pytest.mark.slow
 def test_dask_scan_trims_and_verifies_like_a_local_scan(edits_folder: Path) -> None:
     pytest.importorskip("distributed")

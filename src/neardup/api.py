@@ -108,6 +108,7 @@ def scan(
     use_cache: bool = True,
     rehash: bool = False,
     dask: str | None = None,
+    store: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
     log: Callable[[str], None] | None = None,
     **changes: Any,
@@ -126,6 +127,9 @@ def scan(
         dask: run hashing and the pair search on a Dask cluster: ``"local"``,
             ``"local:N"`` or a scheduler address (needs ``neardup[dask]``; see
             docs/scale-out.md). ``None`` never imports Dask.
+        store: a Parquet hash store (a folder or fsspec URL, created when missing) that
+            takes the catalog's place for hashes: only new and changed files are hashed,
+            and their hashes are added to it (see docs/scale-out.md).
         progress: called as ``progress(done, total)`` while hashing.
         log: receives one-line notes, such as the Dask dashboard address.
 
@@ -139,8 +143,6 @@ def scan(
     from neardup.pipeline.run import run_scan
 
     opts = ScanOptions.of(options, **changes)
-    if dask is not None and opts.needs_alternates:
-        raise UsageError("--dask does not run --invariant or --crop (they decode every image)")
     if dask is not None:
         from neardup.pipeline.dask import require_dask
         from neardup.pipeline.dask.cluster import parse_scheduler
@@ -160,6 +162,7 @@ def scan(
             rehash=rehash,
             client=client,
             progress=progress,
+            store=None if store is None else os.fspath(store),
         )
     result = ScanResult(
         opts.settings(path_list),

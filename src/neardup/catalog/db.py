@@ -8,7 +8,7 @@ from pathlib import Path
 
 from neardup.catalog.decisions import DecisionTables, Pair
 from neardup.catalog.hashes import HashTables
-from neardup.catalog.maintenance import Maintenance
+from neardup.catalog.maintenance import KindRows, Maintenance
 from neardup.catalog.scans import ScanTables
 from neardup.catalog.store import MEMORY, default_path
 from neardup.errors import NoSavedScanError, StateError
@@ -16,7 +16,7 @@ from neardup.model import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from neardup.model import ScanResult
 
 
-class Catalog(HashTables, ScanTables, Maintenance, DecisionTables):
+class Catalog(HashTables, ScanTables, Maintenance, KindRows, DecisionTables):
     """The SQLite hash catalog at ``path`` (default :func:`default_path`; ``":memory:"``).
 
     Use as a context manager or call :meth:`close`. Opening a damaged file moves it aside

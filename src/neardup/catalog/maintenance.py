@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from neardup.catalog.hashes import _outcome, hash_mode
 from neardup.catalog.store import Store, transaction
+from neardup.model import HashOutcome, HashSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +157,30 @@ def _iso_ns(ns: int | None) -> str | None:
     if ns is None:
         return None
     return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).replace(tzinfo=None).isoformat()
+
+
+class KindRows(Store):
+    """Every stored outcome of one hash kind (a part of :class:`neardup.catalog.Catalog`),
+    for moving hashes to and from a Parquet hash store."""
+
+    def hash_kinds(self) -> list[HashSpec]:
+        """The hash kinds (algorithm, size, mode) the catalog holds."""
+        with self._errors("read"):
+            rows = self._conn.execute(
+                "SELECT DISTINCT algorithm, hash_size, mode FROM hashes ORDER BY 1, 2, 3"
+            ).fetchall()
+        kinds = [HashSpec(alg, size, compat=mode == "compat") for alg, size, mode in rows]
+        return [k for k, (_, _, mode) in zip(kinds, rows, strict=True) if hash_mode(k) == mode]
+
+    def kind_outcomes(self, spec: HashSpec) -> list[HashOutcome]:
+        """The stored outcome of every file with a hash (or remembered failure) of ``spec``."""
+        sql = (
+            "SELECT f.path, h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
+            " h.error_detail, h.max_pixels, h.trim_hash, h.trim_box"
+            " FROM hashes h JOIN files f ON f.id = h.file_id"
+            " WHERE h.algorithm = ? AND h.hash_size = ? AND h.mode = ? ORDER BY f.path"
+        )
+        with self._errors("read"):
+            rows = self._conn.execute(sql, (spec.algorithm, spec.size, hash_mode(spec)))
+            found = [_outcome(r[0], r[1], r[2], r[3:9], 0, r[9:11]) for r in rows]
+        return [o for o in found if o is not None]

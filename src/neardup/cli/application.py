@@ -91,8 +91,8 @@ _command(app, "demo", demo.demo_command)
 _command(app, "doctor", doctor.doctor_command)
 
 catalog_app = typer.Typer(
-    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, history, "
-    "forget-decisions).",
+    help="Inspect and maintain the hash catalog (stats, prune, vacuum, export, import, "
+    "history, forget-decisions).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

@@ -44,6 +44,15 @@ def bench_command(
         typer.Option("--folder", help="Benchmark on the real hashes of the images under PATH."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic hashes.")] = 0,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="SCHEDULER",
+            help="Also run the distributed join on a Dask cluster (local, local:N or an "
+            "address) on the same hashes; needs neardup[dask].",
+        ),
+    ] = None,
 ) -> None:
     """Time every installed backend (each in a fresh process): build, all pairs, memory, recall."""
     from neardup.tools.bench import (
@@ -67,10 +76,16 @@ def bench_command(
     def progress(result: BenchResult) -> None:
         if fmt is TableOrJson.table:
             err_console.print(
-                f"{result.dataset:>6} {result.backend:<10} {result.status}", highlight=False
+                f"{result.dataset:>6} {_label(result):<10} {result.status}", highlight=False
             )
 
-    results = run_benchmark(datasets, radius, names, timeout, on_result=progress)
+    if dask is not None:
+        from neardup.pipeline.dask import require_dask
+        from neardup.pipeline.dask.cluster import parse_scheduler
+
+        parse_scheduler(dask)  # a bad value is a usage error before any work
+        require_dask()
+    results = run_benchmark(datasets, radius, names, timeout, on_result=progress, dask=dask)
     if plot_file is not None:
         plot(results, plot_file)
     if fmt is TableOrJson.json:
@@ -90,6 +105,17 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _label(r: BenchResult) -> str:
+    return f"{r.backend} (dask {r.dask})" if r.dask else r.backend
+
+
+def _peak(r: BenchResult) -> str:
+    """Peak RSS; for the distributed join the client's and the largest worker's."""
+    if r.dask and r.dask_peak_worker_mb is not None:
+        return f"{_num(r.peak_rss_mb, 0)} + {r.dask_workers}×≤{r.dask_peak_worker_mb:.0f}"
+    return _num(r.peak_rss_mb, 0)
+
+
 def render_table(results: list[BenchResult]) -> Table:
     """The benchmark as a rich table, one row per backend and size."""
     table = Table(title=f"all pairs within radius {results[0].radius}" if results else None)
@@ -100,12 +126,12 @@ def render_table(results: list[BenchResult]) -> Table:
     for r in results:
         table.add_row(
             r.dataset,
-            r.backend,
+            _label(r),
             r.status if not r.detail or r.status == "ok" else f"{r.status} ({r.detail})",
             _num(r.build_s),
             _num(r.pairs_s),
             _num(r.total_s),
-            _num(r.peak_rss_mb, 0),
+            _peak(r),
             "–" if r.pairs is None else f"{r.pairs:,}",
             _num(r.recall, 3),
             _num(r.planted_recall, 3),

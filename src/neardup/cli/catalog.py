@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from neardup.cli.catalog_store import export_to_store, import_command
 from neardup.cli.common import (
     CatalogOpt,
     OutputOpt,
@@ -112,12 +113,26 @@ def export_command(
         ExportFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = ExportFormat.csv,
     output: OutputOpt = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="URL",
+            help="Append the hashes to this Parquet hash store (folder or fsspec URL) "
+            "instead of writing CSV/JSON.",
+        ),
+    ] = None,
 ) -> None:
     """Write every catalog entry (one row per file and hash kind) as CSV or JSON.
 
     Hashes are hex (as ImageHash prints them); 'current' says whether the hash still
-    matches the file's recorded size and modification time.
+    matches the file's recorded size and modification time. With --store, the hashes
+    and verification views go to a Parquet hash store ('neardup catalog import' brings
+    them back).
     """
+    if store is not None:
+        export_to_store(catalog, store)
+        return
     with _open(catalog) as cat, output_stream(output) as stream:
         rows = cat.export_rows()
         if fmt is ExportFormat.json:
@@ -200,6 +215,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "prune": prune_command,
     "vacuum": vacuum_command,
     "export": export_command,
+    "import": import_command,
     "forget-decisions": forget_decisions_command,
     "history": history_command,
 }

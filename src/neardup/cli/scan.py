@@ -67,6 +67,16 @@ def scan_command(
             "(tcp://host:8786). Needs neardup[dask].",
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="URL",
+            help="Keep hashes in a Parquet hash store (a folder or fsspec URL such as "
+            "s3://bucket/hashes) instead of the catalog; only new and changed files are "
+            "hashed. Needs neardup[dask].",
+        ),
+    ] = None,
 ) -> None:
     """Scan PATHS for near-duplicate images and print the groups.
 
@@ -91,6 +101,7 @@ def scan_command(
         use_cache=not no_cache,
         rehash=rehash,
         dask=dask,
+        store=store,
     )
     if save:
         save_last_scan(result)
@@ -124,6 +135,7 @@ def scan_with_progress(
     use_cache: bool = True,
     rehash: bool = False,
     dask: str | None = None,
+    store: str | None = None,
 ) -> ScanResult:
     """Run :func:`neardup.api.scan` with a progress bar (unless ``quiet``).
 
@@ -141,6 +153,7 @@ def scan_with_progress(
             use_cache=use_cache,
             rehash=rehash,
             dask=dask,
+            store=store,
             log=None if quiet else _note,
         )
 

@@ -30,11 +30,10 @@ import functools
 import importlib.util
 import itertools
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -45,6 +44,7 @@ from neardup.index.brute import BruteIndex
 from neardup.index.mih_plan import (
     ChunkTable,
     Int64Array,
+    Once,
     Plan,
     ScanJob,
     U64Array,
@@ -55,8 +55,6 @@ from neardup.index.mih_plan import (
     high_bits,
     uses_table,
 )
-
-T = TypeVar("T")
 
 KERNELS = ("auto", "numba", "numpy")
 
@@ -207,8 +205,8 @@ class MIHIndex(BaseIndex):
                 continue
             # Built by the first task that needs it, on a worker thread: while one thread
             # sorts the next chunk, the other still scans the previous one.
-            table = _Once(
-                functools.partial(_chunk_table, i, t, width, chunks[i], self.distinct.hashes)
+            table = Once(
+                functools.partial(chunk_table, i, t, width, chunks[i], self.distinct.hashes)
             )
             for lo, hi in itertools.pairwise(bounds):
                 if hi > lo:
@@ -216,7 +214,7 @@ class MIHIndex(BaseIndex):
 
     def _scan_lazily(
         self,
-        table: _Once[ChunkTable],
+        table: Once[ChunkTable],
         chunks: U64Array,
         thresholds: Int64Array,
         r: int,
@@ -227,11 +225,7 @@ class MIHIndex(BaseIndex):
         yield from self._scan(job)
 
     def _scan(self, job: ScanJob) -> Iterator[PairBlock]:
-        if self.kernel == "numba":
-            from neardup.index.mih_numba import scan_chunk
-
-            return scan_chunk(job)
-        return _scan_numpy(job)
+        return scan_job(job, self.kernel)
 
     # -- rows ---------------------------------------------------------------------------
     def _duplicate_pairs(self) -> Iterator[PairBlock]:
@@ -270,9 +264,22 @@ def _ordered(a: Int64Array, b: Int64Array, dist: Int64Array) -> PairBlock:
     return PairBlock(np.minimum(a, b), np.maximum(a, b), dist.astype(np.int64, copy=False))
 
 
-def _chunk_table(
+def scan_job(job: ScanJob, kernel: str) -> Iterator[PairBlock]:
+    """Pairs of one job (pairs of item numbers of ``job.table.order``) by ``kernel``.
+
+    The distributed join runs this same kernel on each of its partitions.
+    """
+    if kernel == "numba":
+        from neardup.index.mih_numba import scan_chunk
+
+        return scan_chunk(job)
+    return _scan_numpy(job)
+
+
+def chunk_table(
     index: int, threshold: int, width: int, values: U64Array, hashes: HashArray
 ) -> ChunkTable:
+    """Items of chunk ``index`` sorted by their chunk ``values``, with bucket offsets."""
     ivals = values.astype(np.int64)
     order = np.argsort(ivals, kind="stable").astype(np.int64)
     svals = ivals[order]
@@ -429,19 +436,3 @@ def _run_tasks(tasks: Iterator[Iterator[PairBlock]], workers: int) -> Iterator[P
         finally:
             for future in running:
                 future.cancel()
-
-
-class _Once(Generic[T]):
-    """A value computed by the first caller of :meth:`get` (thread-safe), then shared."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make: Callable[[], T] | None = make
-        self._value: T | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        with self._lock:
-            if self._make is not None:
-                self._value, self._make = self._make(), None
-            assert self._value is not None
-            return self._value

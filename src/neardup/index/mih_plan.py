@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -230,3 +232,22 @@ class ScanJob:
     lo: int
     hi: int
     block_pairs: int
+
+
+T = TypeVar("T")
+
+
+class Once(Generic[T]):
+    """A value computed by the first caller of :meth:`get` (thread-safe), then shared."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            if self._make is not None:
+                self._value, self._make = self._make(), None
+            assert self._value is not None
+            return self._value

@@ -58,6 +58,24 @@ def stacked_hashes(
     return stacked, np.asarray(owners + [k for k, _ in extra], dtype=np.int64)
 
 
+def stacked_alternates(
+    hashes: HashArray, records: Sequence[ImageRecord], trim: bool, features: Sequence[Features]
+) -> tuple[HashArray, NDArray[np.int64], NDArray[np.bool_]]:
+    """:func:`stacked_hashes` plus every alternate hash (``--invariant``, ``--crop``) as one
+    more row of its image, and which rows are alternates: one all-pairs join over them
+    finds what :func:`candidate_pairs` finds, once pairs of two alternates are dropped
+    (:func:`owner_pairs` with ``alternate``)."""
+    stacked, owner = stacked_hashes(hashes, records, trim)
+    extra = [(k, a) for k, f in enumerate(features) for a in f.alternates]
+    alternate = np.zeros(stacked.shape[0] + len(extra), dtype=bool)
+    if not extra:
+        return stacked, owner, alternate
+    alternate[stacked.shape[0] :] = True
+    rows = to_array([a for _, a in extra], hashes.shape[1])
+    owners = np.asarray([k for k, _ in extra], dtype=np.int64)
+    return np.concatenate([stacked, rows]), np.concatenate([owner, owners]), alternate
+
+
 def _add(pairs: dict[Pair, int], a: int, b: int, d: int, threshold: int) -> None:
     if a != b:
         key = (a, b) if a < b else (b, a)
@@ -66,12 +84,20 @@ def _add(pairs: dict[Pair, int], a: int, b: int, d: int, threshold: int) -> None
 
 
 def owner_pairs(
-    blocks: Iterable[PairBlock], owner: NDArray[np.int64], threshold: int
+    blocks: Iterable[PairBlock],
+    owner: NDArray[np.int64],
+    threshold: int,
+    alternate: NDArray[np.bool_] | None = None,
 ) -> dict[Pair, int]:
     """``{(i, j): distance}`` of images from pair blocks over stacked rows (see
-    :func:`stacked_hashes`): the smallest distance of each pair of different images."""
+    :func:`stacked_hashes`): the smallest distance of each pair of different images.
+    With ``alternate`` (see :func:`stacked_alternates`), pairs of two alternate rows are
+    not matches."""
     pairs: dict[Pair, int] = {}
     for block in blocks:
+        if alternate is not None and alternate.any():
+            keep = ~(alternate[block.left] & alternate[block.right])
+            block = PairBlock(block.left[keep], block.right[keep], block.distance[keep])
         for a, b, d in zip(
             owner[block.left].tolist(),
             owner[block.right].tolist(),

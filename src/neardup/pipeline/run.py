@@ -13,13 +13,13 @@ from typing import Any
 from neardup.bits import HashArray, to_array
 from neardup.catalog import Catalog, CatalogArg, not_duplicate_pairs
 from neardup.hashing.alternates import FeatureOptions, Features
-from neardup.hashing.views import Views
+from neardup.hashing.views import CROP_SLACK, Views
 from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
 from neardup.pipeline.batch import analyse_files
 from neardup.pipeline.cached import Hasher, hash_paths, open_catalog
 from neardup.pipeline.decisions import split_not_duplicates
 from neardup.pipeline.discover import discover
-from neardup.pipeline.matching import match_groups, owner_pairs, stacked_hashes
+from neardup.pipeline.matching import match_groups, owner_pairs, stacked_alternates
 from neardup.pipeline.verify import views_for
 from neardup.pipeline.workers import worker_pool
 
@@ -52,12 +52,14 @@ def run_scan(
     rehash: bool = False,
     client: Any = None,
     progress: ProgressCallback | None = None,
+    store: str | None = None,
 ) -> Found:
     """Scan ``paths`` with ``options`` (already checked, backend options resolved).
 
     ``client`` is a connected Dask client: hashing and the pair search then run on its
     cluster. ``--invariant`` and ``--crop`` decode every image (their alternates are not
-    cached); everything else comes from the catalog where it is still valid.
+    cached); everything else comes from the catalog where it is still valid, or from the
+    Parquet hash store at ``store`` (which then takes the catalog's place for hashes).
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
@@ -71,26 +73,28 @@ def run_scan(
         cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
         if cached:
             roots = [os.path.abspath(p) for p in paths if not is_url(p)]
-            hashed = hash_paths(
-                found.images,
-                options.spec,
-                catalog=cat,
-                roots=roots,
-                max_pixels=options.max_pixels,
-                rehash=rehash,
-                progress=progress,
-                jobs=options.jobs,
-                hasher=_cluster_hasher(client, options),
-                trim=options.trim,
-                views=options.verify,
-            )
+            hashing: dict[str, Any] = {
+                "max_pixels": options.max_pixels,
+                "rehash": rehash,
+                "progress": progress,
+                "jobs": options.jobs,
+                "hasher": _cluster_hasher(client, options),
+                "trim": options.trim,
+                "views": options.verify,
+            }
+            if store is not None:
+                from neardup.pipeline.hashstore import HashStore, hash_stored
+
+                hashed = hash_stored(found.images, options.spec, HashStore(store), **hashing)
+            else:
+                hashed = hash_paths(found.images, options.spec, catalog=cat, roots=roots, **hashing)
             out.from_catalog = hashed.from_catalog
             analysed: dict[str, tuple[HashOutcome, Features | None]] = {
                 p: (outcome, None) for p, outcome in hashed.outcomes.items()
             }
             made = hashed.views
         else:
-            analysed = _analyse_all(found.images, options, progress)
+            analysed = _analyse_all(found.images, options, progress, client)
             made = {}
         features: list[Features] = []
         for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
@@ -124,22 +128,49 @@ def _cluster_hasher(client: Any, options: ScanOptions) -> Hasher | None:
 
 
 def _analyse_all(
-    images: Sequence[str], options: ScanOptions, progress: ProgressCallback | None
+    images: Sequence[str], options: ScanOptions, progress: ProgressCallback | None, client: Any
 ) -> dict[str, tuple[HashOutcome, Features | None]]:
-    """Decode every image once for its hash, alternates and views (uncached options)."""
+    """Decode every image once for its hash, alternates and views (uncached options), on
+    the cluster of ``client`` when there is one."""
     analysed: dict[str, tuple[HashOutcome, Features | None]] = {}
-    outcomes = analyse_files(
-        images,
-        options.spec,
-        feature_options(options),
-        max_pixels=options.max_pixels,
-        jobs=options.jobs,
-    )
+    outcomes: Iterable[tuple[HashOutcome, Features | None]]
+    if client is not None:
+        from neardup.pipeline.dask.hashing import analyse_on_cluster
+
+        outcomes = analyse_on_cluster(
+            client, images, options.spec, feature_options(options), max_pixels=options.max_pixels
+        )
+    else:
+        outcomes = analyse_files(
+            images,
+            options.spec,
+            feature_options(options),
+            max_pixels=options.max_pixels,
+            jobs=options.jobs,
+        )
     for done, (outcome, feats) in enumerate(outcomes, 1):
         analysed[outcome.path] = (outcome, feats)
         if progress is not None:
             progress(done, len(images))
     return analysed
+
+
+def _cluster_views(
+    client: Any, rows: Sequence[ImageRecord], cat: Catalog | None, max_pixels: int
+) -> dict[str, Views]:
+    """Views of ``rows`` the catalog does not have, decoded on the cluster and stored."""
+    from neardup.pipeline.dask.hashing import views_on_cluster
+
+    stored = cat.load_views(rows) if cat is not None else {}
+    todo = [r.path for r in rows if r.path not in stored]
+    by_path = {r.path: r for r in rows}
+    out: dict[str, Views] = {}
+    for path, got in views_on_cluster(client, todo, max_pixels=max_pixels):
+        if not isinstance(got, Skipped):  # views_for logs the reason when it fails again
+            out[path] = got
+    if cat is not None and out:
+        cat.store_views([(by_path[p], v.to_bytes()) for p, v in out.items()])
+    return out
 
 
 def _groups(
@@ -157,13 +188,20 @@ def _groups(
     if client is not None:  # the pair search runs on the cluster too
         from neardup.pipeline.dask.join import distributed_pairs
 
-        stacked, owner = stacked_hashes(hashes, records, options.trim)
-        block = distributed_pairs(stacked, options.threshold, client, show_progress=show_progress)
-        candidates = owner_pairs([block], owner, options.threshold)
+        radius = options.threshold + (CROP_SLACK if options.crop and options.verify else 0)
+        alts = features if options.needs_alternates else ()
+        stacked, owner, alternate = stacked_alternates(hashes, records, options.trim, alts)
+        block = distributed_pairs(stacked, radius, client, show_progress=show_progress)
+        candidates = owner_pairs([block], owner, radius, alternate)
+    have: dict[str, Views] = dict(made or {})
 
     def views(rows: Sequence[ImageRecord]) -> Sequence[Views | None]:
-        """Views made by this scan's hashing decode, else from the catalog or decoded."""
-        known = [(made or {}).get(r.path) for r in rows]
+        """Views made by this scan's hashing decode, else from the catalog or decoded
+        (on the cluster's workers when there is one)."""
+        if client is not None:
+            todo = [r for r in rows if r.path not in have]
+            have.update(_cluster_views(client, todo, cat, options.max_pixels))
+        known = [have.get(r.path) for r in rows]
         missing = [r for r, v in zip(rows, known, strict=True) if v is None]
         rest = iter(
             views_for(missing, catalog=cat, max_pixels=options.max_pixels, jobs=options.jobs)

@@ -124,12 +124,18 @@ class BenchResult:
     build_s: float | None = None
     pairs_s: float | None = None
     peak_rss_mb: float | None = None
+    cpu_s: float | None = None  # CPU seconds of build + pairs (all threads and workers)
     pairs: int | None = None
     recall: float | None = None
     planted_recall: float | None = None
     invalid_pairs: int | None = None
     reference: str | None = None
     detail: str = ""
+    # the distributed join's row (``--dask``): its scheduler, workers and their peak memory
+    dask: str | None = None
+    dask_workers: int | None = None
+    dask_peak_worker_mb: float | None = None
+    cluster_s: float | None = None
 
     @property
     def total_s(self) -> float | None:
@@ -169,11 +175,15 @@ def run_benchmark(
     timeout: float = 120.0,
     options: dict[str, dict[str, Any]] | None = None,
     on_result: Callable[[BenchResult], None] | None = None,
+    dask: str | None = None,
 ) -> list[BenchResult]:
     """Run every backend on every dataset, each in its own subprocess.
 
     A backend that timed out on a smaller dataset is not run on larger ones (reported as
-    ``timed out`` with that explanation): it cannot get faster as ``N`` grows.
+    ``timed out`` with that explanation): it cannot get faster as ``N`` grows. With
+    ``dask`` (a ``--dask`` scheduler), the distributed join runs on the same hashes too,
+    as one more row: backend ``mih`` (its partitions run ``mih``'s kernel) with
+    ``dask_workers`` set.
     """
     if radius < 0:
         raise UsageError(f"radius must be non-negative, got {radius}")
@@ -185,8 +195,10 @@ def run_benchmark(
             hashes_path = Path(tmp) / f"{ds.name}.npy"
             np.save(hashes_path, ds.hashes)
             runs = []
-            for name in names:
+            for name in [*names, *([DASK_ROW] if dask else [])]:
                 base = BenchResult(name, ds.name, ds.size, ds.hashes.shape[1] * 64, radius, "ok")
+                if name == DASK_ROW:
+                    base.backend, base.dask = "mih", dask
                 if name in gave_up:
                     base.status = "timed out"
                     base.detail = f"not run: timed out at {gave_up[name]}"
@@ -205,6 +217,13 @@ def run_benchmark(
     return results
 
 
+#: Internal name of the distributed join's run (its row's backend is ``mih``).
+DASK_ROW = "mih@dask"
+#: What a child may report, besides its status and detail.
+_REPORTED = ("exact", "build_s", "pairs_s", "cpu_s", "peak_rss_mb", "pairs")
+_REPORTED_DASK = ("dask_workers", "dask_peak_worker_mb", "cluster_s")
+
+
 def _run_one(
     result: BenchResult,
     hashes_path: Path,
@@ -212,17 +231,14 @@ def _run_one(
     timeout: float,
     options: dict[str, Any] | None,
 ) -> _Run:
-    out = tmp / f"pairs-{result.backend}-{result.dataset}.npy"
-    cmd = [
-        sys.executable,
-        "-m",
-        "neardup.tools.bench",
-        result.backend,
-        str(hashes_path),
-        str(result.radius),
-        str(out),
-        json.dumps(options or {}),
-    ]
+    tag = "dask" if result.dask else result.backend
+    out = tmp / f"pairs-{tag}-{result.dataset}.npy"
+    args = [str(hashes_path), str(result.radius), str(out)]
+    cmd = [sys.executable, "-m"] + (
+        ["neardup.tools.bench_dask", result.dask, *args]
+        if result.dask
+        else ["neardup.tools.bench", result.backend, *args, json.dumps(options or {})]
+    )
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:  # subprocess.run kills the child
@@ -238,8 +254,7 @@ def _run_one(
         return _Run(result)
     result.status = report["status"]
     result.detail = report.get("detail", "")
-    result.exact = report.get("exact")
-    for key in ("build_s", "pairs_s", "peak_rss_mb", "pairs"):
+    for key in _REPORTED + (_REPORTED_DASK if result.dask else ()):
         setattr(result, key, report.get(key))
     found = np.load(out) if result.status == "ok" else None
     out.unlink(missing_ok=True)
@@ -282,6 +297,12 @@ def _score(ds: Dataset, runs: list[_Run]) -> None:
             run.result.planted_recall = float(hit / planted_keys.size) if planted_keys.size else 1.0
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far, every thread included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB (``ru_maxrss``)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -314,7 +335,7 @@ def worker(argv: Sequence[str]) -> int:
         print(json.dumps({"status": "unavailable", "detail": str(exc)}))
         return 0
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         built = backend.build(hashes, **json.loads(options_json))
         t1 = time.perf_counter()
         blocks = [np.column_stack(b) for b in built.pairs(radius) if len(b)]
@@ -329,6 +350,7 @@ def worker(argv: Sequence[str]) -> int:
         "exact": bool(backend.exact),
         "build_s": round(t1 - t0, 4),
         "pairs_s": round(t2 - t1, 4),
+        "cpu_s": round(cpu_seconds() - c0, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "pairs": int(found.shape[0]),
         "detail": str(getattr(built, "summary", "") or ""),

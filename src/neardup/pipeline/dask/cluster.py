@@ -17,6 +17,14 @@ from typing import Any
 from neardup.errors import NeardupError, UsageError
 from neardup.pipeline.dask import require_dask
 
+#: Dask settings of a ``local`` cluster: the statistical profiler (a stack sample every
+#: 10 ms) and the GIL monitor cost each worker about 2 % of a core even when idle, and more
+#: while the join's compiled kernel runs; neardup never reads them.
+LOCAL_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+
 _LOCAL = re.compile(r"^local(?::(\d+))?$")
 _ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[^\s/:]+:\d+$")
 
@@ -56,15 +64,37 @@ def parse_scheduler(value: str) -> SchedulerSpec:
     )
 
 
+def warm_workers(client: Any) -> None:
+    """Have every worker load the join's compiled kernel, as a task of its own that the
+    client does not wait for (the scan's hashing tasks queue behind it)."""
+    from distributed import fire_and_forget
+
+    from neardup.pipeline.dask.kernel import warm_up
+
+    for i, address in enumerate(client.nthreads()):
+        future = client.submit(
+            warm_up, pure=False, workers=[address], allow_other_workers=False,
+            key=f"neardup-warm-up-{i}-{address}",
+        )  # fmt: skip
+        fire_and_forget(future)
+
+
 @contextlib.contextmanager
-def connect(value: str | SchedulerSpec) -> Iterator[Any]:
-    """Yield a ``distributed.Client`` for ``value``; a local cluster is closed afterwards."""
+def connect(value: str | SchedulerSpec, *, warm: bool = True) -> Iterator[Any]:
+    """Yield a ``distributed.Client`` for ``value``; a local cluster is closed afterwards.
+
+    With ``warm``, the workers of a local cluster load the join's compiled kernel in the
+    background while the client goes on (hashing comes first in a scan).
+    """
     spec = parse_scheduler(value) if isinstance(value, str) else value
     require_dask()
     from distributed import Client, LocalCluster
 
     if spec.local:
+        import dask
+
         with (
+            dask.config.set(LOCAL_CONFIG),
             LocalCluster(
                 n_workers=spec.workers,
                 threads_per_worker=1,
@@ -74,6 +104,8 @@ def connect(value: str | SchedulerSpec) -> Iterator[Any]:
             ) as cluster,
             Client(cluster) as client,
         ):
+            if warm:
+                warm_workers(client)
             yield client
         return
     try:

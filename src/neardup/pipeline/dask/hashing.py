@@ -3,17 +3,27 @@
 The file list is cut into tasks of a few hundred files; each worker hashes its task with
 :func:`neardup.hashing.core.hash_file` (or :func:`neardup.pipeline.remote.hash_url` for
 URLs) and returns compact tuples, so results stream back to the client as tasks finish and
-can be written to the catalog in batches.
+can be written to the catalog in batches. With ``--invariant`` or ``--crop`` the workers
+run :func:`neardup.hashing.core.analyse_file` instead and also return the alternate hashes
+and the verification views (3.3 KB each) from the same decode; the views of images in
+candidate pairs that the catalog does not have are decoded on the workers too
+(:func:`views_on_cluster`), next to the data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from neardup.hashing.core import hash_file
+from neardup.hashing.alternates import FeatureOptions, Features
+from neardup.hashing.core import Analysed, analyse_file, hash_file
+from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
-from neardup.pipeline.remote import hash_url
+from neardup.pipeline.batch import views_or_skip
+from neardup.pipeline.remote import _mtime_ns as mtime_ns_of
+from neardup.pipeline.remote import hash_url, local_file
 
 #: Files per Dask task.
 TASK_FILES = 256
@@ -79,24 +89,110 @@ def hash_on_cluster(
     options: dict[str, Any] | None = None,
 ) -> Iterator[HashOutcome]:
     """Hash ``paths`` on the cluster behind ``client``, yielding outcomes as tasks finish."""
+    opts = dict(options or {})
+    for item in _stream(client, hash_task, paths, task_files, spec=spec, options=opts):
+        yield from_compact(item)
+
+
+def _stream(
+    client: Any, task: Callable[..., list[Any]], paths: Sequence[str], task_files: int, **kw: Any
+) -> Iterator[Any]:
+    """Run ``task`` over batches of ``paths`` on the cluster; its items as tasks finish."""
     from distributed import as_completed
 
-    opts = dict(options or {})
     batches = [list(paths[i : i + task_files]) for i in range(0, len(paths), task_files)]
     if not batches:
         return
+    token = uuid.uuid4().hex[:12]
     futures = client.map(
-        hash_task,
+        task,
         batches,
-        spec=spec,
-        options=opts,
+        **kw,
         pure=False,
-        key=[f"neardup-hash-{i}" for i in range(len(batches))],
+        key=[f"neardup-{task.__name__}-{token}-{i}" for i in range(len(batches))],
     )
     try:
         for future in as_completed(futures):
-            for item in future.result():
-                yield from_compact(item)
+            yield from future.result()
     finally:
         for f in futures:
             f.cancel()
+
+
+Feature = tuple[Compact, tuple[int, ...], bytes | None]
+
+
+def _analyse_one(path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int) -> Analysed:
+    """:func:`analyse_file` of a local path or an fsspec URL (fetched to a temporary file)."""
+    if not is_url(path):
+        return analyse_file(path, spec, options, max_pixels=max_pixels)
+    try:
+        with local_file(path) as (local, info):
+            got = analyse_file(local, spec, options, max_pixels=max_pixels)
+    except OSError as exc:
+        return Analysed(Skipped(path, "unreadable", str(exc)))
+    outcome = got.outcome
+    if isinstance(outcome, ImageRecord):
+        size, mtime = outcome.size, outcome.mtime_ns
+        if info is not None:  # as hash_url: the remote object's size and time
+            size, mtime = int(info.get("size") or size), mtime_ns_of(info)
+        record = dataclasses.replace(outcome, path=path, size=size, mtime_ns=mtime)
+        return Analysed(record, got.features)
+    return Analysed(Skipped(path, outcome.reason, outcome.detail))
+
+
+def analyse_task(
+    paths: Sequence[str], spec: HashSpec, options: FeatureOptions, max_pixels: int
+) -> list[Feature]:
+    """Run on a worker: hash, alternates and views of ``paths`` from one decode each."""
+    out: list[Feature] = []
+    for path in paths:
+        got = _analyse_one(path, spec, options, max_pixels)
+        feats = got.features or Features()
+        views = None if feats.views is None else feats.views.to_bytes()
+        out.append((to_compact(got.outcome), feats.alternates, views))
+    return out
+
+
+def analyse_on_cluster(
+    client: Any,
+    paths: Sequence[str],
+    spec: HashSpec,
+    options: FeatureOptions,
+    *,
+    max_pixels: int,
+    task_files: int = TASK_FILES,
+) -> Iterator[Analysed]:
+    """:func:`analyse_task` over ``paths`` on the cluster, as tasks finish."""
+    for compact, alternates, views in _stream(
+        client,
+        analyse_task,
+        paths,
+        task_files,
+        spec=spec,
+        options=options,
+        max_pixels=max_pixels,
+    ):
+        outcome = from_compact(compact)
+        if isinstance(outcome, Skipped):
+            yield Analysed(outcome)
+            continue
+        view = None if views is None else Views.from_bytes(views)
+        yield Analysed(outcome, Features(tuple(alternates), view))
+
+
+def views_task(paths: Sequence[str], max_pixels: int) -> list[tuple[str, bytes | Skipped]]:
+    """Run on a worker: the verification views of ``paths`` (or why not)."""
+    out: list[tuple[str, bytes | Skipped]] = []
+    for path in paths:
+        got = views_or_skip(path, max_pixels)
+        out.append((path, got if isinstance(got, Skipped) else got.to_bytes()))
+    return out
+
+
+def views_on_cluster(
+    client: Any, paths: Sequence[str], *, max_pixels: int, task_files: int = 64
+) -> Iterator[tuple[str, Views | Skipped]]:
+    """``(path, views or why not)`` of ``paths``, decoded on the workers."""
+    for path, got in _stream(client, views_task, paths, task_files, max_pixels=max_pixels):
+        yield path, got if isinstance(got, Skipped) else Views.from_bytes(got)

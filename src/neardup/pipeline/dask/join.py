@@ -1,15 +1,22 @@
 """Exact all-pairs search on a Dask cluster: a distributed multi-index join.
 
-Each hash emits one row per chunk ``(chunk, chunk value)`` (plus replicas, see
-:mod:`neardup.pipeline.dask.kernel`); a Dask DataFrame shuffle brings equal partition keys
-together; each partition generates candidate pairs by probing chunk values with up to
-``f`` flipped bits and verifies them with XOR + popcount; pairs are de-duplicated on the
-client. Identical hashes are collapsed before the join and expanded after it, so a
-thousand copies of a blank image cost one row, not a million candidate pairs.
+Identical hashes are collapsed first (a thousand copies of a blank image cost one row).
+The distinct hashes are cut into blocks; one *emit* task per block sends every hash to
+its partition on each chunk (plus the replicas the probes need), and one *join* task per
+partition runs the local ``mih`` backend's compiled probe-and-verify kernel over it (see
+:mod:`neardup.pipeline.dask.kernel`). Each pair is found by exactly one partition; the
+client only concatenates and expands the collapsed duplicates back to rows.
+
+Partitions are sized from the workers' memory limit (``MEMORY_SHARE`` of it per
+partition, at the measured bytes per row) and there are at least four per worker (up to
+``MAX_BALANCE_PARTITIONS``), so tasks balance across the cluster.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import numpy as np
@@ -17,18 +24,24 @@ from numpy.typing import NDArray
 
 from neardup.bits import HashArray, as_hash_array
 from neardup.index.base import PairBlock, empty_block
+from neardup.index.mih import Distinct
 from neardup.pipeline.dask import require_dask
 from neardup.pipeline.dask.kernel import (
+    DEFAULT_TARGET_ROWS,
+    MEMORY_SHARE,
     JoinPlan,
-    emit_rows,
+    emit,
     empty_pairs,
-    empty_rows,
     partition_pairs,
     plan_join,
+    row_bytes,
 )
 
-#: Input rows per Dask partition before the shuffle.
-INPUT_ROWS = 200_000
+#: Distinct hashes per emit task.
+INPUT_ROWS = 250_000
+#: Partitions asked for balance (four per worker) are capped here: every prefix bit adds
+#: replicas, so on a large cluster the workers' memory, not balance, sets the count.
+MAX_BALANCE_PARTITIONS = 64
 
 
 def distributed_pairs(
@@ -36,8 +49,10 @@ def distributed_pairs(
     radius: int,
     client: Any | None = None,
     *,
-    target_rows: int = 2_000_000,
+    target_rows: int | None = None,
+    kernel: str = "auto",
     show_progress: bool = False,
+    stats: MutableMapping[str, Any] | None = None,
 ) -> PairBlock:
     """All pairs of rows of ``hashes`` within ``radius`` (inclusive), computed with Dask.
 
@@ -45,64 +60,109 @@ def distributed_pairs(
         hashes: ``(n, words)`` ``uint64`` array.
         radius: Hamming radius.
         client: a ``distributed.Client``; ``None`` uses Dask's default scheduler.
-        target_rows: rows per shuffled partition to aim for (memory per task).
+        target_rows: rows per partition to aim for; ``None`` sizes partitions from the
+            workers' memory limit.
+        kernel: ``auto``, ``numba`` or ``numpy`` (as the ``mih`` backend's option).
         show_progress: show Dask's progress bar while computing.
+        stats: filled with the plan, the number of distinct hashes and the seconds of
+            the join's steps.
 
     Returns:
         One :class:`PairBlock` with ``left < right``, sorted by ``(left, right)``.
     """
     require_dask()
-    import dask.dataframe as dd
-    import pandas as pd
-
+    info: MutableMapping[str, Any] = stats if stats is not None else {}
+    started = time.perf_counter()
     arr = as_hash_array(hashes)
     n, words = arr.shape
     if n < 2:
         return empty_block()
-    uniq, inverse = np.unique(arr, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    workers = _worker_count(client)
-    plan = plan_join(
-        words * 64,
-        radius,
-        uniq.shape[0],
-        target_rows=target_rows,
-        min_partitions=max(4, 4 * workers),
-    )
-    frame = pd.DataFrame({"id": np.arange(uniq.shape[0], dtype=np.int64)})
-    for w in range(words):
-        frame[f"h{w}"] = uniq[:, w]
-    ddf = dd.from_pandas(frame, npartitions=max(1, -(-uniq.shape[0] // INPUT_ROWS)), sort=False)
-    rows = ddf.map_partitions(emit_rows, plan, words, meta=empty_rows(words))
-    shuffled = rows.shuffle(on="pkey", npartitions=plan.partitions)
-    pairs = shuffled.map_partitions(partition_pairs, plan, words, meta=empty_pairs())
-    found = _compute(pairs, client, show_progress)
-    left = found["left"].to_numpy(dtype=np.int64)
-    right = found["right"].to_numpy(dtype=np.int64)
-    dist = found["distance"].to_numpy(dtype=np.int64)
-    # a pair close on several chunks is found in several partitions: keep it once
-    _, first = np.unique(left * np.int64(uniq.shape[0]) + right, return_index=True)
-    return expand_duplicates(inverse, left[first], right[first], dist[first])
+    distinct = Distinct.of(arr)
+    k = int(distinct.hashes.shape[0])
+    info["distinct"] = k
+    info["collapse_s"] = round(time.perf_counter() - started, 3)
+    found = empty_pairs()
+    if k >= 2 and radius > 0:
+        workers, memory = _workers(client)
+        if target_rows is None:
+            target_rows = (
+                int(memory * MEMORY_SHARE / row_bytes(words)) if memory else DEFAULT_TARGET_ROWS
+            )
+        plan = plan_join(
+            words * 64,
+            radius,
+            k,
+            target_rows=max(1, target_rows),
+            min_partitions=min(4 * workers, MAX_BALANCE_PARTITIONS),
+            workers=workers,
+            kernel=kernel,
+        )
+        info["plan"] = str(plan)
+        info["partitions"] = plan.partitions
+        found = _join(distinct.hashes, plan, client, show_progress, info)
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[distinct.rows] = np.repeat(np.arange(k, dtype=np.int64), distinct.counts)
+    out = expand_duplicates(inverse, found[0], found[1], found[2])
+    info["total_s"] = round(time.perf_counter() - started, 3)
+    return out
 
 
-def _worker_count(client: Any | None) -> int:
+def _join(
+    uniq: HashArray,
+    plan: JoinPlan,
+    client: Any | None,
+    show_progress: bool,
+    info: MutableMapping[str, Any],
+) -> NDArray[np.int64]:
+    """Emit and join tasks over the distinct hashes ``uniq``; ``(3, k)`` pairs of rows."""
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    t0 = time.perf_counter()
+    token = uuid.uuid4().hex[:12]
+    starts = list(range(0, uniq.shape[0], INPUT_ROWS))
+    blocks: list[Any] = [np.ascontiguousarray(uniq[s : s + INPUT_ROWS]) for s in starts]
+    if client is not None:
+        blocks = client.scatter(blocks)
+    emitted = [
+        delayed(emit, nout=plan.partitions, pure=True)(
+            block, first, plan, dask_key_name=f"neardup-emit-{token}-{i}"
+        )
+        for i, (block, first) in enumerate(zip(blocks, starts, strict=True))
+    ]
+    joins = [
+        delayed(partition_pairs, pure=True)(
+            plan, key, *[e[key] for e in emitted], dask_key_name=f"neardup-join-{token}-{key}"
+        )
+        for key in range(plan.partitions)
+    ]
+    info["scatter_s"] = round(time.perf_counter() - t0, 3)
+    t1 = time.perf_counter()
     if client is None:
-        return 1
+        results = list(compute(*joins))
+    else:
+        futures = client.compute(joins)
+        if show_progress:
+            from distributed import progress
+
+            progress(futures)
+        results = client.gather(futures)
+    info["join_s"] = round(time.perf_counter() - t1, 3)
+    parts = [r for r in results if r.shape[1]]
+    return np.concatenate(parts, axis=1) if parts else empty_pairs()
+
+
+def _workers(client: Any | None) -> tuple[int, int]:
+    """Number of workers and the smallest worker memory limit in bytes (0: unknown)."""
+    if client is None:
+        return 1, 0
     try:
-        return max(1, len(client.scheduler_info().get("workers", {})))
+        count = len(client.nthreads())
+        workers = client.scheduler_info().get("workers", {})
     except Exception:  # a client that cannot answer is treated as one worker
-        return 1
-
-
-def _compute(collection: Any, client: Any | None, show_progress: bool) -> Any:
-    if client is None:
-        return collection.compute()
-    future = client.compute(collection)
-    if show_progress:
-        from distributed import progress
-
-        progress(future)
-    return future.result()
+        return 1, 0
+    limits = [int(w.get("memory_limit") or 0) for w in workers.values()]
+    return max(1, count), min((x for x in limits if x > 0), default=0)
 
 
 def expand_duplicates(

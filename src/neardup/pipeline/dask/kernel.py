@@ -1,266 +1,278 @@
-"""The per-partition step of the distributed multi-index join (pure numpy, no Dask).
+"""The two steps of the distributed multi-index join, in plain numpy (no Dask here).
 
-Every hash is split into ``m`` chunks of ``b`` bits. By the pigeonhole principle, two
-hashes within Hamming distance ``r`` agree to within ``f`` bits on at least one chunk
-whenever ``m * (f + 1) > r``. The join therefore emits, for every hash and chunk, one row
-keyed by the chunk value. Rows are shuffled into partitions by ``(chunk, top t bits of the
-value)``; a row is also *replicated* to each partition whose top bits are within ``f``
-flips of its own, so that every probe of a native row (its chunk value with up to ``f``
-bits flipped) finds its targets in the same partition. Candidates are verified with the
-full Hamming distance, so the result has no false positives and, by the argument above,
-no misses.
+The join uses the chunk layout of the local ``mih`` backend
+(:func:`neardup.index.mih_plan.choose_plan`): ``m`` chunks with thresholds ``t_i`` such that
+two hashes within the radius differ in at most ``t_i`` bits on some chunk. Chunk ``c`` is
+cut into ``2^p`` *partitions* by the top ``p`` bits (the *prefix*) of its value.
+
+**Emit** (:func:`emit`, one task per block of input hashes): every hash goes to the
+partition of its own prefix on every chunk (a *native* row) and is *replicated* to the
+partitions whose prefix differs from its own by a mask ``q`` (``1 <= |q| <= t_c``) whose
+highest bit is set in its prefix. ``mih`` finds a pair once, from the member whose chunk
+value has a 0 where the flip pattern's highest bit is; that member's partition is exactly
+where the rule above sends the other member, so every probe of a native row lands in its
+own partition. A partition costs about ``1 + (V(p, t_c) - 1) / 2`` rows per hash.
+
+**Join** (:func:`partition_pairs`, one task per partition): the rows are sorted by chunk
+value; the native rows are then one contiguous range (they share the prefix). That range is
+scanned by the same probe-and-verify kernel as the local backend
+(:func:`neardup.index.mih.scan_job`: numba when installed, numpy otherwise), including its
+earlier-chunk filter, so each pair is reported by exactly one partition: no de-duplication
+anywhere.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from itertools import combinations
-from math import ceil
+from math import comb
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-#: At most this many top bits of a chunk choose its partition.
+from neardup.index.mih import chunk_table, numba_available, scan_job
+from neardup.index.mih_plan import ScanJob, choose_kernel, choose_plan, extract_chunk
+
+#: At most this many prefix bits cut a chunk into partitions.
 MAX_TOP_BITS = 12
+#: Bytes a partition task holds per row of one hash word, measured with tracemalloc on
+#: partitions of 1-4 M rows (pieces + concatenated rows + sorted copy + order + chunk
+#: values + table); ``row_bytes`` adds the per-word part.
+ROW_BASE_BYTES = 72
+ROW_WORD_BYTES = 32
+#: Share of a worker's memory limit one partition may use.
+MEMORY_SHARE = 0.25
+#: Rows per partition when the workers' memory is unknown.
+DEFAULT_TARGET_ROWS = 4_000_000
+#: Pairs per block inside a partition task.
+BLOCK_PAIRS = 1_000_000
+
+Pairs = NDArray[np.int64]  # (3, k): left, right, distance
+
+
+def row_bytes(words: int) -> int:
+    """Memory a partition task needs per row of ``words``-word hashes."""
+    return ROW_BASE_BYTES + ROW_WORD_BYTES * words
 
 
 @dataclass(frozen=True, slots=True)
 class JoinPlan:
-    """Chunking of a ``bits``-bit hash for an exact join at ``radius``."""
+    """Chunk layout (``mih``'s), prefix bits per chunk and the kernel."""
 
     bits: int
     radius: int
-    chunks: int  # m
-    flips: int  # f
-    top_bits: int  # t: bits of the chunk value that choose the partition
+    starts: tuple[int, ...]
+    widths: tuple[int, ...]
+    thresholds: tuple[int, ...]
+    top_bits: int
+    kernel: str = "numpy"
 
     @property
-    def chunk_bits(self) -> list[int]:
-        base, extra = divmod(self.bits, self.chunks)
-        return [base + (1 if c < extra else 0) for c in range(self.chunks)]
+    def chunks(self) -> int:
+        return len(self.widths)
+
+    def prefix_bits(self, c: int) -> int:
+        return min(self.top_bits, self.widths[c])
 
     @property
-    def replicas(self) -> int:
-        """Rows emitted per (hash, chunk): the native row plus its replicas."""
-        t = self.top_bits
-        return sum(len(list(combinations(range(t), k))) for k in range(min(self.flips, t) + 1))
+    def active(self) -> list[int]:
+        """Chunks that are probed (``mih`` skips a chunk with threshold -1)."""
+        return [c for c, t in enumerate(self.thresholds) if t >= 0]
+
+    @property
+    def offsets(self) -> dict[int, int]:
+        """First partition number of each active chunk."""
+        out: dict[int, int] = {}
+        total = 0
+        for c in self.active:
+            out[c] = total
+            total += 1 << self.prefix_bits(c)
+        return out
 
     @property
     def partitions(self) -> int:
-        return self.chunks << self.top_bits
+        return sum(1 << self.prefix_bits(c) for c in self.active)
+
+    def partition(self, key: int) -> tuple[int, int]:
+        """``(chunk, prefix)`` of partition number ``key``."""
+        for c, first in self.offsets.items():
+            if key < first + (1 << self.prefix_bits(c)):
+                return c, key - first
+        raise ValueError(f"no partition {key}")
+
+    def replication(self) -> float:
+        """Expected rows per hash and chunk (native + replicas), averaged over chunks."""
+        active = self.active or [0]
+        total = 0.0
+        for c in active:
+            p, t = self.prefix_bits(c), max(0, self.thresholds[c])
+            total += 1 + sum(comb(p, k) for k in range(1, min(p, t) + 1)) / 2
+        return total / len(active)
+
+    def partition_rows(self, n: int) -> float:
+        """Expected rows of the largest partition for ``n`` distinct random hashes."""
+        worst = 0.0
+        for c in self.active:
+            p, t = self.prefix_bits(c), max(0, self.thresholds[c])
+            rep = 1 + sum(comb(p, k) for k in range(1, min(p, t) + 1)) / 2
+            worst = max(worst, n * rep / (1 << p))
+        return worst
+
+    def __str__(self) -> str:
+        parts = [f"{w}b/t{t}" for w, t in zip(self.widths, self.thresholds, strict=True)]
+        return (
+            f"{self.kernel} kernel, {self.chunks} chunks [{', '.join(parts)}], "
+            f"{self.partitions} partitions ({self.top_bits} prefix bits, "
+            f"{self.replication():.2f} rows per hash and chunk)"
+        )
 
 
 def plan_join(
-    bits: int, radius: int, n: int, *, target_rows: int = 2_000_000, min_partitions: int = 4
+    bits: int,
+    radius: int,
+    n: int,
+    *,
+    target_rows: int = DEFAULT_TARGET_ROWS,
+    min_partitions: int = 4,
+    workers: int = 1,
+    kernel: str = "auto",
 ) -> JoinPlan:
-    """Choose chunks ``m`` (about 16 bits each), flips ``f`` and partition bits ``t``.
+    """``mih``'s layout for ``n`` distinct hashes; the fewest prefix bits that keep every
+    partition under ``target_rows`` and give at least ``min_partitions`` partitions.
 
-    >>> p = plan_join(64, 10, 1_000_000)
-    >>> (p.chunks, p.flips, p.chunks * (p.flips + 1) > 10)
-    (4, 2, True)
+    >>> p = plan_join(64, 10, 1_000_000, min_partitions=8)
+    >>> (p.widths, p.thresholds, p.top_bits, p.partitions)
+    ((16, 16, 16, 16), (2, 2, 2, 1), 1, 8)
     """
-    m = max(1, ceil(bits / 16))
-    m = min(m, bits)
-    f = max(0, ceil((radius + 1) / m) - 1)
-    smallest = min(bits // m, MAX_TOP_BITS)
-    t = 0
-    while t < smallest:
-        plan = JoinPlan(bits, radius, m, f, t)
-        if (
-            n * plan.replicas * m / plan.partitions <= target_rows
-            and plan.partitions >= min_partitions
-        ):
+    if kernel == "auto":
+        kernel = choose_kernel(max(n, 2), bits, radius, workers)
+    mih = choose_plan(max(n, 2), bits, radius, 0, kernel)
+    shape = (bits, radius, mih.starts, mih.widths, mih.thresholds)
+    smallest = min(min(mih.widths), MAX_TOP_BITS)
+    plan = JoinPlan(*shape, 0, kernel)
+    for t in range(smallest + 1):
+        plan = JoinPlan(*shape, t, kernel)
+        if plan.partition_rows(n) <= target_rows and plan.partitions >= min_partitions:
             break
-        t += 1
-    return JoinPlan(bits, radius, m, f, t)
+    return plan
 
 
-def _chunk_values(hashes: NDArray[np.uint64], start: int, width: int) -> NDArray[np.uint64]:
-    """Bits ``[start, start+width)`` (0 = most significant) of each ``(n, words)`` row."""
-    out = np.zeros(hashes.shape[0], dtype=np.uint64)
-    for k in range(width):
-        bit = start + k
-        word, offset = divmod(bit, 64)
-        shift = np.uint64(63 - offset)
-        out = (out << np.uint64(1)) | ((hashes[:, word] >> shift) & np.uint64(1))
+def _highest_bit(q: int) -> int:
+    return 1 << (q.bit_length() - 1)
+
+
+def replica_masks(prefix_bits: int, threshold: int) -> list[int]:
+    """Non-zero ``prefix_bits``-bit masks of weight ``<= threshold``.
+
+    >>> replica_masks(3, 1)
+    [1, 2, 4]
+    """
+    out: list[int] = []
+    for k in range(1, min(prefix_bits, max(0, threshold)) + 1):
+        for combo in combinations(range(prefix_bits), k):
+            out.append(sum(1 << b for b in combo))
     return out
 
 
-def _masks(width: int, flips: int) -> NDArray[np.uint64]:
-    """All ``width``-bit masks with at most ``flips`` bits set, 0 first."""
-    masks = [0]
-    for k in range(1, flips + 1):
-        for combo in combinations(range(width), k):
-            v = 0
-            for b in combo:
-                v |= 1 << b
-            masks.append(v)
-    return np.asarray(masks, dtype=np.uint64)
+def emit(block: NDArray[np.uint64], first_id: int, plan: JoinPlan) -> list[NDArray[np.uint64]]:
+    """Rows ``(id, hash words...)`` of ``block`` (ids from ``first_id``) per partition.
 
-
-def emit_rows(part: pd.DataFrame, plan: JoinPlan, words: int) -> pd.DataFrame:
-    """Rows ``(pkey, native, cval, id, h0..)`` for one input partition ``(id, h0..)``."""
-    hcols = [f"h{w}" for w in range(words)]
-    hashes = np.ascontiguousarray(part[hcols].to_numpy(dtype=np.uint64))
-    ids = part["id"].to_numpy(dtype=np.int64)
-    frames = []
-    start = 0
-    for c, width in enumerate(plan.chunk_bits):
-        cval = _chunk_values(hashes, start, width)
-        start += width
-        t = min(plan.top_bits, width)
-        top = (cval >> np.uint64(width - t)).astype(np.int64) if t else np.zeros_like(ids)
-        for mask in _masks(t, plan.flips).tolist():
-            dest = top ^ mask
-            frame = {
-                "pkey": (c << plan.top_bits) + dest,
-                "native": np.full(ids.shape[0], mask == 0),
-                "cval": cval,
-                "id": ids,
-            }
-            frame.update({col: hashes[:, w] for w, col in enumerate(hcols)})
-            frames.append(pd.DataFrame(frame))
-    if not frames:
-        return empty_rows(words)
-    return pd.concat(frames, ignore_index=True)
-
-
-def empty_rows(words: int) -> pd.DataFrame:
-    cols: dict[str, pd.Series] = {
-        "pkey": pd.Series(dtype=np.int64),
-        "native": pd.Series(dtype=bool),
-        "cval": pd.Series(dtype=np.uint64),
-        "id": pd.Series(dtype=np.int64),
-    }
-    cols.update({f"h{w}": pd.Series(dtype=np.uint64) for w in range(words)})
-    return pd.DataFrame(cols)
-
-
-def empty_pairs() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "left": pd.Series(dtype=np.int64),
-            "right": pd.Series(dtype=np.int64),
-            "distance": pd.Series(dtype=np.int64),
-        }
-    )
-
-
-def partition_pairs(
-    part: pd.DataFrame, plan: JoinPlan, words: int, *, block: int = 4_000_000
-) -> pd.DataFrame:
-    """Verified pairs ``(left < right, distance <= radius)`` found in one shuffled partition."""
-    if part.empty:
-        return empty_pairs()
-    width = max(plan.chunk_bits)
-    pkey = part["pkey"].to_numpy(dtype=np.int64)
-    cval = part["cval"].to_numpy(dtype=np.uint64)
-    native = part["native"].to_numpy(dtype=bool)
-    ids = part["id"].to_numpy(dtype=np.int64)
-    hashes = np.ascontiguousarray(part[[f"h{w}" for w in range(words)]].to_numpy(dtype=np.uint64))
-
-    # one sortable key per row: (partition key, chunk value)
-    _, pk_local = np.unique(pkey, return_inverse=True)
-    key = (pk_local.astype(np.uint64) << np.uint64(width)) | cval
-    order = np.argsort(key, kind="stable")
-    lookup = _BucketLookup(key[order], int(pk_local.max(initial=0)) + 1, width)
-
-    queries = np.flatnonzero(native)
-    qkeys = key[queries]
-    lefts: list[NDArray[np.int64]] = []
-    rights: list[NDArray[np.int64]] = []
-    dists: list[NDArray[np.int64]] = []
-    for mask in _masks(width, plan.flips):
-        hit, starts, lens = lookup.find(qkeys ^ mask)
-        _expand_verify(
-            queries[hit], starts, lens, order, ids, hashes, plan.radius, block, lefts, rights, dists
-        )
-    if not lefts:
-        return empty_pairs()
-    out = pd.DataFrame(
-        {
-            "left": np.concatenate(lefts),
-            "right": np.concatenate(rights),
-            "distance": np.concatenate(dists),
-        }
-    )
-    return out.drop_duplicates(["left", "right"], ignore_index=True)
-
-
-class _BucketLookup:
-    """Where each key's rows start in the sorted order, and how many there are.
-
-    A dense table when the key space is small (the usual 16-bit chunks), else binary search.
+    Returns one ``(rows, 1 + words)`` ``uint64`` array per partition number.
     """
-
-    DENSE_LIMIT = 1 << 24
-
-    def __init__(self, sorted_keys: NDArray[np.uint64], groups: int, width: int) -> None:
-        self.uniq, self.first, self.counts = np.unique(
-            sorted_keys, return_index=True, return_counts=True
-        )
-        self.size = groups << width
-        self.dense = self.size <= self.DENSE_LIMIT
-        if self.dense:
-            self.start_tab = np.zeros(self.size, dtype=np.int64)
-            self.count_tab = np.zeros(self.size, dtype=np.int64)
-            idx = self.uniq.astype(np.int64)
-            self.start_tab[idx] = self.first
-            self.count_tab[idx] = self.counts
-
-    def find(
-        self, targets: NDArray[np.uint64]
-    ) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64]]:
-        """For each target: found?, and for the found ones their start and count."""
-        if self.dense:
-            t = targets.astype(np.int64)
-            inside = t < self.size
-            t = np.where(inside, t, 0)
-            counts = np.where(inside, self.count_tab[t], 0)
-            hit = counts > 0
-            return hit, self.start_tab[t[hit]], counts[hit]
-        pos = np.minimum(np.searchsorted(self.uniq, targets), self.uniq.size - 1)
-        hit = self.uniq[pos] == targets
-        return hit, self.first[pos[hit]], self.counts[pos[hit]]
+    hashes = np.ascontiguousarray(block, dtype=np.uint64)
+    k, words = hashes.shape
+    rows = np.empty((k, 1 + words), dtype=np.uint64)
+    rows[:, 0] = np.arange(first_id, first_id + k, dtype=np.uint64)
+    rows[:, 1:] = hashes
+    dests: list[NDArray[np.int64]] = []
+    sources: list[NDArray[np.int64]] = []
+    every = np.arange(k, dtype=np.int64)
+    for c, base in plan.offsets.items():
+        width, p = plan.widths[c], plan.prefix_bits(c)
+        values = extract_chunk(hashes, plan.starts[c], width)
+        top = (values >> np.uint64(width - p)).astype(np.int64) if p else np.zeros(k, np.int64)
+        dests.append(base + top)
+        sources.append(every)
+        for q in replica_masks(p, plan.thresholds[c]):
+            sel = np.flatnonzero(top & _highest_bit(q))
+            dests.append(base + (top[sel] ^ q))
+            sources.append(sel)
+    dest = np.concatenate(dests) if dests else np.empty(0, np.int64)
+    src = np.concatenate(sources) if sources else np.empty(0, np.int64)
+    order = np.argsort(dest, kind="stable")
+    counts = np.bincount(dest, minlength=plan.partitions)
+    out = rows[src[order]]
+    return np.split(out, np.cumsum(counts)[:-1])
 
 
-def _expand_verify(
-    q: NDArray[np.int64],
-    starts: NDArray[np.int64],
-    lens: NDArray[np.int64],
-    order: NDArray[np.int64],
-    ids: NDArray[np.int64],
-    hashes: NDArray[np.uint64],
-    radius: int,
-    block: int,
-    lefts: list[NDArray[np.int64]],
-    rights: list[NDArray[np.int64]],
-    dists: list[NDArray[np.int64]],
-) -> None:
-    """Expand (query, bucket range) into candidate rows in memory-bounded blocks and verify."""
-    if q.size == 0:
-        return
-    cum = np.cumsum(lens)
-    lo = 0
-    while lo < q.size:
-        base = cum[lo - 1] if lo else 0
-        hi = int(np.searchsorted(cum, base + block, side="right"))
-        hi = max(hi, lo + 1)
-        qs, ss, ls = q[lo:hi], starts[lo:hi], lens[lo:hi]
-        total = int(ls.sum())
-        rep_q = np.repeat(qs, ls)
-        offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(ls) - ls, ls)
-        cand = order[np.repeat(ss, ls) + offs]
-        a, b = ids[rep_q], ids[cand]
-        keep = a != b
-        rep_q, cand, a, b = rep_q[keep], cand[keep], a[keep], b[keep]
-        d = np.zeros(a.size, dtype=np.int64)
-        for w in range(hashes.shape[1]):
-            d += np.bitwise_count(hashes[rep_q, w] ^ hashes[cand, w])
-        ok = d <= radius
-        a, b, d = a[ok], b[ok], d[ok]
-        lefts.append(np.minimum(a, b))
-        rights.append(np.maximum(a, b))
-        dists.append(d)
-        lo = hi
+def empty_pairs() -> Pairs:
+    return np.empty((3, 0), dtype=np.int64)
+
+
+def partition_pairs(plan: JoinPlan, key: int, *pieces: NDArray[np.uint64]) -> Pairs:
+    """Every pair whose first matching chunk is this partition's, found from its natives.
+
+    ``pieces`` are the partition's rows from every emit task. Returns ``(3, k)`` int64:
+    ids ``left < right`` and their Hamming distance.
+    """
+    parts = [p for p in pieces if p.shape[0]]
+    if not parts:
+        return empty_pairs()
+    rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if rows.shape[0] < 2:
+        return empty_pairs()
+    del parts
+    kernel = "numba" if plan.kernel == "numba" and warm_up() else "numpy"
+    return _scan_partition(plan, key, rows, kernel)
+
+
+def _scan_partition(plan: JoinPlan, key: int, rows: NDArray[np.uint64], kernel: str) -> Pairs:
+    c, prefix = plan.partition(key)
+    ids = rows[:, 0].astype(np.int64)
+    hashes = np.ascontiguousarray(rows[:, 1:])
+    del rows
+    chunks = np.zeros((plan.chunks, hashes.shape[0]), dtype=np.uint64)
+    for j in range(c + 1):  # the kernel reads earlier chunks for its filter
+        chunks[j] = extract_chunk(hashes, plan.starts[j], plan.widths[j])
+    width, p = plan.widths[c], plan.prefix_bits(c)
+    table = chunk_table(c, plan.thresholds[c], width, chunks[c], hashes)
+    shift = width - p
+    lo = int(np.searchsorted(table.values, prefix << shift, side="left"))
+    hi = int(np.searchsorted(table.values, (prefix + 1) << shift, side="left"))
+    if hi <= lo:
+        return empty_pairs()
+    thresholds = np.asarray(plan.thresholds, dtype=np.int64)
+    job = ScanJob(table, chunks, thresholds, plan.radius, lo, hi, BLOCK_PAIRS)
+    found = [blk for blk in scan_job(job, kernel) if len(blk)]
+    if not found:
+        return empty_pairs()
+    left = ids[np.concatenate([blk.left for blk in found])]
+    right = ids[np.concatenate([blk.right for blk in found])]
+    dist = np.concatenate([blk.distance for blk in found])
+    return np.stack([np.minimum(left, right), np.maximum(left, right), dist])
+
+
+def warm_up() -> bool:
+    """Load the compiled kernel in this process (a worker) before the first partition.
+
+    Importing numba and loading the cached kernel takes 1-2 s per process; a ``local``
+    cluster does it while it starts (and a long-running cluster once per worker), so the
+    join itself runs at the kernel's rate. Thread-safe and done once per process: numba
+    must not load the same kernel in two threads at once. Returns whether the compiled
+    kernel is there.
+    """
+    if not numba_available():
+        return False
+    with _LOADING:
+        if not _LOADED:
+            hashes = np.arange(64, dtype=np.uint64).reshape(-1, 1) << np.uint64(48)
+            rows = np.column_stack([np.arange(64, dtype=np.uint64), hashes])
+            plan = JoinPlan(64, 2, (0,), (16,), (1,), 0, "numba")
+            _scan_partition(plan, 0, rows, "numba")
+            _LOADED.append(True)
+    return True
+
+
+_LOADING = threading.Lock()
+_LOADED: list[bool] = []

@@ -1,0 +1,101 @@
+"""The Parquet hash store (``--store``): incremental scans, with and without a cluster,
+and moving hashes between it and the catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import neardup
+from neardup.errors import UsageError
+from tests.conftest import expected_planted_groups
+
+pytest.importorskip("pyarrow", reason="needs the dask extra")
+pytest.importorskip("fsspec", reason="needs the dask extra")
+
+from neardup.pipeline.hashstore import MANIFEST, HashStore
+
+
+def _groups(result: neardup.ScanResult) -> set[frozenset[str]]:
+    return {frozenset(result.records[m].path for m in g.members) for g in result.groups}
+
+
+def _parts(store: Path) -> list[Path]:
+    return sorted(store.glob("hashes/*/part-*.parquet"))
+
+
+def test_second_scan_hashes_nothing_and_a_change_is_rehashed(
+    planted_folder: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    first = neardup.scan([planted_folder], store=store, use_cache=False)
+    assert first.from_catalog == 0 and len(first.records) > 10
+    assert _groups(first) == expected_planted_groups(planted_folder)
+    parts = _parts(store)
+    assert len(parts) == 1
+    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 1
+
+    second = neardup.scan([planted_folder], store=store, use_cache=False)
+    assert second.from_catalog == len(second.records) == len(first.records)  # 0 hashed
+    assert _parts(store) == parts  # nothing written
+    assert _groups(second) == _groups(first)
+
+    changed = second.records[0].path
+    os.utime(changed, ns=(1_000_000_000, 1_000_000_000))
+    third = neardup.scan([planted_folder], store=store, use_cache=False)
+    assert len(third.records) - third.from_catalog == 1
+    assert len(_parts(store)) == 2  # the new hash is appended, the old part stays
+    stored = {r["path"]: r for r in HashStore(os.fspath(store)).rows(third.settings.spec)}
+    assert stored[changed]["mtime_ns"] == 1_000_000_000  # the newest row wins
+
+
+def test_cluster_scan_with_store_is_incremental(
+    cli: Any, planted_folder: Path, tmp_path: Path, dask_cluster: str
+) -> None:
+    store = tmp_path / "store"
+    docs = []
+    for _ in range(2):
+        res = cli("scan", str(planted_folder), "--dask", dask_cluster, "--store",
+                      str(store), "--format", "json", "--no-save")  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        docs.append(json.loads(res.stdout))
+    first, second = (d["summary"] for d in docs)
+    assert first["images_from_catalog"] == 0
+    assert second["images_hashed"] == second["images_from_catalog"] == first["images_hashed"]
+    assert docs[0]["groups"] == docs[1]["groups"]
+    got = {frozenset(m["path"] for m in g["members"]) for g in docs[1]["groups"]}
+    assert got == expected_planted_groups(planted_folder)
+
+
+def test_catalog_export_and_import(cli: Any, planted_folder: Path, tmp_path: Path) -> None:
+    store, moved = tmp_path / "store", tmp_path / "other.sqlite"
+    assert cli("scan", str(planted_folder), "--quiet", "--format", "json").returncode == 0
+    out = cli("catalog", "export", "--store", str(store))
+    assert out.returncode == 0, out.stderr
+    assert "exported" in out.stdout
+    out = cli("catalog", "import", "--store", str(store), "--catalog", str(moved))
+    assert out.returncode == 0, out.stderr
+    # the imported catalog serves a scan without hashing anything
+    result = neardup.scan([planted_folder], catalog=moved)
+    assert result.from_catalog == len(result.records) > 10
+    # and the store serves one too
+    again = neardup.scan([planted_folder], store=store, use_cache=False)
+    assert again.from_catalog == len(again.records)
+
+
+def test_store_of_a_newer_version_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / MANIFEST).write_text('{"format": "neardup-hash-store", "schema_version": 99}')
+    with pytest.raises(UsageError, match="schema version 99"):
+        HashStore(os.fspath(store))
+    shutil.rmtree(store)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / MANIFEST).write_text('{"format": "other"}')
+    with pytest.raises(UsageError, match="not a neardup hash store"):
+        HashStore(os.fspath(tmp_path / "elsewhere"))
