@@ -120,3 +120,21 @@ def test_views_round_trip(with_detail: bool) -> None:
     assert np.array_equal(back.detailed(), views.detailed())
     with pytest.raises(ValueError, match="not a serialised"):
         Views.from_bytes(views.to_bytes()[:-1])
+
+
+def test_a_small_object_in_a_dark_sky_is_still_the_content() -> None:
+    sky = Image.new("L", (640, 480), 12)
+    ImageDraw.Draw(sky).ellipse((300, 220, 340, 260), fill=200)
+    box = relative_box(sky.resize(working_size(*sky.size), Image.Resampling.BOX))
+    assert box is not None and (box[2] - box[0]) * (box[3] - box[1]) < 0.05
+
+
+@pytest.mark.parametrize("design", ["filemanager", "social", "phone", "web"])
+def test_different_pictures_in_one_app_design_are_not_duplicates(
+    tmp_path: Path, design: str
+) -> None:
+    from neardup.tools.frames import framed
+
+    for k in range(5):
+        framed(design, _photo(k), 0.35 + 0.05 * k)[0].save(tmp_path / f"{design}{k}.png")
+    assert _groups(tmp_path, threshold=12) == []

@@ -276,15 +276,17 @@ def content_box(
     x0, y0, x1, y1 = 0, 0, w, h
     framed = (False, False, False, False)  # which sides of the box are a frame's inside
 
-    def inside(box: tuple[int, int, int, int] | None) -> bool:
+    def inside(box: tuple[int, int, int, int] | None, checked: bool = True) -> bool:
         nonlocal x0, y0, x1, y1, framed
         if box is None:
             return False
         left, top, right, bottom = box
         new = (x0 + left, y0 + top, x0 + right, y0 + bottom)
         part = grey[new[1] : new[3], new[0] : new[2]]
-        # what is left must be a picture: a share of the image, with structure in it
-        if part.size < MIN_CONTENT * h * w or float(part.std()) < MIN_CONTENT_SPREAD:
+        # what a frame leaves must be a picture: a share of the image, with structure in it
+        # (uniform margins alone may leave a small moon in a dark sky: it is the content)
+        small = part.size < MIN_CONTENT * h * w or float(part.std()) < MIN_CONTENT_SPREAD
+        if checked and small:
             return False
         # a side cut by a wide margin is a frame's inside edge (a thin border is not)
         dx, dy = FRAME_CUT * (x1 - x0), FRAME_CUT * (y1 - y0)
@@ -294,7 +296,7 @@ def content_box(
         x0, y0, x1, y1 = new
         return True
 
-    trimmed = inside(_snapped(grey, uniform(grey)))
+    trimmed = inside(_snapped(grey, uniform(grey)), checked=False)
     for _ in range(NESTING):
         if inside(picture_box(grey[y0:y1, x0:x1], framed)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame

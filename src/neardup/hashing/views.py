@@ -291,9 +291,14 @@ def view_similarity(
         return flat_similarity(a, b)
     if colours_disagree(a, b):
         return -1.0
+    whole_a, whole_b = region_pixels(a.frame, None), region_pixels(b.frame, None)
     if not trim:
-        whole_a, whole_b = region_pixels(a.frame, None), region_pixels(b.frame, None)
         return _best_turn(whole_a, whole_b, whole_a, whole_b, invariant)
+    # Both pictures in frames: what was found inside may be a part of a frame they share (a
+    # panel of icons), so their whole images must agree tile by tile too.
+    both_framed = max(kept_share(a), kept_share(b)) < FRAMED_SHARE and not invariant
+    if both_framed and disagreeing_tiles(whole_a, whole_b) > FRAMED_DISAGREEING:
+        return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
     for one, other in ((a, b), (b, a)):
         if one.box is not None:  # one's content may be all of the other (a screenshot)
@@ -316,6 +321,13 @@ def _as_coarse_as(content: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
         return content
     small = Image.fromarray(content).resize(size, Image.Resampling.BOX)
     return np.asarray(small.resize(content.shape[::-1], Image.Resampling.BILINEAR))
+
+
+#: Two images that both kept less than this share of their area after trimming are both
+#: framed: their whole images must also agree tile by tile (:func:`view_similarity`).
+FRAMED_SHARE: Final = 0.8
+#: ... with at most this many disagreeing tiles: their pictures may be small.
+FRAMED_DISAGREEING: Final = 0
 
 
 #: ``--crop`` with verification also searches pairs this many bits beyond the threshold and
