@@ -36,6 +36,7 @@ from neardup.errors import ExtraMissing, UsageError, install_hint
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
 from neardup.pipeline.cached import Hashed, hash_paths
+from neardup.pipeline.remote import mtime_ns
 
 SCHEMA_VERSION = 1
 FORMAT = "neardup-hash-store"
@@ -80,20 +81,6 @@ def _etag(info: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _mtime_ns(info: Mapping[str, Any]) -> int:
-    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
-        value = info.get(key)
-        if value is None:
-            continue
-        if hasattr(value, "timestamp"):
-            return int(value.timestamp() * 1_000_000_000)
-        try:
-            return int(float(value) * 1_000_000_000)
-        except (TypeError, ValueError):
-            continue
-    return 0
-
-
 def stat_paths(paths: Iterable[str]) -> dict[str, Stat]:
     """Current size, mtime and (for URLs, where the filesystem has one) ETag of ``paths``;
     paths that cannot be read are left out."""
@@ -112,7 +99,7 @@ def stat_paths(paths: Iterable[str]) -> dict[str, Stat]:
             info = fs.info(inner)
         except (OSError, ValueError):
             continue
-        out[path] = Stat(int(info.get("size") or 0), _mtime_ns(info), _etag(info))
+        out[path] = Stat(int(info.get("size") or 0), mtime_ns(info), _etag(info))
     return out
 
 

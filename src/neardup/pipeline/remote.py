@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatch
 from typing import Any
@@ -99,7 +99,7 @@ def hash_url(
             outcome = hash_file(path, spec, trim=trim, **kwargs)
         if info is not None and isinstance(outcome, ImageRecord):
             outcome = replace(
-                outcome, size=int(info.get("size") or outcome.size), mtime_ns=_mtime_ns(info)
+                outcome, size=int(info.get("size") or outcome.size), mtime_ns=mtime_ns(info)
             )
     except (OSError, NeardupError) as exc:
         return Skipped(url, "unreadable", str(exc))
@@ -108,7 +108,8 @@ def hash_url(
     return Skipped(url, outcome.reason, outcome.detail)
 
 
-def _mtime_ns(info: dict[str, Any]) -> int:
+def mtime_ns(info: Mapping[str, Any]) -> int:
+    """The modification time in an fsspec ``info`` mapping, in nanoseconds (0: none)."""
     for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
         value = info.get(key)
         if value is None:

@@ -22,8 +22,8 @@ from neardup.hashing.core import Analysed, analyse_file, hash_file
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
 from neardup.pipeline.batch import views_or_skip
-from neardup.pipeline.remote import _mtime_ns as mtime_ns_of
 from neardup.pipeline.remote import hash_url, local_file
+from neardup.pipeline.remote import mtime_ns as mtime_ns_of
 
 #: Files per Dask task.
 TASK_FILES = 256
