@@ -18,7 +18,8 @@ from neardup.tools.evaluation import (
 from neardup.tools.stress import FAMILIES
 from neardup.tools.transforms import PHOTOMETRIC, TRANSFORMS
 
-pytestmark = pytest.mark.slow
+# The evaluation behind every test here takes several minutes on 2 cores (more under load).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,9 @@ def test_default_options_keep_precision_and_find_edits(evaluation: Evaluation) -
     for t in PHOTOMETRIC:
         assert per[t].recall_photos == 1.0, t
     assert per["watermark"].recall_photos >= 0.95
-    assert per["border5"].recall_photos >= 0.90
+    # 5% borders: 91% of the photos on the extended set since frames that are not one colour
+    # are trimmed too (was 97%; docs/accuracy.md), so the bar keeps a margin below that
+    assert per["border5"].recall_photos >= 0.85
 
 
 def test_plain_hash_cannot_separate_same_composition(evaluation: Evaluation) -> None:
