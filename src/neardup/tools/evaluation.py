@@ -185,6 +185,14 @@ def evaluate_method(
 HALVES: Final = stress.HALVES
 
 
+def method_named(methods: Sequence[MethodResult], name: str) -> MethodResult:
+    """The result of the method called ``name`` (KeyError when none is)."""
+    for m in methods:
+        if m.method.name == name:
+            return m
+    raise KeyError(name)
+
+
 @dataclass(slots=True)
 class Part:
     """The results on one half of the set, grouped on its own."""
@@ -196,10 +204,7 @@ class Part:
     counts: dict[str, int]
 
     def method(self, name: str) -> MethodResult:
-        for m in self.methods:
-            if m.method.name == name:
-                return m
-        raise KeyError(name)
+        return method_named(self.methods, name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,10 +227,7 @@ class Evaluation:
     splits: dict[str, Part] = field(default_factory=dict)
 
     def method(self, name: str) -> MethodResult:
-        for m in self.methods:
-            if m.method.name == name:
-                return m
-        raise KeyError(name)
+        return method_named(self.methods, name)
 
     def to_dict(self) -> dict[str, Any]:
         from neardup import api
