@@ -15,7 +15,7 @@ from PIL import Image
 from neardup.bits import bits_to_int
 from neardup.hashing.fast import phash_bits
 from neardup.hashing.spec import hash_image
-from neardup.hashing.trim import Box, crop_relative, trimmed_hash, working_size
+from neardup.hashing.trim import Box, crop_relative, trimmed_hash, working_image
 from neardup.hashing.views import Views, dihedral_views, grey_thumbnail, views_of
 from neardup.model import HashSpec
 
@@ -97,5 +97,5 @@ def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> Extr
         alternates += centre_hashes(trimmed, spec)
     views = None
     if options.verify:
-        views = views_of(image.resize(working_size(*image.size), Image.Resampling.BOX))
+        views = views_of(working_image(image))
     return Extracted(value, trim_hash, box, Features(alternates, views))

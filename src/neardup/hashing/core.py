@@ -18,14 +18,12 @@ import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from PIL import Image
-
 from neardup.errors import DecodeError, UsageError
 from neardup.hashing import fast
 from neardup.hashing.alternates import FeatureOptions, Features, extract
 from neardup.hashing.decode import SizeFor, open_image, open_thumbnails
 from neardup.hashing.spec import hash_image, thumbnail_hash
-from neardup.hashing.trim import Box, trimmed_hash, working_size
+from neardup.hashing.trim import Box, trimmed_hash, working_image, working_size
 from neardup.hashing.views import Views, views_of
 from neardup.model import DEFAULT_MAX_PIXELS, HashOutcome, HashSpec, ImageRecord, Skipped
 
@@ -104,7 +102,7 @@ def analyse_file(
             if options.verify:
                 found: Box | Literal["find"] | None = box if options.trim else "find"
                 if full:  # views are made at working size: margins are found there again
-                    working = working.resize(working_size(*working.size), Image.Resampling.BOX)
+                    working = working_image(working)
                     found = "find"
                 colour = None if full else thumbs[-1].chroma  # a full decode has its own
                 features = Features(views=views_of(working, found, colour))
@@ -143,7 +141,9 @@ def file_views(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PI
         DecodeError: the file cannot be decoded (any decoder failure, with its reason).
     """
     try:
-        thumb = open_thumbnails(Path(path), [working_size], max_pixels=max_pixels, chroma=True)[0]
+        # the working image comes second, made as a scan makes it (the first is the hash's)
+        sizes: list[SizeFor] = [functools.partial(fast.input_size, "phash", 8), working_size]
+        thumb = open_thumbnails(Path(path), sizes, max_pixels=max_pixels, chroma=True)[-1]
         return views_of(thumb.image, "find", thumb.chroma)
     except DecodeError:
         raise

@@ -177,8 +177,10 @@ def open_thumbnails(
 ) -> list[Thumbnail]:
     """:func:`open_thumbnail` for several sizes from one decode.
 
-    The first size keeps :func:`open_thumbnail`'s reducing gap; the others (a working image
-    for trimming, say) only need the decode to be no smaller than they are. With
+    The first size keeps :func:`open_thumbnail`'s reducing gap and Lanczos filter; the
+    others (a working image for trimming and views) only need the decode to be no smaller
+    than they are, and are made by averaging areas (``BOX``), as
+    :func:`neardup.hashing.trim.working_image` does. With
     ``chroma`` the last thumbnail also keeps the image's colour (a JPEG is then decoded in
     its own YCbCr, whose Y is the grey image a grey decode gives).
     """
@@ -186,19 +188,18 @@ def open_thumbnails(
     with _decoding(p, max_pixels) as im:
         raw_w, raw_h = im.size
         box: tuple[float, float, float, float] = (0, 0, raw_w, raw_h)
+        transpose: Image.Transpose | None = None
         if im.format == "JPEG":
-            # Orientation is not known for every format before loading: ask for a square
-            # at least as large as the wanted thumbnail either way round.
-            first = max(sizes[0](raw_w, raw_h))
-            side = max(
-                [int(first * _gap((first, first)))]
-                + [max(size_for(raw_w, raw_h)) for size_for in sizes[1:]]
-            )
-            drafted = im.draft("YCbCr" if chroma else "L", (side, side))
+            # A JPEG's EXIF block is read when it is opened: its orientation is known before
+            # decoding, so the decode is asked for no more than each thumbnail needs along
+            # each axis (a square would decode a wide photo at twice the scale).
+            transpose = _orientation(im)
+            drafted = im.draft("YCbCr" if chroma else "L", _draft_size(sizes, im.size, transpose))
             if drafted is not None:
                 box = drafted[1]
         im.load()
-        transpose = _orientation(im)
+        if im.format != "JPEG":  # a PNG's eXIf chunk may follow the pixel data
+            transpose = _orientation(im)
         swapped = transpose in _SWAPS_AXES
         width, height = (raw_h, raw_w) if swapped else (raw_w, raw_h)
         colour: Image.Image | None = None
@@ -210,9 +211,14 @@ def open_thumbnails(
                 source = normalise(im)
                 colour = source if source.mode not in ("L", "1") else None
         out = []
-        for size_for in sizes:
+        grey = grey_of(source)  # once: a large PNG's conversion costs as much as a resize
+        for k, size_for in enumerate(sizes):
             tw, th = size_for(width, height)
-            small = shrink(source, (th, tw) if swapped else (tw, th), box)
+            size = (th, tw) if swapped else (tw, th)
+            if k == 0:
+                small = grey.resize(size, Image.Resampling.LANCZOS, box, _gap(size))
+            else:  # a working image: averaging areas is enough, and a third of the cost
+                small = grey.resize(size, Image.Resampling.BOX, box)
             if transpose is not None:
                 small = small.transpose(transpose)
             out.append(Thumbnail(small, width, height))
@@ -227,16 +233,36 @@ def open_thumbnails(
         return out
 
 
+def _draft_size(
+    sizes: Sequence[SizeFor], raw: tuple[int, int], transpose: Image.Transpose | None
+) -> tuple[int, int]:
+    """The smallest ``(width, height)``, as stored, a reduced decode may have for every
+    thumbnail in ``sizes``: the first keeps its reducing gap, the others only their size."""
+    swapped = transpose in _SWAPS_AXES
+    width, height = (raw[1], raw[0]) if swapped else raw
+    first = max(sizes[0](width, height))
+    need_w = need_h = int(first * _gap((first, first)))
+    for size_for in sizes[1:]:
+        tw, th = size_for(width, height)
+        if swapped:
+            tw, th = th, tw
+        need_w, need_h = max(need_w, tw), max(need_h, th)
+    return need_w, need_h
+
+
 def shrink(
     im: Image.Image,
     size: tuple[int, int],
     box: tuple[float, float, float, float] | None = None,
 ) -> Image.Image:
     """Normalise a loaded image, make it grey and resize it to ``size`` (Lanczos, reduced first)."""
+    return grey_of(im).resize(size, Image.Resampling.LANCZOS, box, _gap(size))
+
+
+def grey_of(im: Image.Image) -> Image.Image:
+    """A loaded image normalised (:func:`normalise`) and made grey."""
     grey = normalise(im)
-    if grey.mode != "L":
-        grey = grey.convert("L")
-    return grey.resize(size, Image.Resampling.LANCZOS, box, _gap(size))
+    return grey if grey.mode == "L" else grey.convert("L")
 
 
 def _gap(size: tuple[int, int]) -> float:

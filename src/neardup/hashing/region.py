@@ -91,9 +91,18 @@ def _candidates(
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 
-def _prefix(edges: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Prefix sums along each line (one leading zero)."""
-    return np.concatenate([np.zeros((edges.shape[0], 1), np.int64), edges.cumsum(1)], axis=1)
+def _line_prefix(
+    sharp: NDArray[np.bool_], line: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Prefix sums (one leading zero) of the edge pixels of the lines ``line`` asks for, an
+    edge blurred over two lines counting on either, and ``line`` re-numbered to index them
+    (-1, the image's border, stays)."""
+    wanted = np.unique(line[line >= 0])
+    last = sharp.shape[0] - 1
+    edges = sharp[wanted] | sharp[np.maximum(wanted - 1, 0)] | sharp[np.minimum(wanted + 1, last)]
+    prefix = np.zeros((max(1, wanted.size), sharp.shape[1] + 1), np.int64)
+    np.cumsum(edges, axis=1, out=prefix[: wanted.size, 1:])
+    return prefix, np.where(line >= 0, np.searchsorted(wanted, line), -1)
 
 
 def _cover(prefix: NDArray[np.int64], line: NDArray[np.int64], start: NDArray[np.int64],
@@ -189,11 +198,8 @@ def picture_box(
         (left_edges, left, y0, y1),
         (right_edges, right_line, y0, y1),
     ):
-        edges = sharp.copy()  # an edge blurred over two lines counts on either
-        edges[1:] |= sharp[:-1]
-        edges[:-1] |= sharp[1:]
-        prefix = _prefix(edges)
-        ln, lo, hi = line[alive], start[alive], stop[alive]
+        prefix, ln = _line_prefix(sharp, line[alive])
+        lo, hi = start[alive], stop[alive]
         end = np.maximum(1, ((hi - lo) * END_SHARE).astype(np.int64))
         ok = (
             (_cover(prefix, ln, lo, hi) >= EDGE_COVER)

@@ -183,6 +183,12 @@ def working_size(width: int, height: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def working_image(image: Image.Image) -> Image.Image:
+    """``image`` at :func:`working_size`, by averaging areas (as a scan makes it)."""
+    size = working_size(*image.size)
+    return image if size == image.size else image.resize(size, Image.Resampling.BOX)
+
+
 def trimmed_hash(
     image: Image.Image,
     spec: HashSpec,
