@@ -218,14 +218,15 @@ def open_thumbnails(
             if k == 0:
                 small = grey.resize(size, Image.Resampling.LANCZOS, box, _gap(size))
             else:  # a working image: averaging areas is enough, and a third of the cost
-                small = grey.resize(size, Image.Resampling.BOX, box)
+                small = grey.resize(size, Image.Resampling.BOX, box, REDUCING_GAP)
             if transpose is not None:
                 small = small.transpose(transpose)
             out.append(Thumbnail(small, width, height))
         if colour is not None:
             tw, th = out[-1].image.size
             cw, ch = max(1, tw // CHROMA_SCALE), max(1, th // CHROMA_SCALE)
-            tint = colour.resize((ch, cw) if swapped else (cw, ch), Image.Resampling.BOX, box)
+            tint_size = (ch, cw) if swapped else (cw, ch)
+            tint = colour.resize(tint_size, Image.Resampling.BOX, box, REDUCING_GAP)
             if transpose is not None:
                 tint = tint.transpose(transpose)
             tint = tint if tint.mode == "YCbCr" else tint.convert("RGB").convert("YCbCr")

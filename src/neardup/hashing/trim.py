@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from neardup.hashing.decode import REDUCING_GAP
 from neardup.hashing.region import content_box
 from neardup.hashing.spec import hash_image
 from neardup.model import HashSpec
@@ -186,7 +187,9 @@ def working_size(width: int, height: int) -> tuple[int, int]:
 def working_image(image: Image.Image) -> Image.Image:
     """``image`` at :func:`working_size`, by averaging areas (as a scan makes it)."""
     size = working_size(*image.size)
-    return image if size == image.size else image.resize(size, Image.Resampling.BOX)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.BOX, reducing_gap=REDUCING_GAP)
 
 
 def trimmed_hash(
