@@ -84,9 +84,20 @@ def test_header_is_read_once_per_file(tmp_path: Path, opened: list[str]) -> None
     st = os.stat(p)
     recs = [ImageRecord(p, 0, 400, 300, st.st_size, st.st_mtime_ns)] * 3
     key = group_key(recs, parse_keep("best-encoding,camera-metadata"))
-    for r in recs:
-        key(r)
+    assert sorted(recs, key=key) == recs  # they tie: every rule is looked at
     assert opened.count(p) == 1
+
+
+def test_headers_are_not_read_when_resolution_decides(tmp_path: Path, opened: list[str]) -> None:
+    big, small = photo_like(2), photo_like(2).resize((200, 150))
+    big.save(tmp_path / "big.jpg", quality=60)
+    small.save(tmp_path / "small.jpg", quality=95)
+    recs = []
+    for name, im in (("small.jpg", small), ("big.jpg", big)):
+        st = os.stat(tmp_path / name)
+        recs.append(ImageRecord(str(tmp_path / name), 0, *im.size, st.st_size, st.st_mtime_ns))
+    assert min(recs, key=group_key(recs, DEFAULT_KEEP)) is recs[1]
+    assert opened == []  # best-encoding, camera-metadata and oldest never needed
 
 
 def test_trim_noise_does_not_outrank_a_better_encoding() -> None:

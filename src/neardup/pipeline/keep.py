@@ -139,7 +139,7 @@ def _rule_key(rule: str, r: ImageRecord) -> Any:
 
 def group_key(
     records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
-) -> Callable[[ImageRecord], tuple[Any, ...]]:
+) -> Callable[[ImageRecord], Rank]:
     """Sort key over the members of one group: the member that sorts first is kept.
 
     Like :func:`record_key`, except that ``highest-resolution`` is measured robustly:
@@ -166,24 +166,75 @@ def group_key(
         px = by_size.get((r.width, r.height), picture_pixels(r))
         return -most if px >= floor else -px
 
-    def key(r: ImageRecord) -> tuple[Any, ...]:
-        return tuple(
-            resolution(r) if rule == "highest-resolution" else _rule_key(rule, r)
-            for rule in checked
-        )
+    def part(rule: str, r: ImageRecord) -> Any:
+        return resolution(r) if rule == "highest-resolution" else _rule_key(rule, r)
 
-    return key
+    return lambda r: Rank(r, checked, part)
 
 
-def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], tuple[Any, ...]]:
+class Rank:
+    """The sort key of one record under a list of keep rules: ordered like the tuple of its
+    rules' keys, but each rule's key is computed only when the rules before it tie, so the
+    file headers ``best-encoding``, ``camera-metadata`` and ``oldest`` read are opened only
+    for records that tie on resolution (a group of different sizes reads none)."""
+
+    __slots__ = ("_keys", "_part", "_record", "_rules")
+
+    def __init__(
+        self,
+        record: ImageRecord,
+        rules: Sequence[str],
+        part: Callable[[str, ImageRecord], Any] | None = None,
+    ) -> None:
+        self._record, self._rules = record, rules
+        self._part = part or _rule_key
+        self._keys: list[Any] = []
+
+    def _key(self, k: int) -> Any:
+        while len(self._keys) <= k:
+            self._keys.append(self._part(self._rules[len(self._keys)], self._record))
+        return self._keys[k]
+
+    def _order(self, other: Rank) -> int:
+        for k in range(min(len(self._rules), len(other._rules))):
+            a, b = self._key(k), other._key(k)
+            if a < b:
+                return -1
+            if b < a:
+                return 1
+        return 0
+
+    def __lt__(self, other: Rank) -> bool:
+        return self._order(other) < 0
+
+    def __gt__(self, other: Rank) -> bool:
+        return self._order(other) > 0
+
+    def __le__(self, other: Rank) -> bool:
+        return self._order(other) <= 0
+
+    def __ge__(self, other: Rank) -> bool:
+        return self._order(other) >= 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rank) and self._order(other) == 0
+
+    __hash__ = None  # type: ignore[assignment]  # ordered, not hashable
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """Every rule's key (reads what each rule needs)."""
+        return tuple(self._key(k) for k in range(len(self._rules)))
+
+
+def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], Rank]:
     """Sort key over records: the record that sorts first is the one to keep."""
     checked = parse_keep(rules)
-    return lambda r: tuple(_rule_key(rule, r) for rule in checked)
+    return lambda r: Rank(r, checked)
 
 
 def keeper_key(
     records: Sequence[ImageRecord], rules: Sequence[str] = DEFAULT_KEEP
-) -> Callable[[int], tuple[Any, ...]]:
+) -> Callable[[int], Rank]:
     """Sort key over row numbers into ``records``."""
     key = record_key(rules)
     return lambda row: key(records[row])
