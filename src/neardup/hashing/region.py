@@ -70,9 +70,13 @@ def _framed(edges: NDArray[np.bool_], quiet: NDArray[np.bool_]) -> tuple[
     """Edge pixels between line ``k`` and ``k + 1`` whose outside is quiet: above/before
     (line ``k - 1``; the first side of a picture) and below/after (line ``k + 2``)."""
     n = edges.shape[0]
-    before = quiet[np.maximum(np.arange(n) - 1, 0)]
-    after = quiet[np.minimum(np.arange(n) + 2, n)]
-    return edges & before, edges & after
+    first = np.empty_like(edges)  # line k - 1 (line 0 for the first)
+    np.logical_and(edges[1:], quiet[: n - 1], out=first[1:])
+    np.logical_and(edges[:1], quiet[:1], out=first[:1])
+    second = np.empty_like(edges)  # line k + 2 (the last line for the last edge)
+    np.logical_and(edges[:-1], quiet[2 : n + 1], out=second[:-1])
+    np.logical_and(edges[-1:], quiet[n : n + 1], out=second[-1:])
+    return first, second
 
 
 def _candidates(
@@ -80,14 +84,14 @@ def _candidates(
 ) -> NDArray[np.int64]:
     """Line indices (axis 0) with at least ``minimum`` framed edge pixels on one side,
     strongest first, without their direct neighbours."""
-    counts = np.maximum(first.sum(axis=1), second.sum(axis=1))
-    order = np.argsort(-counts, kind="stable")
+    counts = np.maximum(first.sum(axis=1), second.sum(axis=1)).astype(np.int64)
     chosen: list[int] = []
-    for k in order:
-        if counts[k] < minimum or len(chosen) >= CANDIDATES:
+    while len(chosen) < CANDIDATES:
+        k = int(np.argmax(counts))  # the first of the strongest
+        if counts[k] < minimum:
             break
-        if all(abs(int(k) - c) > 1 for c in chosen):
-            chosen.append(int(k))
+        chosen.append(k)
+        counts[max(0, k - 1) : k + 2] = -1  # neither it nor its neighbours again
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 

@@ -51,15 +51,17 @@ def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
     sky, a lit backdrop) trims as consistently as a flat frame.
     """
     start, step = 0, 4
+    width = lines.shape[1]
+    x = np.linspace(-1.0, 1.0, width, dtype=np.float32)[None, :, None]
+    xx = (x * x).sum()
+    # the median of each line (np.median's NaN check would import numpy.ma)
+    half = width // 2
+    kth = [half] if width % 2 else [half - 1, half]
     while start < limit:
         stop = min(limit, start + step)
         block = lines[start:stop].astype(np.float32)
-        x = np.linspace(-1.0, 1.0, block.shape[1], dtype=np.float32)[None, :, None]
-        # the median of each line (np.median's NaN check would import numpy.ma)
-        half = block.shape[1] // 2
-        kth = [half] if block.shape[1] % 2 else [half - 1, half]
         level = np.take(np.partition(block, kth, axis=1), kth, axis=1).mean(axis=1, keepdims=True)
-        slope = (block * x).sum(axis=1, keepdims=True) / (x * x).sum()
+        slope = (block * x).sum(axis=1, keepdims=True) / xx
         close = (np.abs(block - level - slope * x).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
         bad = np.flatnonzero(close < TRIM_COVERAGE)
         if bad.size:
