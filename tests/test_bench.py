@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,22 @@ def test_timeout_is_reported_not_hidden(cli: Any) -> None:
     assert bk[0]["detail"] == "over 1 s"
     assert bk[1]["detail"] == "not run: timed out at 30k"
     assert bk[0]["total_s"] is None
+
+
+def test_table_keeps_its_numbers_on_80_columns(cli: Any) -> None:
+    proc = cli(
+        "bench", "--sizes", "30k", "--backends", "bktree,mih", "--timeout", "1",
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    (mih,) = [line for line in lines if " mih " in line]
+    assert mih.split()[:3] == ["30k", "mih", "ok"]
+    assert re.search(r"\b1\.000\s+1\.000\s*$", mih)  # recall and planted recall, whole
+    (bk,) = [line for line in lines if " bktree " in line]
+    assert bk.split()[:3] == ["30k", "bktree", "[1]"]
+    assert "[1] timed out: over 1 s" in lines
 
 
 def test_table_and_plot(cli: Any, tmp_path: Path) -> None:

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from neardup.cli.common import TableJsonOpt, TableOrJson, console, err_console
 from neardup.errors import UsageError
@@ -110,30 +113,42 @@ def _label(r: BenchResult) -> str:
 
 
 def _peak(r: BenchResult) -> str:
-    """Peak RSS; for the distributed join the client's and the largest worker's."""
+    """Peak RSS; for the distributed join the client's + workers × the largest worker's."""
     if r.dask and r.dask_peak_worker_mb is not None:
-        return f"{_num(r.peak_rss_mb, 0)} + {r.dask_workers}×≤{r.dask_peak_worker_mb:.0f}"
+        return f"{_num(r.peak_rss_mb, 0)}+{r.dask_workers}×{r.dask_peak_worker_mb:.0f}"
     return _num(r.peak_rss_mb, 0)
 
 
-def render_table(results: list[BenchResult]) -> Table:
-    """The benchmark as a rich table, one row per backend and size."""
-    table = Table(title=f"all pairs within radius {results[0].radius}" if results else None)
-    for col in ("N", "backend", "status", "build s", "pairs s", "total s", "peak RSS MB"):
-        table.add_column(col, justify="right" if col != "backend" else "left")
-    for col in ("pairs", "recall", "planted recall"):
-        table.add_column(col, justify="right")
+def render_table(results: list[BenchResult]) -> Group:
+    """The benchmark as a rich table, one row per backend and size; why a backend did not
+    run goes in numbered notes below it. The number columns never shrink (on a narrow
+    terminal the backend's name wraps instead)."""
+    notes: list[str] = []
+    rows = []
     for r in results:
-        table.add_row(
-            r.dataset,
-            _label(r),
-            r.status if not r.detail or r.status == "ok" else f"{r.status} ({r.detail})",
-            _num(r.build_s),
-            _num(r.pairs_s),
-            _num(r.total_s),
-            _peak(r),
-            "–" if r.pairs is None else f"{r.pairs:,}",
-            _num(r.recall, 3),
+        status = r.status
+        if r.detail and r.status != "ok":
+            notes.append(f"{r.status}: {r.detail}")
+            status = f"[{len(notes)}]"
+        rows.append((
+            r.dataset, _label(r), status, _num(r.build_s), _num(r.pairs_s), _num(r.total_s),
+            _peak(r), "–" if r.pairs is None else f"{r.pairs:,}", _num(r.recall, 3),
             _num(r.planted_recall, 3),
-        )
-    return table
+        ))  # fmt: skip
+    headers = ("N", "backend", "status", "build\ns", "pairs\ns", "total\ns", "peak\nMB",
+               "pairs", "recall", "planted\nrecall")  # fmt: skip
+    table = Table(
+        title=f"all pairs within radius {results[0].radius}" if results else None,
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+    )
+    for k, header in enumerate(headers):
+        if header == "backend":
+            table.add_column(header, overflow="fold", min_width=7)
+            continue
+        widest = max([len(row[k]) for row in rows] + [len(p) for p in header.split("\n")])
+        table.add_column(header, justify="right", no_wrap=True, min_width=widest)
+    for row in rows:
+        table.add_row(*row)
+    lines = [Text(f"[{k}] {note}", overflow="fold") for k, note in enumerate(notes, 1)]
+    return Group(table, *lines)
