@@ -129,12 +129,25 @@ def test_a_small_object_in_a_dark_sky_is_still_the_content() -> None:
     assert box is not None and (box[2] - box[0]) * (box[3] - box[1]) < 0.05
 
 
+@pytest.mark.parametrize("invariant", ["", "flip,rotate"])
 @pytest.mark.parametrize("design", ["filemanager", "social", "phone", "web"])
 def test_different_pictures_in_one_app_design_are_not_duplicates(
-    tmp_path: Path, design: str
+    tmp_path: Path, design: str, invariant: str
 ) -> None:
     from neardup.tools.frames import framed
 
     for k in range(5):
         framed(design, _photo(k), 0.35 + 0.05 * k)[0].save(tmp_path / f"{design}{k}.png")
-    assert _groups(tmp_path, threshold=12) == []
+    assert _groups(tmp_path, threshold=12, invariant=invariant) == []
+
+
+def test_flipped_and_turned_screenshots_match_under_invariance(tmp_path: Path) -> None:
+    from neardup.tools.frames import framed
+
+    shot = framed("viewer", _photo(1), 0.5)[0]
+    shot.save(tmp_path / "shot.png")
+    shot.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "flipped.png")
+    shot.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "turned.png")
+    framed("viewer", _photo(2), 0.5)[0].save(tmp_path / "other.png")
+    expected = [{"shot.png", "flipped.png", "turned.png"}]
+    assert _groups(tmp_path, invariant="flip,rotate") == expected

@@ -295,9 +295,10 @@ def view_similarity(
     if not trim:
         return _best_turn(whole_a, whole_b, whole_a, whole_b, invariant)
     # Both pictures in frames: what was found inside may be a part of a frame they share (a
-    # panel of icons), so their whole images must agree tile by tile too.
-    both_framed = max(kept_share(a), kept_share(b)) < FRAMED_SHARE and not invariant
-    if both_framed and disagreeing_tiles(whole_a, whole_b) > FRAMED_DISAGREEING:
+    # panel of icons), so their whole images must agree tile by tile too (a flipped or
+    # turned copy, as ``invariant`` allows, in one of its turns).
+    both_framed = max(kept_share(a), kept_share(b)) < FRAMED_SHARE
+    if both_framed and not _wholes_agree(whole_a, whole_b, invariant):
         return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
     for one, other in ((a, b), (b, a)):
@@ -310,6 +311,13 @@ def view_similarity(
             score = similarity(unit_vector(content), unit_vector(region))
             best = max(best, _held(score, content, region))
     return best
+
+
+def _wholes_agree(a: NDArray[np.uint8], b: NDArray[np.uint8], invariant: frozenset[str]) -> bool:
+    """Whether two whole images agree tile by tile, ``b`` as it is or in a flip or turn that
+    ``invariant`` allows (at most :data:`FRAMED_DISAGREEING` disagreeing tiles)."""
+    turns = [b, *(dihedral_views(b, invariant) if invariant else [])]
+    return any(disagreeing_tiles(a, t) <= FRAMED_DISAGREEING for t in turns)
 
 
 def _as_coarse_as(content: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
