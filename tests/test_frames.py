@@ -108,6 +108,19 @@ def test_a_copy_disagrees_nowhere_a_different_picture_in_many_tiles() -> None:
     assert view_similarity(va, vb) < 0.5
 
 
+def test_tiles_differing_only_in_level_disagree() -> None:
+    """A bright and a dark plain panel in the same place of one picture (a label, a slide's
+    box) have no structure to correlate, but their level differs: those tiles disagree. A
+    brightness and contrast edit moves every tile alike: none disagrees."""
+    grey = _photo(3).convert("L").resize((64, 64), Image.Resampling.BOX)
+    a, b = np.array(grey), np.array(grey)
+    a[24:40, 24:40], b[24:40, 24:40] = 230, 40  # four whole tiles
+    assert disagreeing_tiles(a, b) == 4
+    brighter = np.clip(a.astype(np.float64) * 1.15 + 12, 0, 255).astype(np.uint8)
+    darker = np.clip(b.astype(np.float64) * 0.8, 0, 255).astype(np.uint8)
+    assert disagreeing_tiles(a, brighter) == disagreeing_tiles(b, darker) == 0
+
+
 @pytest.mark.parametrize("with_detail", [True, False])
 def test_views_round_trip(with_detail: bool) -> None:
     rng = np.random.default_rng(0)

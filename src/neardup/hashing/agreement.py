@@ -19,15 +19,19 @@ TILES: Final = 8
 TILE_SPREAD: Final = 4.0
 #: Tiles with structure on both sides disagree below this correlation.
 TILE_AGREE: Final = 0.3
+#: Tiles also disagree when their mean grey levels differ by more than this, once the two
+#: views are matched in mean and contrast as wholes (a brightness or contrast edit moves
+#: every tile alike; a different picture in a shared frame does not).
+TILE_LEVEL: Final = 30.0
 #: A comparison holds only with at most this many disagreeing tiles (of TILES²).
 MAX_DISAGREEING: Final = 3
 
 
 def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
     """How many of the inner (:data:`TILES` - 2)² tiles of two equally sized views disagree
-    (:data:`TILES`² without the outer ring): both have
-    structure (:data:`TILE_SPREAD`, after matching ``b``'s contrast to ``a``'s) and their
-    correlation is below :data:`TILE_AGREE`.
+    (:data:`TILES`² without the outer ring), once ``b`` is matched to ``a`` in mean and
+    contrast: both have structure (:data:`TILE_SPREAD`) and their correlation is below
+    :data:`TILE_AGREE`, or their mean levels differ by more than :data:`TILE_LEVEL`.
 
     Two pictures shown in one frame, or made from one template, correlate well as a whole
     (the frame dominates) but disagree wherever their contents differ; a re-encoded,
@@ -37,16 +41,19 @@ def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
     s = a.shape[0] // n
     x = np.asarray(a, np.float32)[: n * s, : n * s]
     y = np.asarray(b, np.float32)[: n * s, : n * s]
-    y = y * (x.std() / max(float(y.std()), 1e-6))
+    y = (y - y.mean()) * (x.std() / max(float(y.std()), 1e-6)) + x.mean()
     # the outer ring of tiles is left out: trimming may leave a sliver of margin there
     tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
     ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
-    tx = tx - tx.mean(axis=1, keepdims=True)
-    ty = ty - ty.mean(axis=1, keepdims=True)
+    mx, my = tx.mean(axis=1), ty.mean(axis=1)
+    tx, ty = tx - mx[:, None], ty - my[:, None]
     sx = np.sqrt((tx * tx).mean(axis=1))
     sy = np.sqrt((ty * ty).mean(axis=1))
     r = (tx * ty).mean(axis=1) / np.maximum(sx * sy, 1e-6)
-    return int(((np.minimum(sx, sy) >= TILE_SPREAD) & (r < TILE_AGREE)).sum())
+    unlike = (np.minimum(sx, sy) >= TILE_SPREAD) & (r < TILE_AGREE)
+    # a bright picture where the other has a dark one, or a plain field, differs in level
+    unlike |= np.abs(mx - my) > TILE_LEVEL
+    return int(unlike.sum())
 
 
 #: Chroma (distance of Cb, Cr from grey, 0–181) from which a tile counts as coloured.
