@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import imagehash
@@ -10,8 +11,10 @@ from PIL import Image
 from neardup.bits import as_hash_array, distances_to, from_array, hamming, to_array
 from neardup.errors import UsageError
 from neardup.hashing.core import hash_file
-from neardup.hashing.decode import open_thumbnail
+from neardup.hashing.decode import open_thumbnail, open_thumbnails
+from neardup.hashing.fast import input_size
 from neardup.hashing.spec import hash_image
+from neardup.hashing.trim import working_size
 from neardup.model import ALGORITHMS, HashSpec, ImageRecord, Skipped
 from tests.conftest import photo
 
@@ -105,6 +108,25 @@ def test_large_jpeg_is_decoded_reduced_but_sized_in_full(tmp_path: Path) -> None
     assert hamming(fast.hash, compat.hash) <= 2
     thumb = open_thumbnail(big, lambda w, h: (32, 32))
     assert thumb.image.size == (32, 32) and thumb.image.mode == "L"
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_scan_with_defaults_hashes_a_wide_jpeg_as_plain_hashing_does(
+    tmp_path: Path, orientation: int
+) -> None:
+    """The working image must not make the decoder pick a larger scale for the hash: a wide
+    photo asked for a square as large as its working image's long side once did."""
+    with Image.open(photo(0)) as im:
+        wide = im.convert("RGB").resize((2400, 800))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "wide.jpg"
+    wide.save(path, quality=90, exif=exif)
+    hash_only = [functools.partial(input_size, "phash", 8)]
+    alone = open_thumbnails(path, hash_only)[0]
+    with_working = open_thumbnails(path, [*hash_only, working_size], chroma=True)
+    assert np.array_equal(np.asarray(alone.image), np.asarray(with_working[0].image))
+    assert with_working[1].image.size == working_size(alone.width, alone.height)
 
 
 def test_max_pixels_refuses_before_decoding() -> None:
