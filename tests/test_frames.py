@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from neardup.api import scan
-from neardup.hashing.agreement import disagreeing_tiles
+from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, views_agree
 from neardup.hashing.region import picture_box
 from neardup.hashing.trim import relative_box, working_size
 from neardup.hashing.views import Views, view_similarity, views_of
@@ -119,6 +119,27 @@ def test_tiles_differing_only_in_level_disagree() -> None:
     brighter = np.clip(a.astype(np.float64) * 1.15 + 12, 0, 255).astype(np.uint8)
     darker = np.clip(b.astype(np.float64) * 0.8, 0, 255).astype(np.uint8)
     assert disagreeing_tiles(a, brighter) == disagreeing_tiles(b, darker) == 0
+
+
+def test_a_small_picture_on_a_plain_screen_must_agree_too() -> None:
+    """Two different small pictures on one dark phone screen touch only two coarse tiles,
+    within what a watermark may change; on fine tiles they differ over most of what the
+    screen has. A watermark on a busy photo changes a few fine tiles of many."""
+    screen = np.full((64, 64), 16, np.uint8)
+    screen[8:10, 8:56] = 200  # an app bar and buttons: the same on both
+    for x in (12, 26, 40):
+        screen[54:56, x : x + 8] = 180
+    photos = [
+        np.asarray(_photo(k).convert("L").resize((24, 8), Image.Resampling.BOX)) for k in (1, 2)
+    ]
+    a, b = screen.copy(), screen.copy()
+    a[28:36, 20:44], b[28:36, 20:44] = photos
+    assert disagreeing_tiles(a, b) <= MAX_DISAGREEING  # the coarse tiles alone let it pass
+    assert not views_agree(a, b)
+    busy = np.asarray(_photo(3).convert("L").resize((64, 64), Image.Resampling.BOX))
+    marked = busy.copy()
+    marked[44:52, 36:56] = np.minimum(255, marked[44:52, 36:56].astype(np.int16) + 60)
+    assert views_agree(busy, marked)
 
 
 @pytest.mark.parametrize("with_detail", [True, False])

@@ -27,6 +27,21 @@ TILE_LEVEL: Final = 30.0
 MAX_DISAGREEING: Final = 3
 
 
+def _matched_tiles(
+    a: NDArray[Any], b: NDArray[Any], n: int
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The inner (``n`` - 2)² tiles of ``a`` and of ``b`` matched to ``a`` in mean and
+    contrast as a whole, one flattened tile per row (the outer ring is left out: trimming
+    may leave a sliver of margin there)."""
+    s = a.shape[0] // n
+    x = np.asarray(a, np.float32)[: n * s, : n * s]
+    y = np.asarray(b, np.float32)[: n * s, : n * s]
+    y = (y - y.mean()) * (x.std() / max(float(y.std()), 1e-6)) + x.mean()
+    tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    return tx, ty
+
+
 def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
     """How many of the inner (:data:`TILES` - 2)² tiles of two equally sized views disagree
     (:data:`TILES`² without the outer ring), once ``b`` is matched to ``a`` in mean and
@@ -37,14 +52,7 @@ def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
     (the frame dominates) but disagree wherever their contents differ; a re-encoded,
     resized or retouched copy disagrees nowhere, a watermark in a tile or two.
     """
-    n = TILES
-    s = a.shape[0] // n
-    x = np.asarray(a, np.float32)[: n * s, : n * s]
-    y = np.asarray(b, np.float32)[: n * s, : n * s]
-    y = (y - y.mean()) * (x.std() / max(float(y.std()), 1e-6)) + x.mean()
-    # the outer ring of tiles is left out: trimming may leave a sliver of margin there
-    tx = x.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
-    ty = y.reshape(n, s, n, s)[1:-1, :, 1:-1].transpose(0, 2, 1, 3).reshape(-1, s * s)
+    tx, ty = _matched_tiles(a, b, TILES)
     mx, my = tx.mean(axis=1), ty.mean(axis=1)
     tx, ty = tx - mx[:, None], ty - my[:, None]
     sx = np.sqrt((tx * tx).mean(axis=1))
@@ -54,6 +62,37 @@ def disagreeing_tiles(a: NDArray[Any], b: NDArray[Any]) -> int:
     # a bright picture where the other has a dark one, or a plain field, differs in level
     unlike |= np.abs(mx - my) > TILE_LEVEL
     return int(unlike.sum())
+
+
+#: A finer look, by level alone, on :data:`FINE_TILES` tiles per side: a small picture on a
+#: plain canvas covers only a tile or two of the coarse grid, but many fine ones.
+FINE_TILES: Final = 16
+#: Two views differ in a small picture when at least :data:`FINE_MIN` fine tiles differ in
+#: level (:data:`TILE_LEVEL`) and they are more than :data:`FINE_SHARE` of the fine tiles
+#: with anything in them: a watermark changes a few tiles of a busy photo, a different
+#: picture most of the few busy tiles of a plain screen.
+FINE_MIN: Final = 4
+FINE_SHARE: Final = 0.15
+
+
+def small_part_differs(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Whether two views differ in level over much of the little they have in them
+    (:data:`FINE_MIN`, :data:`FINE_SHARE`); ``False`` for views too small for fine tiles."""
+    if a.shape[0] < 2 * FINE_TILES:
+        return False
+    tx, ty = _matched_tiles(a, b, FINE_TILES)
+    mx, my = tx.mean(axis=1), ty.mean(axis=1)
+    unlike = np.abs(mx - my) > TILE_LEVEL
+    busy = (np.maximum(tx.std(axis=1), ty.std(axis=1)) >= TILE_SPREAD) | unlike
+    count = int(unlike.sum())
+    return count >= FINE_MIN and count > FINE_SHARE * int(busy.sum())
+
+
+def views_agree(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Whether two equally sized views agree tile by tile: at most :data:`MAX_DISAGREEING`
+    disagreeing tiles (:func:`disagreeing_tiles`) and no small part that differs
+    (:func:`small_part_differs`)."""
+    return disagreeing_tiles(a, b) <= MAX_DISAGREEING and not small_part_differs(a, b)
 
 
 #: Chroma (distance of Cb, Cr from grey, 0–181) from which a tile counts as coloured.

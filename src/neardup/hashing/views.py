@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, hues_disagree
+from neardup.hashing.agreement import disagreeing_tiles, hues_disagree, views_agree
 from neardup.hashing.trim import Box, crop_relative, relative_box
 
 #: Side of the verification thumbnail.
@@ -201,8 +201,8 @@ def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float3
 
 
 def _held(score: float, a: NDArray[Any], b: NDArray[Any]) -> float:
-    """``score`` when the two views agree tile by tile (:func:`disagreeing_tiles`), else -1."""
-    return score if disagreeing_tiles(a, b) <= MAX_DISAGREEING else -1.0
+    """``score`` when the two views agree tile by tile (:func:`views_agree`), else -1."""
+    return score if views_agree(a, b) else -1.0
 
 
 #: A frame whose grey levels spread less than this (standard deviation) is flat.
