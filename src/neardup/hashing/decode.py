@@ -216,7 +216,7 @@ def open_thumbnails(
             tw, th = size_for(width, height)
             size = (th, tw) if swapped else (tw, th)
             if k == 0:
-                small = grey.resize(size, Image.Resampling.LANCZOS, box, _gap(size))
+                small = shrink(grey, size, box)
             else:  # a working image: averaging areas is enough, and a third of the cost
                 small = grey.resize(size, Image.Resampling.BOX, box, REDUCING_GAP)
             if transpose is not None:

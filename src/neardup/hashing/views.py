@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from neardup.hashing.agreement import disagreeing_tiles, hues_disagree, views_agree
+from neardup.hashing.decode import REDUCING_GAP
 from neardup.hashing.trim import Box, crop_relative, relative_box
 
 #: Side of the verification thumbnail.
@@ -138,10 +139,11 @@ def views_of(
         box = relative_box(grey)
     # Lanczos over at most twice the view's side (area averages before it): half the cost
     lanczos = Image.Resampling.LANCZOS
-    detail_image = crop_relative(grey, box).resize((DETAIL_SIDE,) * 2, lanczos, reducing_gap=2.0)
+    gap = REDUCING_GAP
+    detail_image = crop_relative(grey, box).resize((DETAIL_SIDE,) * 2, lanczos, reducing_gap=gap)
     detail = np.asarray(detail_image, dtype=np.uint8)
     content = np.asarray(detail_image.reduce(DETAIL_SIDE // VERIFY_SIDE), dtype=np.uint8)
-    frame = np.asarray(grey.resize((FRAME_SIDE,) * 2, lanczos, reducing_gap=2.0), dtype=np.uint8)
+    frame = np.asarray(grey.resize((FRAME_SIDE,) * 2, lanczos, reducing_gap=gap), dtype=np.uint8)
     chroma = None if colour is None else chroma_of(colour, box)
     return Views(content, frame, box, round(grey.width / max(1, grey.height), 4), detail, chroma)
 

@@ -221,10 +221,6 @@ class Rank:
 
     __hash__ = None  # type: ignore[assignment]  # ordered, not hashable
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        """Every rule's key (reads what each rule needs)."""
-        return tuple(self._key(k) for k in range(len(self._rules)))
-
 
 def record_key(rules: Sequence[str]) -> Callable[[ImageRecord], Rank]:
     """Sort key over records: the record that sorts first is the one to keep."""
