@@ -14,7 +14,8 @@ Manhattan distance, k=5 nearest neighbours, distance <= 25).
 Originals are first box-reduced by an integer factor to a short side of 512–1023 px, and
 every image is hashed after a second reduction to a short side of 256–511 px (what a fast
 JPEG draft decode does). A hash sees a 32×32 thumbnail at most, so this changes hashes by a
-bit or two, and a full run takes minutes, not hours.
+bit or two, and a full run takes minutes, not hours. Margins, pictures in frames and the
+verification views are found on the working image a scan makes (short side 256).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from neardup.errors import DecodeError, UsageError
 from neardup.hashing.alternates import centre_hashes, dihedral_hashes
 from neardup.hashing.decode import open_image
 from neardup.hashing.spec import hash_image
-from neardup.hashing.trim import crop_relative, relative_box
+from neardup.hashing.trim import crop_relative, relative_box, working_image
 from neardup.hashing.views import views_of
 from neardup.model import ALGORITHMS, DEFAULT_VERIFY_MIN, HASH_SIZES, HashSpec
 from neardup.pipeline.discover import discover
@@ -84,12 +84,14 @@ def measure(
     grey = small.convert("L")
     plain = {spec_key(s): hash_image(grey, s) for s in specs}
     item = ItemFeatures(identity, kind, source, plain, plain)
-    if extras:  # what a scan computes (see neardup.pipeline.matching)
-        tgrey = crop_relative(grey, relative_box(grey))
-        item.trimmed = {"phash-8": hash_image(tgrey, HashSpec())}
+    if extras:  # what a scan computes, on the working image a scan makes
+        working = working_image(grey)
+        box = relative_box(working)
+        item.trimmed = {"phash-8": hash_image(crop_relative(working, box), HashSpec())}
+        tgrey = crop_relative(grey, box)
         item.dihedral = dihedral_hashes(tgrey, _ALL_FLIPS)
         item.centre = centre_hashes(tgrey, HashSpec())
-        item.views = views_of(grey, "find", small)
+        item.views = views_of(working, box, small)
     item.imagededup = imagededup_phash(small)
     return item
 
