@@ -57,9 +57,11 @@ def test_timeout_is_reported_not_hidden(cli: Any) -> None:
 
 def test_table_keeps_its_numbers_on_80_columns(cli: Any) -> None:
     proc = cli(
-        "bench", "--sizes", "30k", "--backends", "bktree,mih", "--timeout", "1",
+        "bench", "--sizes", "30k", "--backends", "bktree,mih", "--timeout", "8",
         env={"COLUMNS": "80"},
     )  # fmt: skip
+    # (mih takes well under a second, bktree over a minute: a busy machine or a first
+    # compile of the mih kernel must not make mih time out too)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -68,7 +70,7 @@ def test_table_keeps_its_numbers_on_80_columns(cli: Any) -> None:
     assert re.search(r"\b1\.000\s+1\.000\s*$", mih)  # recall and planted recall, whole
     (bk,) = [line for line in lines if " bktree " in line]
     assert bk.split()[:3] == ["30k", "bktree", "[1]"]
-    assert "[1] timed out: over 1 s" in lines
+    assert "[1] timed out: over 8 s" in lines
 
 
 def test_table_and_plot(cli: Any, tmp_path: Path) -> None:
