@@ -393,3 +393,23 @@ def test_find_similar_in_the_library(small_folder: Path, tmp_path: Path) -> None
     assert [m.record.path for m in neardup.find_similar([query])[0].matches] == [str(original)]
     other = neardup.find_similar([query], within=[small_folder / "part00"], hash="dhash")
     assert [m.record.path for m in other[0].matches] == [str(original)]
+
+
+def test_an_upgrade_finds_pictures_again_once(small_folder: Path, opened: list[str]) -> None:
+    """The last migration drops what an older picture search stored (trimmed hashes and
+    views): the next scan decodes every file once more, the one after decodes none."""
+    total = len(scan([small_folder]).records)
+    with sqlite3.connect(default_path()) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM views").fetchone()[0]
+        conn.execute("DELETE FROM schema_migrations WHERE version = ?", (SCHEMA_VERSION,))
+    assert stored == total
+    opened.clear()
+    with Catalog(default_path()) as cat:
+        assert cat.schema_version == SCHEMA_VERSION
+    with sqlite3.connect(default_path()) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM views").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(trim_hash) FROM hashes").fetchone()[0] == 0
+    assert len(scan([small_folder]).records) == total
+    assert len(set(opened)) == total
+    opened.clear()
+    assert scan([small_folder]).from_catalog == total and opened == []

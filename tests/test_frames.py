@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from neardup.api import scan
 from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, views_agree
-from neardup.hashing.region import picture_box
+from neardup.hashing.region import is_panel, picture_box
 from neardup.hashing.trim import relative_box, working_size
 from neardup.hashing.views import Views, view_similarity, views_of
 
@@ -185,3 +185,56 @@ def test_flipped_and_turned_screenshots_match_under_invariance(tmp_path: Path) -
     framed("viewer", _photo(2), 0.5)[0].save(tmp_path / "other.png")
     expected = [{"shot.png", "flipped.png", "turned.png"}]
     assert _groups(tmp_path, invariant="flip,rotate") == expected
+
+
+def _found_box(shot: Image.Image) -> tuple[float, ...] | None:
+    """The relative picture box a scan finds, on the working image as a scan makes it."""
+    working = shot.convert("L").resize(working_size(*shot.size), Image.Resampling.BOX)
+    return relative_box(working)
+
+
+@pytest.mark.parametrize(("design", "share"), [("social", 0.32), ("phone", 0.32), ("chat", 0.45)])
+@pytest.mark.parametrize("k", [0, 1, 9])
+def test_a_small_picture_in_an_app_screen_is_found(design: str, share: float, k: int) -> None:
+    """A photo at under a tenth of a phone screen, on a plain canvas among lines of text and
+    icons, is found (the edges of a smaller picture were too short to be tried)."""
+    from neardup.tools.frames import framed
+
+    shot, (x0, y0, x1, y1) = framed(design, _photo(k), share)
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
+def test_a_panel_of_text_is_not_a_picture() -> None:
+    page = Image.new("L", (300, 200), 250)
+    draw = ImageDraw.Draw(page)
+    for y in range(10, 190, 14):
+        draw.text((12, y), "IMG_2041.JPG   2.4 MB   holiday", fill=40)
+    assert is_panel(np.asarray(page))
+    assert not is_panel(np.asarray(_photo(1).convert("L")))
+
+
+@pytest.mark.parametrize("design", ["social", "phone", "chat"])
+def test_small_different_pictures_in_one_feed_are_not_duplicates(
+    tmp_path: Path, design: str
+) -> None:
+    """Pictures at 30–36% of a phone screen's width: the screens around them are the same
+    pixel for pixel, and a re-saved copy of each still groups with it."""
+    from neardup.tools.frames import framed
+
+    shots = [framed(design, _photo(k), 0.30 + 0.02 * k)[0] for k in range(4)]
+    for k, shot in enumerate(shots):
+        shot.save(tmp_path / f"{k}.png")
+    shots[0].convert("RGB").save(tmp_path / "0-copy.jpg", quality=70)
+    assert _groups(tmp_path) == [{"0.png", "0-copy.jpg"}]
+
+
+def test_a_screenshot_in_a_phone_feed_matches_the_picture(tmp_path: Path) -> None:
+    from neardup.tools.frames import framed
+
+    _photo(1).save(tmp_path / "picture.jpg", quality=92)
+    framed("social", _photo(1), 0.4)[0].save(tmp_path / "shot.png")
+    framed("social", _photo(2), 0.4)[0].save(tmp_path / "other.png")
+    assert _groups(tmp_path) == [{"picture.jpg", "shot.png"}]

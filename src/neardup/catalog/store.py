@@ -142,6 +142,16 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         DELETE FROM views;
         """,
     ),
+    (
+        "small pictures on plain screens",
+        # The picture search also finds small pictures on plain screens, passes over panels
+        # of text and settles each side on its sharpest step: trimmed hashes and views of
+        # earlier versions are computed again on the next scan.
+        """
+        UPDATE hashes SET trim_hash = NULL, trim_box = NULL;
+        DELETE FROM views;
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -8,7 +8,9 @@ level along rows and columns. :func:`picture_box` looks for the largest rectangl
 sides are such edges (or the image's own border), inside which the picture lies.
 
 A rectangle counts only when at least two opposite sides are real edges, so a horizon or
-one straight line in a photo does not make a region.
+one straight line in a photo does not make a region. On a mostly plain screen (a phone
+app's feed, a chat) a small picture counts too when all four of its sides are edges, and a
+panel of text on a plain ground (a file list) is never taken for a picture.
 """
 
 from __future__ import annotations
@@ -34,10 +36,16 @@ MAX_AREA: Final = 0.86
 MAX_FRAMED_AREA: Final = 0.95
 #: Smallest share of the image's width (height) a region's width (height) may take.
 MIN_SIDE: Final = 0.2
+#: On a mostly plain image (at most :data:`SMALL_BUSY` of its pixels have a step to a
+#: neighbour: a phone app's screen, a chat) a smaller picture counts too, when all four of
+#: its sides are edges found here: down to this share of the image's area and of each side.
+SMALL_AREA: Final = 0.02
+SMALL_SIDE: Final = 0.1
+SMALL_BUSY: Final = 0.5
 #: Smallest share of a picture's pixels that have a step to a neighbour.
-MIN_BUSY: Final = 0.3
-#: How many candidate rows (columns) with the most edge pixels are tried.
-CANDIDATES: Final = 12
+MIN_BUSY: Final = 0.15
+#: How many candidate rows (columns) are tried: those with the longest runs of edge pixels.
+CANDIDATES: Final = 16
 
 
 def _steps(a: NDArray[np.int16], axis: int) -> NDArray[np.bool_]:
@@ -79,12 +87,35 @@ def _framed(edges: NDArray[np.bool_], quiet: NDArray[np.bool_]) -> tuple[
     return first, second
 
 
+#: ... chosen by their longest run of edge pixels among this many times as many lines with
+#: the most edge pixels.
+RUNS_OF: Final = 4
+
+
+def _longest_run(edges: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The longest run of edge pixels along each line (axis 0), gaps of one pixel bridged:
+    a picture's side is one long run, a line of text many short ones."""
+    n, length = edges.shape
+    padded = np.zeros((n, length + 2), np.int8)
+    padded[:, 1:-1] = edges
+    padded[:, 2:-2] |= edges[:, :-2] & edges[:, 2:]
+    change = np.diff(padded, axis=1)  # +1 where a run starts, -1 after it ends
+    starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    out = np.zeros(n, np.int64)
+    np.maximum.at(out, starts // (length + 1), ends - starts)
+    return out
+
+
 def _candidates(
     first: NDArray[np.bool_], second: NDArray[np.bool_], minimum: int
 ) -> NDArray[np.int64]:
     """Line indices (axis 0) with at least ``minimum`` framed edge pixels on one side,
     strongest first, without their direct neighbours."""
     counts = np.maximum(first.sum(axis=1), second.sum(axis=1)).astype(np.int64)
+    # a run is never longer than the count: runs of the lines with the most edge pixels
+    some = np.argsort(-counts, kind="stable")[: RUNS_OF * CANDIDATES]
+    some = some[counts[some] >= minimum]
+    counts[some] = np.maximum(_longest_run(first[some]), _longest_run(second[some]))
     chosen: list[int] = []
     while len(chosen) < CANDIDATES:
         k = int(np.argmax(counts))  # the first of the strongest
@@ -128,7 +159,8 @@ def picture_box(
 
     Of the rectangles whose sides are edges (:data:`EDGE_COVER`, with a quiet outside), the
     one with the most sides that are edges found here wins (then sides that are a frame's
-    inside edge, then the largest). At least
+    inside edge, then the largest area of detail), unless it is a panel of text
+    (:func:`is_panel`). At least
     two opposite sides must be edges; a side of ``grey`` that is itself the inside edge of
     a frame (``framed``: left, top, right, bottom) counts as one.
 
@@ -151,18 +183,21 @@ def picture_box(
     quiet_cols = _quiet(row_steps.T)  # (w, h)
     top_edges, bottom_edges = _framed(row_steps, quiet_rows)
     left_edges, right_edges = _framed(col_steps, quiet_cols)
-    ys = _candidates(top_edges, bottom_edges, int(MIN_SIDE * w * EDGE_COVER))
-    xs = _candidates(left_edges, right_edges, int(MIN_SIDE * h * EDGE_COVER))
+    busy = ~(quiet_rows & quiet_cols.T)
+    plain = float(busy.mean()) <= SMALL_BUSY  # small pictures are looked for on a plain screen
+    side = SMALL_SIDE if plain else MIN_SIDE
+    ys = _candidates(top_edges, bottom_edges, int(side * w * EDGE_COVER))
+    xs = _candidates(left_edges, right_edges, int(side * h * EDGE_COVER))
     if ys.size == 0 and xs.size == 0:
         return None
     # -1 stands for the image's border on either side; a picture spans lines top+1 … bottom.
     ys_all = np.concatenate([[-1], ys, [h - 1]])
     xs_all = np.concatenate([[-1], xs, [w - 1]])
     t, b = np.meshgrid(ys_all, ys_all, indexing="ij")
-    keep = b - t >= MIN_SIDE * h
+    keep = b - t >= side * h
     t, b = t[keep], b[keep]
     left, right = np.meshgrid(xs_all, xs_all, indexing="ij")
-    keep = right - left >= MIN_SIDE * w
+    keep = right - left >= side * w
     left, right = left[keep], right[keep]
     if t.size == 0 or left.size == 0:
         return None
@@ -182,7 +217,9 @@ def picture_box(
     real = top_real.astype(np.int64) + bottom_real + left_real + right_real
     real += (t >= 0).astype(np.int64) + (bottom_line >= 0) + (left >= 0) + (right_line >= 0)
     largest = MAX_FRAMED_AREA if any(framed) else MAX_AREA
-    fits = (area >= MIN_AREA) & (area <= largest)
+    found = (t >= 0) & (bottom_line >= 0) & (left >= 0) & (right_line >= 0)
+    wide = (b - t >= MIN_SIDE * h) & (right - left >= MIN_SIDE * w) & (area >= MIN_AREA)
+    fits = (wide | (plain & found & (area >= SMALL_AREA))) & (area <= largest)
     fits &= (top_real & bottom_real) | (left_real & right_real)
     if not fits.any():
         return None
@@ -214,21 +251,99 @@ def picture_box(
         if alive.size == 0:
             return None
     # a picture has detail: a rectangle of plain canvas or sky between edges is not one
-    busy = ~(quiet_rows & quiet_cols.T)
     table = np.zeros((h + 1, w + 1), np.int64)
     table[1:, 1:] = busy.cumsum(0).cumsum(1)
     a0, a1, b0, b1 = x0[alive], x1[alive], y0[alive], y1[alive]
     detail = table[b1, a1] - table[b0, a1] - table[b1, a0] + table[b0, a0]
-    alive = alive[detail >= MIN_BUSY * (b1 - b0) * (a1 - a0)]
+    share = detail / ((b1 - b0) * (a1 - a0))
+    ok = share >= MIN_BUSY
+    alive, share = alive[ok], share[ok]
     if alive.size == 0:
         return None
-    best = int(alive[np.argmax(real[alive] + area[alive])])
-    return int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])
+    # the most sides found, then the largest area of detail; a panel of text on a plain
+    # ground (a file list, a caption) is not a picture
+    order = alive[np.argsort(-(real[alive] + area[alive] * share), kind="stable")]
+    panels: list[tuple[int, int, int, int]] = []  # a rectangle mostly on a panel is one too
+    for best in order:
+        box = int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])
+        if any(_shared(box, p) > 0.5 for p in panels):
+            continue
+        if not is_panel(grey[box[1] : box[3], box[0] : box[2]]):
+            return _sharpest(a, box)
+        panels.append(box)
+        if len(panels) == PANEL_TRIES:
+            break
+    return None
+
+
+def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The area two boxes ``(left, top, right, bottom)`` have in common.
+
+    >>> overlap((0.0, 0.0, 0.5, 0.5), (0.25, 0.25, 1.0, 1.0))
+    0.0625
+    """
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _shared(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> float:
+    """The share of ``box``'s area that ``other`` covers."""
+    return overlap(box, other) / max(1, (box[2] - box[0]) * (box[3] - box[1]))
+
+
+#: :func:`_sharpest` moves each side of a picture by at most this many pixels.
+SHARPEST_REACH: Final = 2
+
+
+def _sharpest(a: NDArray[np.int16], box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``box`` with each side moved (by at most :data:`SHARPEST_REACH`) to where the step in
+    grey level across it is largest on average: edges are found over two pixels, and a
+    re-encoded copy blurs them differently, but its sharpest step stays where it was."""
+    h, w = a.shape
+    x0, y0, x1, y1 = box
+
+    def best(lines: NDArray[np.int16], at: int, low: int, high: int) -> int:
+        """The position in ``low``..``high`` of the largest mean step between line k-1 and
+        line k of ``lines`` (axis 0), nearest ``at`` first."""
+        ks = range(max(low, at - SHARPEST_REACH), min(high, at + SHARPEST_REACH) + 1)
+        steps = {k: float(np.abs(lines[k] - lines[k - 1]).mean()) for k in ks}
+        return max(sorted(steps, key=lambda k: abs(k - at)), key=steps.__getitem__)
+
+    rows, cols = a[:, x0:x1], a[y0:y1].T
+    top = best(rows, y0, 1, y0 + (y1 - y0) // 4) if y0 > 0 else 0
+    bottom = best(rows, y1, y1 - (y1 - y0) // 4, h - 1) if y1 < h else h
+    left = best(cols, x0, 1, x0 + (x1 - x0) // 4) if x0 > 0 else 0
+    right = best(cols, x1, x1 - (x1 - x0) // 4, w - 1) if x1 < w else w
+    return left, top, right, bottom
+
+
+#: A region is a panel, not a picture, when this share of its pixels lies within
+#: :data:`PANEL_TOLERANCE` of one grey level (text on a plain ground; a photo's share is
+#: 0.18 at the median, 0.39 at the 95th percentile).
+PANEL_SHARE: Final = 0.6
+PANEL_TOLERANCE: Final = 6
+#: How many panels (each with the rectangles mostly on it) are passed over before none is
+#: taken for a picture.
+PANEL_TRIES: Final = 8
+
+
+def is_panel(part: NDArray[np.uint8]) -> bool:
+    """Whether most of ``part``, and of its middle (the central half of each side), is one
+    grey level (:data:`PANEL_SHARE`): text on a plain ground is plain throughout, a picture
+    framed on a plain ground is not in its middle."""
+    h, w = part.shape
+    middle = part[h // 4 : h - h // 4, w // 4 : w - w // 4]
+    return _one_level(part) and _one_level(middle)
+
+
+def _one_level(part: NDArray[np.uint8]) -> bool:
+    counts = np.bincount(part.ravel(), minlength=256)
+    window = np.convolve(counts, np.ones(2 * PANEL_TOLERANCE + 1, np.int64), "same")
+    return bool(window.max() >= PANEL_SHARE * max(1, part.size))
 
 
 #: A frame's content must keep this share of the image's area, and spread its grey levels
 #: at least this much (standard deviation): a sliver or a plain field is not a picture.
-MIN_CONTENT: Final = 0.05
+MIN_CONTENT: Final = 0.02
 MIN_CONTENT_SPREAD: Final = 4.0
 #: A margin cut off one side counts as a frame when it takes this share of the image.
 FRAME_CUT: Final = 0.1

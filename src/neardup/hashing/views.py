@@ -20,6 +20,7 @@ from PIL import Image
 
 from neardup.hashing.agreement import disagreeing_tiles, hues_disagree, views_agree
 from neardup.hashing.decode import REDUCING_GAP
+from neardup.hashing.region import overlap
 from neardup.hashing.trim import Box, crop_relative, relative_box
 
 #: Side of the verification thumbnail.
@@ -304,7 +305,9 @@ def view_similarity(
         return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
     for one, other in ((a, b), (b, a)):
-        if one.box is not None:  # one's content may be all of the other (a screenshot)
+        # one's content may be all of the other (a screenshot), or a part of it trimmed
+        # differently; but a picture found in a frame is matched itself, not its frame
+        if one.box is not None and _matches_picture_of(one, other):
             whole = region_pixels(other.frame, None)
             score = similarity(unit_vector(one.content), unit_vector(whole))
             best = max(best, _held(score, one.content, whole))
@@ -313,6 +316,21 @@ def view_similarity(
             score = similarity(unit_vector(content), unit_vector(region))
             best = max(best, _held(score, content, region))
     return best
+
+
+#: A region of an image whose picture was found in a frame stands for that picture only
+#: when the picture takes at least this share of it.
+PICTURE_SHARE: Final = 0.5
+
+
+def _matches_picture_of(one: Views, other: Views) -> bool:
+    """Whether comparing ``one``'s content (near all of it) with the same region of
+    ``other``'s frame compares ``other``'s picture: ``other`` is not framed, or its picture
+    takes :data:`PICTURE_SHARE` of that region."""
+    if kept_share(one) < FRAMED_SHARE or kept_share(other) >= FRAMED_SHARE:
+        return True
+    assert one.box is not None and other.box is not None
+    return overlap(one.box, other.box) >= PICTURE_SHARE * kept_share(one)
 
 
 def _wholes_agree(a: NDArray[np.uint8], b: NDArray[np.uint8], invariant: frozenset[str]) -> bool:
