@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageOps
 from neardup.api import scan
 from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, views_agree
 from neardup.hashing.region import is_panel, picture_box
-from neardup.hashing.trim import relative_box, working_size
+from neardup.hashing.trim import relative_box, working_image
 from neardup.hashing.views import Views, view_similarity, views_of
 
 PHOTOS = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))
@@ -63,7 +63,7 @@ def _groups(folder: Path, **options: object) -> list[set[str]]:
 
 def test_the_picture_in_a_viewer_window_is_found() -> None:
     shot, box = viewer(_photo(0))
-    grey = shot.convert("L").resize(working_size(*shot.size), Image.Resampling.BOX)
+    grey = working_image(shot.convert("L"))
     found = picture_box(np.asarray(grey))
     assert found is not None
     scale = grey.width / shot.width
@@ -72,7 +72,7 @@ def test_the_picture_in_a_viewer_window_is_found() -> None:
 
 def test_a_plain_photo_has_no_frame() -> None:
     photo = _photo(3)
-    grey = photo.convert("L").resize(working_size(*photo.size), Image.Resampling.BOX)
+    grey = working_image(photo.convert("L"))
     assert picture_box(np.asarray(grey)) is None
 
 
@@ -97,7 +97,7 @@ def test_a_screenshot_of_a_picture_matches_the_picture(tmp_path: Path) -> None:
 
 def test_a_copy_disagrees_nowhere_a_different_picture_in_many_tiles() -> None:
     def views(image: Image.Image) -> Views:
-        grey = image.convert("L").resize(working_size(*image.size), Image.Resampling.BOX)
+        grey = working_image(image.convert("L"))
         return views_of(grey, relative_box(grey))
 
     a, b = card(_photo(4)), card(_photo(5))
@@ -159,7 +159,7 @@ def test_views_round_trip(with_detail: bool) -> None:
 def test_a_small_object_in_a_dark_sky_is_still_the_content() -> None:
     sky = Image.new("L", (640, 480), 12)
     ImageDraw.Draw(sky).ellipse((300, 220, 340, 260), fill=200)
-    box = relative_box(sky.resize(working_size(*sky.size), Image.Resampling.BOX))
+    box = relative_box(working_image(sky))
     assert box is not None and (box[2] - box[0]) * (box[3] - box[1]) < 0.05
 
 
@@ -189,8 +189,7 @@ def test_flipped_and_turned_screenshots_match_under_invariance(tmp_path: Path) -
 
 def _found_box(shot: Image.Image) -> tuple[float, ...] | None:
     """The relative picture box a scan finds, on the working image as a scan makes it."""
-    working = shot.convert("L").resize(working_size(*shot.size), Image.Resampling.BOX)
-    return relative_box(working)
+    return relative_box(working_image(shot.convert("L")))
 
 
 @pytest.mark.parametrize(("design", "share"), [("social", 0.32), ("phone", 0.32), ("chat", 0.45)])

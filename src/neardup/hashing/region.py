@@ -109,8 +109,9 @@ def _longest_run(edges: NDArray[np.bool_]) -> NDArray[np.int64]:
 def _candidates(
     first: NDArray[np.bool_], second: NDArray[np.bool_], minimum: int
 ) -> NDArray[np.int64]:
-    """Line indices (axis 0) with at least ``minimum`` framed edge pixels on one side,
-    strongest first, without their direct neighbours."""
+    """Line indices (axis 0) whose longest run of framed edge pixels on one side
+    (:func:`_longest_run`) is at least ``minimum``, longest first, without their direct
+    neighbours."""
     counts = np.maximum(first.sum(axis=1), second.sum(axis=1)).astype(np.int64)
     # a run is never longer than the count: runs of the lines with the most edge pixels
     some = np.argsort(-counts, kind="stable")[: RUNS_OF * CANDIDATES]
@@ -305,8 +306,7 @@ def _sharpest(a: NDArray[np.int16], box: tuple[int, int, int, int]) -> tuple[int
         """The position in ``low``..``high`` of the largest mean step between line k-1 and
         line k of ``lines`` (axis 0), nearest ``at`` first."""
         ks = range(max(low, at - SHARPEST_REACH), min(high, at + SHARPEST_REACH) + 1)
-        steps = {k: float(np.abs(lines[k] - lines[k - 1]).mean()) for k in ks}
-        return max(sorted(steps, key=lambda k: abs(k - at)), key=steps.__getitem__)
+        return max(ks, key=lambda k: (float(np.abs(lines[k] - lines[k - 1]).mean()), -abs(k - at)))
 
     rows, cols = a[:, x0:x1], a[y0:y1].T
     top = best(rows, y0, 1, y0 + (y1 - y0) // 4) if y0 > 0 else 0
