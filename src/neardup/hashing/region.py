@@ -21,6 +21,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from neardup.hashing.fast import median
+
 #: Smallest step in grey level (0–255, over two pixels) an edge pixel has.
 EDGE_STEP: Final = 6
 #: Share of a side that must be edge pixels for the side to count as an edge.
@@ -56,9 +58,11 @@ def _steps(a: NDArray[np.int16], axis: int) -> NDArray[np.bool_]:
     """
     b = a if axis == 0 else a.T
     near = np.abs(b[1:] - b[:-1])
-    wide = np.abs(np.concatenate([b[2:], b[-1:]]) - np.concatenate([b[:1], b[:-2]]))
-    step = np.maximum(near, wide)
-    edges: NDArray[np.bool_] = step >= EDGE_STEP
+    wide = np.empty_like(near)  # line k - 1 to line k + 2, clipped at the ends
+    np.abs(b[3:] - b[:-3], out=wide[1:-1])
+    np.abs(b[2] - b[0], out=wide[0])
+    np.abs(b[-1] - b[-3], out=wide[-1])
+    edges: NDArray[np.bool_] = np.maximum(near, wide, out=near) >= EDGE_STEP
     return edges if axis == 0 else edges.T
 
 
@@ -99,11 +103,18 @@ def _longest_run(edges: NDArray[np.bool_]) -> NDArray[np.int64]:
     padded = np.zeros((n, length + 2), np.int8)
     padded[:, 1:-1] = edges
     padded[:, 2:-2] |= edges[:, :-2] & edges[:, 2:]
-    change = np.diff(padded, axis=1)  # +1 where a run starts, -1 after it ends
-    starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    # a change where a run starts and after it ends: in each line they alternate
+    change = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
+    starts, ends = change[0::2], change[1::2]
     out = np.zeros(n, np.int64)
     np.maximum.at(out, starts // (length + 1), ends - starts)
     return out
+
+
+def _counts(edges: NDArray[np.bool_]) -> NDArray[np.uint32]:
+    """Edge pixels on each line (axis 0): summed as bytes, twice as fast as booleans."""
+    counts: NDArray[np.uint32] = edges.view(np.uint8).sum(axis=1, dtype=np.uint32)
+    return counts
 
 
 def _candidates(
@@ -112,7 +123,7 @@ def _candidates(
     """Line indices (axis 0) whose longest run of framed edge pixels on one side
     (:func:`_longest_run`) is at least ``minimum``, longest first, without their direct
     neighbours."""
-    counts = np.maximum(first.sum(axis=1), second.sum(axis=1)).astype(np.int64)
+    counts = np.maximum(_counts(first), _counts(second)).astype(np.int64)
     # a run is never longer than the count: runs of the lines with the most edge pixels
     some = np.argsort(-counts, kind="stable")[: RUNS_OF * CANDIDATES]
     some = some[counts[some] >= minimum]
@@ -185,7 +196,8 @@ def picture_box(
     top_edges, bottom_edges = _framed(row_steps, quiet_rows)
     left_edges, right_edges = _framed(col_steps, quiet_cols)
     busy = ~(quiet_rows & quiet_cols.T)
-    plain = float(busy.mean()) <= SMALL_BUSY  # small pictures are looked for on a plain screen
+    # small pictures are looked for on a plain screen
+    plain = np.count_nonzero(busy) <= SMALL_BUSY * busy.size
     side = SMALL_SIDE if plain else MIN_SIDE
     ys = _candidates(top_edges, bottom_edges, int(side * w * EDGE_COVER))
     xs = _candidates(left_edges, right_edges, int(side * h * EDGE_COVER))
@@ -354,6 +366,10 @@ SNAP_COVER: Final = 0.9
 SNAP_TOLERANCE: Final = 8
 
 
+def _median(line: NDArray[np.int16]) -> float:
+    return float(median(line).item())
+
+
 def _snapped(
     grey: NDArray[np.uint8], box: tuple[int, int, int, int] | None
 ) -> tuple[int, int, int, int] | None:
@@ -375,13 +391,13 @@ def _snapped(
 
     lim_x, lim_y = int(SNAP_MAX * w), int(SNAP_MAX * h)
     if y0 > 0:
-        y0 += past(a[y0:y1, x0:x1], float(np.median(a[y0 - 1, x0:x1])), lim_y)
+        y0 += past(a[y0:y1, x0:x1], _median(a[y0 - 1, x0:x1]), lim_y)
     if y1 < h:
-        y1 -= past(a[y0:y1, x0:x1][::-1], float(np.median(a[y1, x0:x1])), lim_y)
+        y1 -= past(a[y0:y1, x0:x1][::-1], _median(a[y1, x0:x1]), lim_y)
     if x0 > 0:
-        x0 += past(a[y0:y1, x0:x1].T, float(np.median(a[y0:y1, x0 - 1])), lim_x)
+        x0 += past(a[y0:y1, x0:x1].T, _median(a[y0:y1, x0 - 1]), lim_x)
     if x1 < w:
-        x1 -= past(a[y0:y1, x0:x1].T[::-1], float(np.median(a[y0:y1, x1])), lim_x)
+        x1 -= past(a[y0:y1, x0:x1].T[::-1], _median(a[y0:y1, x1]), lim_x)
     return x0, y0, x1, y1
 
 
