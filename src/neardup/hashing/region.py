@@ -144,12 +144,16 @@ def _line_prefix(
     """Prefix sums (one leading zero) of the edge pixels of the lines ``line`` asks for, an
     edge blurred over two lines counting on either, and ``line`` re-numbered to index them
     (-1, the image's border, stays)."""
-    wanted = np.unique(line[line >= 0])
+    found = line >= 0
+    asked = np.zeros(sharp.shape[0], bool)  # np.unique, without its sort
+    asked[line[found]] = True
+    wanted = np.flatnonzero(asked)
     last = sharp.shape[0] - 1
     edges = sharp[wanted] | sharp[np.maximum(wanted - 1, 0)] | sharp[np.minimum(wanted + 1, last)]
     prefix = np.zeros((max(1, wanted.size), sharp.shape[1] + 1), np.int64)
     np.cumsum(edges, axis=1, out=prefix[: wanted.size, 1:])
-    return prefix, np.where(line >= 0, np.searchsorted(wanted, line), -1)
+    number = np.cumsum(asked) - 1  # a line's row in ``prefix``
+    return prefix, np.where(found, number[np.where(found, line, 0)], -1)
 
 
 def _cover(prefix: NDArray[np.int64], line: NDArray[np.int64], start: NDArray[np.int64],
@@ -366,10 +370,6 @@ SNAP_COVER: Final = 0.9
 SNAP_TOLERANCE: Final = 8
 
 
-def _median(line: NDArray[np.int16]) -> float:
-    return float(median(line).item())
-
-
 def _snapped(
     grey: NDArray[np.uint8], box: tuple[int, int, int, int] | None
 ) -> tuple[int, int, int, int] | None:
@@ -391,13 +391,13 @@ def _snapped(
 
     lim_x, lim_y = int(SNAP_MAX * w), int(SNAP_MAX * h)
     if y0 > 0:
-        y0 += past(a[y0:y1, x0:x1], _median(a[y0 - 1, x0:x1]), lim_y)
+        y0 += past(a[y0:y1, x0:x1], median(a[y0 - 1, x0:x1]).item(), lim_y)
     if y1 < h:
-        y1 -= past(a[y0:y1, x0:x1][::-1], _median(a[y1, x0:x1]), lim_y)
+        y1 -= past(a[y0:y1, x0:x1][::-1], median(a[y1, x0:x1]).item(), lim_y)
     if x0 > 0:
-        x0 += past(a[y0:y1, x0:x1].T, _median(a[y0:y1, x0 - 1]), lim_x)
+        x0 += past(a[y0:y1, x0:x1].T, median(a[y0:y1, x0 - 1]).item(), lim_x)
     if x1 < w:
-        x1 -= past(a[y0:y1, x0:x1].T[::-1], _median(a[y0:y1, x1]), lim_x)
+        x1 -= past(a[y0:y1, x0:x1].T[::-1], median(a[y0:y1, x1]).item(), lim_x)
     return x0, y0, x1, y1
 
 

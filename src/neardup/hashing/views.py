@@ -203,9 +203,9 @@ def frame_region(frame: NDArray[np.uint8], box: Box | None) -> NDArray[np.float3
     return unit_vector(region_pixels(frame, box))
 
 
-def _held(score: float, a: NDArray[Any], b: NDArray[Any]) -> float:
-    """``score`` when the two views agree tile by tile (:func:`views_agree`), else -1."""
-    return score if views_agree(a, b) else -1.0
+def _held(score: float, a: NDArray[Any], b: NDArray[Any], best: float = -1.0) -> float:
+    """``score`` if it beats ``best`` and the views agree tile by tile, else ``best``."""
+    return score if score > best and views_agree(a, b) else best
 
 
 #: A frame whose grey levels spread less than this (standard deviation) is flat.
@@ -267,7 +267,7 @@ def _best_turn(
         dihedral_views(np.asarray(b), invariant), dihedral_views(detail_b, invariant), strict=True
     )
     for turned, turned_detail in turns if invariant else ():
-        best = max(best, _held(similarity(ua, unit_vector(turned)), detail_a, turned_detail))
+        best = _held(similarity(ua, unit_vector(turned)), detail_a, turned_detail, best)
     return best
 
 
@@ -310,11 +310,11 @@ def view_similarity(
         if one.box is not None and _matches_picture_of(one, other):
             whole = region_pixels(other.frame, None)
             score = similarity(unit_vector(one.content), unit_vector(whole))
-            best = max(best, _held(score, one.content, whole))
+            best = _held(score, one.content, whole, best)
             region = region_pixels(other.frame, one.box)
             content = _as_coarse_as(one.content, one.box)
             score = similarity(unit_vector(content), unit_vector(region))
-            best = max(best, _held(score, content, region))
+            best = _held(score, content, region, best)
     return best
 
 
