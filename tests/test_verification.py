@@ -12,7 +12,16 @@ from PIL import Image, ImageEnhance, ImageOps
 
 import neardup
 from neardup.catalog import load_last_scan
-from neardup.hashing.views import Views, grey_thumbnail, view_similarity, views_of
+from neardup.hashing.trim import working_image
+from neardup.hashing.views import (
+    FRAMED_SHARE,
+    Views,
+    grey_thumbnail,
+    kept_share,
+    view_similarity,
+    views_of,
+)
+from neardup.model import DEFAULT_VERIFY_MIN
 from neardup.tools import stress
 from tests.conftest import photo as corpus_photo
 
@@ -258,3 +267,28 @@ def test_find_matches_framed_copies_and_rejects_lookalikes(
     assert lookalikes.matches  # the dark skies are within the threshold...
     (verified,) = find_similar([night], within=[sky], catalog=catalog)
     assert verified.matches == []  # ...but are different pictures
+
+
+def _under_a_plain_sky(img: Image.Image) -> Image.Image:
+    """``img`` below a plain band a third of its height (a clear sky that trimming removes)."""
+    out = Image.new("RGB", (img.width, img.height + img.height // 3), (150, 190, 230))
+    out.paste(img, (0, img.height // 3))
+    return out
+
+
+def test_a_bordered_copy_of_a_picture_under_a_plain_sky_is_confirmed(photo: Image.Image) -> None:
+    # Both images keep under 80% of their area once trimmed (the sky, and the sky with the
+    # border), so their whole images must agree too: laid on each other by their pictures,
+    # the original's whole is the inside of the bordered copy, and agrees with it.
+    original = _under_a_plain_sky(photo)
+    border = round(0.05 * min(original.size))
+    bordered = ImageOps.expand(original, border=border, fill=(0, 0, 0))
+    a, b = views_of(working_image(original)), views_of(working_image(bordered))
+    assert a.box is not None and b.box is not None
+    assert max(kept_share(a), kept_share(b)) < FRAMED_SHARE
+    assert view_similarity(a, b) >= DEFAULT_VERIFY_MIN
+    assert view_similarity(b, a) >= DEFAULT_VERIFY_MIN
+    with Image.open(corpus_photo(33)) as im:
+        other = _under_a_plain_sky(im.convert("RGB").resize(photo.size))
+    c = views_of(working_image(ImageOps.expand(other, border=border, fill=(0, 0, 0))))
+    assert view_similarity(a, c) < DEFAULT_VERIFY_MIN

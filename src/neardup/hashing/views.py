@@ -20,6 +20,7 @@ from PIL import Image
 
 from neardup.hashing.agreement import disagreeing_tiles, hues_disagree, views_agree
 from neardup.hashing.decode import REDUCING_GAP
+from neardup.hashing.flat import flat_similarity, is_flat
 from neardup.hashing.region import overlap
 from neardup.hashing.trim import Box, crop_relative, relative_box
 
@@ -38,8 +39,6 @@ DETAIL_SIDE: Final = 64
 
 #: Side of the colour planes a :class:`Views` keeps of its content.
 CHROMA_SIDE: Final = 8
-#: Two flat images are duplicates only when their mean Cb and Cr differ at most this much.
-FLAT_CHROMA: Final = 6.0
 
 
 def grey_thumbnail(image: Image.Image, side: int) -> NDArray[np.float64]:
@@ -208,39 +207,6 @@ def _held(score: float, a: NDArray[Any], b: NDArray[Any], best: float = -1.0) ->
     return score if score > best and views_agree(a, b) else best
 
 
-#: A frame whose grey levels spread less than this (standard deviation) is flat.
-FLAT_SPREAD: Final = 2.0
-#: Two flat images are duplicates only when their mean grey levels differ at most this much
-#: and their proportions (width / height) by at most :data:`FLAT_ASPECT`.
-FLAT_LEVEL: Final = 3.0
-FLAT_ASPECT: Final = 0.02
-
-
-def is_flat(views: Views) -> bool:
-    """Whether an image is one colour, or nearly (a solid fill, a blank page).
-
-    >>> flat = np.full((FRAME_SIDE, FRAME_SIDE), 80, np.uint8)
-    >>> is_flat(Views(flat[:VERIFY_SIDE, :VERIFY_SIDE], flat, None))
-    True
-    """
-    return float(views.frame.std()) < FLAT_SPREAD
-
-
-def flat_similarity(a: Views, b: Views) -> float:
-    """1.0 when both images are flat at about the same level and proportions, else -1.0."""
-    if not (is_flat(a) and is_flat(b)):
-        return -1.0
-    level = abs(float(a.frame.mean()) - float(b.frame.mean()))
-    aspect = abs(a.aspect - b.aspect) / max(a.aspect, b.aspect, 1e-9)
-    tint = 0.0
-    if a.chroma is not None and b.chroma is not None:
-        mean_a = a.chroma.reshape(2, -1).mean(axis=1)
-        mean_b = b.chroma.reshape(2, -1).mean(axis=1)
-        tint = float(np.abs(mean_a - mean_b).max())
-    same = level <= FLAT_LEVEL and aspect <= FLAT_ASPECT and tint <= FLAT_CHROMA
-    return 1.0 if same else -1.0
-
-
 def colours_disagree(a: Views, b: Views) -> bool:
     """Whether two images differ in hue where both are coloured (a red and a blue version of
     one drawing). A grey copy of a colour photo has no coloured tiles: it never disagrees.
@@ -301,7 +267,9 @@ def view_similarity(
     # panel of icons), so their whole images must agree tile by tile too (a flipped or
     # turned copy, as ``invariant`` allows, in one of its turns).
     both_framed = max(kept_share(a), kept_share(b)) < FRAMED_SHARE
-    if both_framed and not _wholes_agree(whole_a, whole_b, invariant):
+    if both_framed and not (
+        _wholes_agree(whole_a, whole_b, invariant) or _laid_on_each_other_agree(a, b)
+    ):
         return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
     for one, other in ((a, b), (b, a)):
@@ -338,6 +306,35 @@ def _wholes_agree(a: NDArray[np.uint8], b: NDArray[np.uint8], invariant: frozens
     ``invariant`` allows (at most :data:`FRAMED_DISAGREEING` disagreeing tiles)."""
     turns = [b, *(dihedral_views(b, invariant) if invariant else [])]
     return any(disagreeing_tiles(a, t) <= FRAMED_DISAGREEING for t in turns)
+
+
+#: How far (a share of the side) one image's whole may reach beyond the other's border when
+#: their pictures are laid on each other (:func:`_laid_on_each_other_agree`), and the
+#: largest share of the other's area it may cover (more is the same geometry, already
+#: compared as wholes: a second look there would only be a second chance).
+LAID_REACH: Final = 0.02
+LAID_AREA: Final = 0.95
+
+
+def _laid_on_each_other_agree(a: Views, b: Views) -> bool:
+    """Whether one image's whole agrees tile by tile with the part of the other it covers
+    when their pictures (boxes) are laid on each other: a copy with a border added keeps its
+    picture's surroundings, shifted and scaled, where two pictures in one frame differ."""
+    for one, other in ((a, b), (b, a)):
+        if one.box is None or other.box is None:
+            return False
+        (x0, y0, x1, y1), (u0, v0, u1, v1) = one.box, other.box
+        sx, sy = (u1 - u0) / max(x1 - x0, 1e-6), (v1 - v0) / max(y1 - y0, 1e-6)
+        part = (u0 - x0 * sx, v0 - y0 * sy, u0 + (1 - x0) * sx, v0 + (1 - y0) * sy)
+        if min(part[:2]) < -LAID_REACH or max(part[2:]) > 1 + LAID_REACH:
+            continue  # one's whole is not all inside the other
+        if (part[2] - part[0]) * (part[3] - part[1]) > LAID_AREA:
+            continue
+        inside = (max(0.0, part[0]), max(0.0, part[1]), min(1.0, part[2]), min(1.0, part[3]))
+        seen = region_pixels(other.frame, inside)
+        if disagreeing_tiles(region_pixels(one.frame, None), seen) <= FRAMED_DISAGREEING:
+            return True
+    return False
 
 
 def _as_coarse_as(content: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from neardup.bits import hamming
 from neardup.hashing.alternates import FeatureOptions, Features, dihedral_count
-from neardup.hashing.views import Views, is_flat
+from neardup.hashing.flat import is_flat
+from neardup.hashing.views import Views
 from neardup.model import Group, ImageRecord
 
 

@@ -17,13 +17,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.catalog import Catalog
+from neardup.hashing.flat import is_flat
 from neardup.hashing.views import (
     ALIGNED_MIN,
     Views,
     aligned_similarity_of_frames,
     alignment_cache,
     frame_region,
-    is_flat,
     unit_vector,
     view_similarity,
 )
