@@ -268,15 +268,15 @@ def view_similarity(
     # turned copy, as ``invariant`` allows, in one of its turns).
     both_framed = max(kept_share(a), kept_share(b)) < FRAMED_SHARE
     if both_framed and not (
-        _wholes_agree(whole_a, whole_b, invariant) or _laid_on_each_other_agree(a, b)
+        _wholes_agree(whole_a, whole_b, invariant)
+        or _laid_on_each_other_agree(a, b, whole_a, whole_b)
     ):
         return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
-    for one, other in ((a, b), (b, a)):
+    for one, other, whole in ((a, b, whole_b), (b, a, whole_a)):
         # one's content may be all of the other (a screenshot), or a part of it trimmed
         # differently; but a picture found in a frame is matched itself, not its frame
         if one.box is not None and _matches_picture_of(one, other):
-            whole = region_pixels(other.frame, None)
             score = similarity(unit_vector(one.content), unit_vector(whole))
             best = _held(score, one.content, whole, best)
             region = region_pixels(other.frame, one.box)
@@ -316,13 +316,17 @@ LAID_REACH: Final = 0.02
 LAID_AREA: Final = 0.95
 
 
-def _laid_on_each_other_agree(a: Views, b: Views) -> bool:
-    """Whether one image's whole agrees tile by tile with the part of the other it covers
-    when their pictures (boxes) are laid on each other: a copy with a border added keeps its
-    picture's surroundings, shifted and scaled, where two pictures in one frame differ."""
-    for one, other in ((a, b), (b, a)):
-        if one.box is None or other.box is None:
-            return False
+def _laid_on_each_other_agree(
+    a: Views, b: Views, whole_a: NDArray[np.uint8], whole_b: NDArray[np.uint8]
+) -> bool:
+    """Whether one image's whole (``whole_a``, ``whole_b``: :func:`region_pixels` of the
+    frames) agrees tile by tile with the part of the other it covers when their pictures
+    (boxes) are laid on each other: a copy with a border added keeps its picture's
+    surroundings, shifted and scaled, where two pictures in one frame differ."""
+    if a.box is None or b.box is None:
+        return False
+    for one, other, whole in ((a, b, whole_a), (b, a, whole_b)):
+        assert one.box is not None and other.box is not None
         (x0, y0, x1, y1), (u0, v0, u1, v1) = one.box, other.box
         sx, sy = (u1 - u0) / max(x1 - x0, 1e-6), (v1 - v0) / max(y1 - y0, 1e-6)
         part = (u0 - x0 * sx, v0 - y0 * sy, u0 + (1 - x0) * sx, v0 + (1 - y0) * sy)
@@ -331,8 +335,7 @@ def _laid_on_each_other_agree(a: Views, b: Views) -> bool:
         if (part[2] - part[0]) * (part[3] - part[1]) > LAID_AREA:
             continue
         inside = (max(0.0, part[0]), max(0.0, part[1]), min(1.0, part[2]), min(1.0, part[3]))
-        seen = region_pixels(other.frame, inside)
-        if disagreeing_tiles(region_pixels(one.frame, None), seen) <= FRAMED_DISAGREEING:
+        if disagreeing_tiles(whole, region_pixels(other.frame, inside)) <= FRAMED_DISAGREEING:
             return True
     return False
 
