@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from neardup.api import scan
 from neardup.hashing.agreement import MAX_DISAGREEING, disagreeing_tiles, views_agree
-from neardup.hashing.region import is_panel, picture_box
+from neardup.hashing.panels import is_panel
+from neardup.hashing.region import picture_box
 from neardup.hashing.trim import relative_box, working_image
 from neardup.hashing.views import Views, view_similarity, views_of
 

@@ -7,10 +7,9 @@ import itertools
 import pytest
 from PIL import Image, ImageOps
 
+from neardup.hashing.alignment import ALIGNED_MIN, aligned_similarity_of_frames
 from neardup.hashing.views import (
-    ALIGNED_MIN,
     Views,
-    aligned_similarity_of_frames,
     view_similarity,
     views_of,
 )

@@ -21,7 +21,9 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from neardup.hashing.boxes import shared
 from neardup.hashing.fast import median
+from neardup.hashing.panels import PANEL_TRIES, is_panel
 
 #: Smallest step in grey level (0–255, over two pixels) an edge pixel has.
 EDGE_STEP: Final = 6
@@ -283,7 +285,7 @@ def picture_box(
     panels: list[tuple[int, int, int, int]] = []  # a rectangle mostly on a panel is one too
     for best in order:
         box = int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])
-        if any(_shared(box, p) > 0.5 for p in panels):
+        if any(shared(box, p) > 0.5 for p in panels):
             continue
         if not is_panel(grey[box[1] : box[3], box[0] : box[2]]):
             return _sharpest(a, box)
@@ -291,20 +293,6 @@ def picture_box(
         if len(panels) == PANEL_TRIES:
             break
     return None
-
-
-def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """The area two boxes ``(left, top, right, bottom)`` have in common.
-
-    >>> overlap((0.0, 0.0, 0.5, 0.5), (0.25, 0.25, 1.0, 1.0))
-    0.0625
-    """
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def _shared(box: tuple[int, int, int, int], other: tuple[int, int, int, int]) -> float:
-    """The share of ``box``'s area that ``other`` covers."""
-    return overlap(box, other) / max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 #: :func:`_sharpest` moves each side of a picture by at most this many pixels.
@@ -330,31 +318,6 @@ def _sharpest(a: NDArray[np.int16], box: tuple[int, int, int, int]) -> tuple[int
     left = best(cols, x0, 1, x0 + (x1 - x0) // 4) if x0 > 0 else 0
     right = best(cols, x1, x1 - (x1 - x0) // 4, w - 1) if x1 < w else w
     return left, top, right, bottom
-
-
-#: A region is a panel, not a picture, when this share of its pixels lies within
-#: :data:`PANEL_TOLERANCE` of one grey level (text on a plain ground; a photo's share is
-#: 0.18 at the median, 0.39 at the 95th percentile).
-PANEL_SHARE: Final = 0.6
-PANEL_TOLERANCE: Final = 6
-#: How many panels (each with the rectangles mostly on it) are passed over before none is
-#: taken for a picture.
-PANEL_TRIES: Final = 8
-
-
-def is_panel(part: NDArray[np.uint8]) -> bool:
-    """Whether most of ``part``, and of its middle (the central half of each side), is one
-    grey level (:data:`PANEL_SHARE`): text on a plain ground is plain throughout, a picture
-    framed on a plain ground is not in its middle."""
-    h, w = part.shape
-    middle = part[h // 4 : h - h // 4, w // 4 : w - w // 4]
-    return _one_level(part) and _one_level(middle)
-
-
-def _one_level(part: NDArray[np.uint8]) -> bool:
-    counts = np.bincount(part.ravel(), minlength=256)
-    window = np.convolve(counts, np.ones(2 * PANEL_TOLERANCE + 1, np.int64), "same")
-    return bool(window.max() >= PANEL_SHARE * max(1, part.size))
 
 
 #: A frame's content must keep this share of the image's area, and spread its grey levels

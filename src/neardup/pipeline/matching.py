@@ -25,8 +25,9 @@ from numpy.typing import NDArray
 
 from neardup import index as index_registry
 from neardup.bits import HashArray, hamming, to_array
+from neardup.hashing.alignment import CROP_SLACK
 from neardup.hashing.alternates import FeatureOptions, Features
-from neardup.hashing.views import CROP_SLACK, Views
+from neardup.hashing.views import Views
 from neardup.index.base import PairBlock
 from neardup.model import Group, ImageRecord
 from neardup.pipeline.grouping import build_groups

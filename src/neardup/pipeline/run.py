@@ -12,8 +12,9 @@ from typing import Any
 
 from neardup.bits import HashArray, to_array
 from neardup.catalog import Catalog, CatalogArg, not_duplicate_pairs
+from neardup.hashing.alignment import CROP_SLACK
 from neardup.hashing.alternates import FeatureOptions, Features
-from neardup.hashing.views import CROP_SLACK, Views
+from neardup.hashing.views import Views
 from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
 from neardup.pipeline.batch import analyse_files
 from neardup.pipeline.cached import Hasher, hash_paths, open_catalog

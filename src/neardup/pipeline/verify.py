@@ -17,12 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.catalog import Catalog
+from neardup.hashing.alignment import ALIGNED_MIN, aligned_similarity_of_frames, alignment_cache
 from neardup.hashing.flat import is_flat
 from neardup.hashing.views import (
-    ALIGNED_MIN,
     Views,
-    aligned_similarity_of_frames,
-    alignment_cache,
     frame_region,
     unit_vector,
     view_similarity,
@@ -86,8 +84,8 @@ def verified(
 
     Only pairs within ``threshold`` (all when ``None``) are compared that way. With
     ``crop``, a pair is also kept when one whole frame matches a cropped or slightly
-    rotated part of the other (:func:`neardup.hashing.views.aligned_similarity_of_frames`, at
-    least :data:`~neardup.hashing.views.ALIGNED_MIN`).
+    rotated part of the other (:func:`neardup.hashing.alignment.aligned_similarity_of_frames`, at
+    least :data:`~neardup.hashing.alignment.ALIGNED_MIN`).
 
     Most pairs (two images without margins, or compared whole; neither flat; no
     ``invariant``) are first correlated as two per-image vectors, all such pairs at once

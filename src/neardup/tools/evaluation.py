@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.bits import to_array
-from neardup.hashing.views import CROP_SLACK
+from neardup.hashing.alignment import CROP_SLACK
 from neardup.model import DEFAULT_VERIFY_MIN
 from neardup.pipeline.grouping import clusters
 from neardup.tools import stress
