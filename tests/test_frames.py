@@ -238,3 +238,26 @@ def test_a_screenshot_in_a_phone_feed_matches_the_picture(tmp_path: Path) -> Non
     framed("social", _photo(1), 0.4)[0].save(tmp_path / "shot.png")
     framed("social", _photo(2), 0.4)[0].save(tmp_path / "other.png")
     assert _groups(tmp_path) == [{"picture.jpg", "shot.png"}]
+
+
+def _under_a_plain_sky(k: int) -> Image.Image:
+    """Photo ``k`` under a plain sky (a third of its height) that meets it along a wavy
+    line: the photo alone is trimmed of most of the sky, and no straight edge divides it."""
+    photo = _photo(k)
+    w, h = photo.size
+    sky = h // 2
+    out = Image.new("RGB", (w, h + sky), (150, 190, 230))
+    wave = sky + (np.sin(np.arange(w) / w * 6 * np.pi) * h * 0.08).astype(int)
+    mask = (np.arange(h + sky)[:, None] >= wave[None, :]).astype(np.uint8) * 255
+    out.paste(photo, (0, sky // 2), Image.fromarray(mask[sky // 2 : sky // 2 + h]))
+    return out.crop((0, 0, w, h + sky // 2))
+
+
+@pytest.mark.parametrize("k", [0, 2])
+def test_a_screenshot_of_a_trimmed_photo_matches_it(tmp_path: Path, k: int) -> None:
+    """The photo alone is trimmed of its sky, its screenshot shows all of it: the picture
+    found in the screenshot is the photo whole, and matches it as a whole."""
+    _under_a_plain_sky(k).save(tmp_path / "photo.jpg", quality=92)
+    _under_a_plain_sky(k + 1).save(tmp_path / "other.jpg", quality=92)
+    viewer(_under_a_plain_sky(k), share=0.5)[0].save(tmp_path / "shot.png")
+    assert _groups(tmp_path) == [{"photo.jpg", "shot.png"}]

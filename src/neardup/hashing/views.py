@@ -269,6 +269,7 @@ def view_similarity(
     if both_framed and not (
         _wholes_agree(whole_a, whole_b, invariant)
         or _laid_on_each_other_agree(a, b, whole_a, whole_b)
+        or _picture_is_other_whole(a, b, whole_a, whole_b)
     ):
         return -1.0
     best = _best_turn(a.content, b.content, a.detailed(), b.detailed(), invariant)
@@ -337,6 +338,17 @@ def _laid_on_each_other_agree(
         if disagreeing_tiles(whole, region_pixels(other.frame, inside)) <= FRAMED_DISAGREEING:
             return True
     return False
+
+
+def _picture_is_other_whole(
+    a: Views, b: Views, whole_a: NDArray[np.uint8], whole_b: NDArray[np.uint8]
+) -> bool:
+    """Whether the picture found in one image is the other image whole, tile by tile (a
+    screenshot of a photo that is itself trimmed: its picture is all of the photo)."""
+    return any(
+        disagreeing_tiles(one.content, whole) <= FRAMED_DISAGREEING
+        for one, whole in ((a, whole_b), (b, whole_a))
+    )
 
 
 def _as_coarse_as(content: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
