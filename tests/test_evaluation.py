@@ -246,3 +246,22 @@ def test_verification_in_processes_decides_as_in_one(
     two = confirm.confirmed(distance, views, jobs=2)
     assert (one == two).all()
     assert one[0, 1] and not one[0, 2]  # a copy is confirmed, a different photo not
+
+
+def test_a_family_alone_shows_what_it_shows_in_a_whole_run(mixed_photos: Path) -> None:
+    """``--families X`` reproduces X's images of a run with more families: each picture
+    family's tiles do not depend on which other families were asked for."""
+    from neardup.tools.measure import collect
+
+    def shown(families: tuple[str, ...]) -> list[tuple[int, bytes]]:
+        config = EvalConfig(
+            transforms=("jpeg70",), algorithms=("phash",), sizes=(8,), thresholds=(8,),
+            stress_per_family=3, families=families, jobs=1,
+        )  # fmt: skip
+        items = [i for i in collect(mixed_photos, config) if i.family == "frame-slideshow"]
+        return [(i.plain["phash-8"], i.views.detailed().tobytes()) for i in items if i.views]
+
+    alone = shown(("frame-slideshow",))
+    assert len(alone) == 6  # 3 images, each with its re-saved copy
+    # frame-web is of the same (held-out) half and comes first in a whole run
+    assert shown(("frame-web", "frame-slideshow")) == alone

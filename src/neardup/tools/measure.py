@@ -158,6 +158,21 @@ def _images_in(folder: str | os.PathLike[str]) -> list[str]:
     return sorted(discover([os.fspath(folder)]).images)
 
 
+def first_tiles(per_family: int) -> dict[str, list[int]]:
+    """The number of the first tile each picture family shows in each half: the tiles
+    the picture families before it (in :data:`~neardup.tools.stress.ALL_FAMILIES` order)
+    show there, so that ``--families`` reproduces a family's images of a whole run."""
+    out: dict[str, list[int]] = {}
+    shown = [0, 0]
+    for fam in stress.ALL_FAMILIES:
+        if fam not in stress.PICTURE_FAMILIES:
+            continue
+        out[fam] = list(shown)
+        for n in range(per_family):
+            shown[stress.family_half(fam, n)] += 1
+    return out
+
+
 def collect(
     originals: str | os.PathLike[str],
     config: EvalConfig,
@@ -178,8 +193,9 @@ def collect(
     ident = len(paths)
     by_half = _halves(paths)
     # Picture families show tiles of their half's photos, each tile once (cycled when the
-    # half has too few photos): quadrant 0 of every photo, then quadrant 1, ...
-    next_tile = [0, 0]
+    # half has too few photos): quadrant 0 of every photo, then quadrant 1, ... A family's
+    # tiles are the same whichever other families are asked for.
+    next_tile = first_tiles(config.stress_per_family)
     variants = tuple(t for t in config.transforms if t in GENERATED_VARIANTS)
     # no screenshots of generated images: their frames' wrong pairs belong to the frames
     composition = tuple(t for t in config.transforms if t != "screenshot")
@@ -189,8 +205,8 @@ def collect(
             mine = by_half[half]
             quadrant = -1
             if fam in stress.PICTURE_FAMILIES:
-                k = next_tile[half]
-                next_tile[half] += 1
+                k = next_tile[fam][half]
+                next_tile[fam][half] += 1
                 objects: tuple[str, ...] = (mine[k % len(mine)],)
                 quadrant = k // len(mine) % 4
             elif fam == "flat":
