@@ -21,7 +21,7 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from neardup.tools.frames import Box, Colour, font, text_lines, words
+from neardup.tools.drawing import Box, Colour, font, text_lines, words
 
 Picture = Image.Image
 Maker = Callable[[str, Picture, np.random.Generator], tuple[Image.Image, list[Box]]]
