@@ -235,6 +235,39 @@ def _social(d: ImageDraw.ImageDraw) -> None:
     _nav_bar(d, 420, 790, 70, dark=False)
 
 
+def _video(d: ImageDraw.ImageDraw) -> None:
+    _title_bar(d, 1024, 30, "Media Player", dark=True)
+    d.rectangle((0, 560, 1024, 640), fill=(28, 28, 30))
+    d.rectangle((16, 574, 1008, 578), fill=(80, 80, 84))
+    d.rectangle((16, 574, 372, 578), fill=(220, 60, 60))
+    d.ellipse((366, 570, 378, 582), fill=(240, 240, 240))
+    d.polygon([(24, 596), (24, 624), (46, 610)], fill=(235, 235, 235))
+    d.text((64, 602), "12:48 / 35:10", font=font(14), fill=(210, 210, 210))
+    _icons(d, 840, 598, 4, 22, 14, (190, 190, 190))
+
+
+def _mail(d: ImageDraw.ImageDraw) -> None:
+    rng = np.random.default_rng(110)
+    d.rectangle((0, 0, 1024, 44), fill=(36, 99, 180))
+    d.text((16, 12), "Mailbox", font=font(18), fill=(255, 255, 255))
+    d.rounded_rectangle((300, 8, 720, 36), 6, fill=(255, 255, 255))
+    d.text((312, 15), "Search mail", font=font(12), fill=(140, 140, 140))
+    d.rectangle((0, 44, 170, 720), fill=(242, 244, 247))
+    for k, label in enumerate(("Inbox", "Starred", "Sent", "Drafts", "Archive", "Spam")):
+        d.text((20, 64 + 30 * k), label, font=font(13), fill=(40, 40, 40))
+    d.line((170, 44, 170, 720), fill=(210, 210, 215))
+    for k in range(10):
+        y = 56 + 66 * k
+        d.text((184, y), words(rng, 2)[:20], font=font(13), fill=(20, 20, 20))
+        d.text((184, y + 20), words(rng, 4)[:34], font=font(11), fill=(90, 90, 90))
+        d.line((176, y + 58, 430, y + 58), fill=(225, 225, 228))
+    d.line((430, 44, 430, 720), fill=(210, 210, 215))
+    d.text((450, 60), "Photos from the weekend", font=font(20), fill=(20, 20, 20))
+    d.ellipse((450, 96, 482, 128), fill=(90, 160, 120))
+    d.text((492, 100), "sam@example.org  to me", font=font(12), fill=(80, 80, 80))
+    text_lines(d, (450, 140, 1000, 190), rng, 12, (50, 50, 50), 6)
+
+
 #: The frame designs, in split order (even positions tuning, odd held-out).
 DESIGNS: Final[tuple[Design, ...]] = (
     Design("viewer", (1024, 720), (181, 73, 1024, 690), "centre", _viewer, (128, 128, 128)),
@@ -247,6 +280,8 @@ DESIGNS: Final[tuple[Design, ...]] = (
     ),
     Design("editor", (1024, 720), (52, 56, 780, 720), "centre", _editor, (34, 34, 36)),
     Design("social", (420, 860), (0, 140, 420, 640), "centre", _social, (250, 250, 250)),
+    Design("video", (1024, 640), (0, 30, 1024, 560), "centre", _video, (0, 0, 0)),
+    Design("mail", (1024, 720), (450, 200, 1004, 710), "top", _mail, (255, 255, 255)),
 )
 NAMES: Final[tuple[str, ...]] = tuple(d.name for d in DESIGNS)
 
