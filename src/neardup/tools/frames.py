@@ -29,11 +29,17 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageDraw
 
-from neardup.tools.drawing import Box, Colour, font, text_lines, words
-from neardup.tools.drawing import icons as _icons
-from neardup.tools.drawing import nav_bar as _nav_bar
-from neardup.tools.drawing import status_bar as _status_bar
-from neardup.tools.drawing import title_bar as _title_bar
+from neardup.tools.drawing import (
+    Box,
+    Colour,
+    font,
+    icons,
+    nav_bar,
+    status_bar,
+    text_lines,
+    title_bar,
+    words,
+)
 
 #: The share of the frame's width a screenshot's picture takes.
 SCREENSHOT_SHARE: Final = (0.35, 0.60)
@@ -60,10 +66,10 @@ class Design:
 
 def _viewer(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(101)
-    _title_bar(d, 1024, 30, "Image Viewer")
+    title_bar(d, 1024, 30, "Image Viewer")
     d.rectangle((0, 30, 1024, 72), fill=(236, 236, 236))
     d.line((0, 72, 1024, 72), fill=(200, 200, 200))
-    _icons(d, 196, 38, 9, 26, 10, (150, 150, 158))
+    icons(d, 196, 38, 9, 26, 10, (150, 150, 158))
     d.rectangle((0, 73, 180, 690), fill=(246, 246, 248))
     d.line((180, 73, 180, 690), fill=(205, 205, 205))
     for k in range(16):
@@ -102,20 +108,20 @@ def _web(d: ImageDraw.ImageDraw) -> None:
 
 def _phone(d: ImageDraw.ImageDraw) -> None:
     d.rectangle((0, 0, 420, 30), fill=(0, 0, 0))
-    _status_bar(d, 420, dark=True)
+    status_bar(d, 420, dark=True)
     d.rectangle((0, 30, 420, 84), fill=(18, 18, 18))
     d.line((16, 57, 30, 45), fill=(230, 230, 230), width=3)
     d.line((16, 57, 30, 69), fill=(230, 230, 230), width=3)
     d.text((44, 46), "Gallery", font=font(20), fill=(240, 240, 240))
-    _icons(d, 330, 44, 2, 24, 16, (200, 200, 200))
+    icons(d, 330, 44, 2, 24, 16, (200, 200, 200))
     d.rectangle((0, 724, 420, 790), fill=(18, 18, 18))
-    _icons(d, 40, 744, 4, 26, 70, (190, 190, 190))
-    _nav_bar(d, 420, 790, 70, dark=True)
+    icons(d, 40, 744, 4, 26, 70, (190, 190, 190))
+    nav_bar(d, 420, 790, 70, dark=True)
 
 
 def _slideshow(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(104)
-    _title_bar(d, 1024, 28, "Presentation - Slide Show")
+    title_bar(d, 1024, 28, "Presentation - Slide Show")
     d.rectangle((0, 28, 1024, 64), fill=(198, 76, 40))
     for k, label in enumerate(("File", "Home", "Insert", "Design", "Slide Show", "View")):
         d.text((16 + 84 * k, 38), label, font=font(14), fill=(255, 240, 230))
@@ -161,11 +167,11 @@ def _chat(d: ImageDraw.ImageDraw) -> None:
 
 def _filemanager(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(106)
-    _title_bar(d, 1024, 30, "Files - Pictures")
+    title_bar(d, 1024, 30, "Files - Pictures")
     d.rectangle((0, 30, 1024, 70), fill=(244, 244, 244))
     d.rounded_rectangle((150, 38, 760, 62), 6, fill=(255, 255, 255), outline=(200, 200, 200))
     d.text((160, 43), "Home / Pictures / 2024 / Holiday", font=font(13), fill=(60, 60, 60))
-    _icons(d, 14, 38, 3, 24, 12, (140, 140, 150))
+    icons(d, 14, 38, 3, 24, 12, (140, 140, 150))
     d.rectangle((0, 70, 190, 700), fill=(236, 238, 242))
     for k in range(14):
         y = 84 + 32 * k
@@ -194,7 +200,7 @@ def _filemanager(d: ImageDraw.ImageDraw) -> None:
 
 def _editor(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(107)
-    _title_bar(d, 1024, 28, "Photo Editor", dark=True)
+    title_bar(d, 1024, 28, "Photo Editor", dark=True)
     d.rectangle((0, 28, 1024, 56), fill=(56, 56, 60))
     for k, label in enumerate(("File", "Edit", "Image", "Layer", "Select", "Filter", "Window")):
         d.text((12 + 62 * k, 34), label, font=font(13), fill=(210, 210, 210))
@@ -219,10 +225,10 @@ def _editor(d: ImageDraw.ImageDraw) -> None:
 def _social(d: ImageDraw.ImageDraw) -> None:
     rng = np.random.default_rng(108)
     d.rectangle((0, 0, 420, 30), fill=(255, 255, 255))
-    _status_bar(d, 420, dark=False)
+    status_bar(d, 420, dark=False)
     d.rectangle((0, 30, 420, 80), fill=(255, 255, 255))
     d.text((16, 42), "Snapfeed", font=font(24), fill=(20, 20, 20))
-    _icons(d, 316, 44, 3, 22, 12, (30, 30, 30))
+    icons(d, 316, 44, 3, 22, 12, (30, 30, 30))
     d.line((0, 80, 420, 80), fill=(220, 220, 220))
     d.ellipse((12, 90, 52, 130), fill=(200, 120, 160))
     d.text((62, 96), "travel.with.kim", font=font(15), fill=(20, 20, 20))
@@ -232,18 +238,18 @@ def _social(d: ImageDraw.ImageDraw) -> None:
         d.ellipse((16 + 40 * k, 652, 42 + 40 * k, 678), outline=(30, 30, 30), width=3)
     d.text((16, 690), "1,284 likes", font=font(14), fill=(20, 20, 20))
     text_lines(d, (16, 712, 404, 780), rng, 12, (40, 40, 40), 5)
-    _nav_bar(d, 420, 790, 70, dark=False)
+    nav_bar(d, 420, 790, 70, dark=False)
 
 
 def _video(d: ImageDraw.ImageDraw) -> None:
-    _title_bar(d, 1024, 30, "Media Player", dark=True)
+    title_bar(d, 1024, 30, "Media Player", dark=True)
     d.rectangle((0, 560, 1024, 640), fill=(28, 28, 30))
     d.rectangle((16, 574, 1008, 578), fill=(80, 80, 84))
     d.rectangle((16, 574, 372, 578), fill=(220, 60, 60))
     d.ellipse((366, 570, 378, 582), fill=(240, 240, 240))
     d.polygon([(24, 596), (24, 624), (46, 610)], fill=(235, 235, 235))
     d.text((64, 602), "12:48 / 35:10", font=font(14), fill=(210, 210, 210))
-    _icons(d, 840, 598, 4, 22, 14, (190, 190, 190))
+    icons(d, 840, 598, 4, 22, 14, (190, 190, 190))
 
 
 def _mail(d: ImageDraw.ImageDraw) -> None:
