@@ -129,14 +129,20 @@ def _candidates(
     # a run is never longer than the count: runs of the lines with the most edge pixels
     some = np.argsort(-counts, kind="stable")[: RUNS_OF * CANDIDATES]
     some = some[counts[some] >= minimum]
+    if some.size == 0:  # no line has enough edge pixels, let alone a run of them
+        return np.empty(0, np.int64)
     counts[some] = np.maximum(_longest_run(first[some]), _longest_run(second[some]))
+    strong = np.flatnonzero(counts >= minimum)
     chosen: list[int] = []
-    while len(chosen) < CANDIDATES:
-        k = int(np.argmax(counts))  # the first of the strongest
-        if counts[k] < minimum:
-            break
+    taken: set[int] = set()  # chosen lines and their direct neighbours
+    # the strongest first, the first of equals first
+    for k in strong[np.argsort(-counts[strong], kind="stable")].tolist():
+        if k in taken:
+            continue
         chosen.append(k)
-        counts[max(0, k - 1) : k + 2] = -1  # neither it nor its neighbours again
+        if len(chosen) == CANDIDATES:
+            break
+        taken.update((k - 1, k, k + 1))
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 

@@ -60,20 +60,45 @@ def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
     Each line is compared with its own level plus a linear trend, so a gradient (a dark
     sky, a lit backdrop) trims as consistently as a flat frame.
     """
-    start, step = 0, 4
-    width = lines.shape[1]
-    x, xx = _trend(width)
+    start, step = 0, FIRST_BLOCK
     while start < limit:
         stop = min(limit, start + step)
-        block = lines[start:stop].astype(np.float32)
-        level = median(block, axis=1)
-        slope = (block * x).sum(axis=1, keepdims=True) / xx
-        close = (np.abs(block - level - slope * x).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
-        bad = np.flatnonzero(close < TRIM_COVERAGE)
+        bad = np.flatnonzero(~_uniform_lines(lines[start:stop]))
         if bad.size:
             return start + int(bad[0])
         start, step = stop, step * 2
     return limit
+
+
+#: :func:`_uniform_run` looks at this many lines first, then twice as many each time.
+FIRST_BLOCK: Final = 4
+
+
+def _uniform_lines(lines: NDArray[np.int16]) -> NDArray[np.bool_]:
+    """Which lines (axis 0) are (almost) one colour or a smooth ramp; each line is judged
+    on its own, so stacking lines together changes no answer."""
+    block = np.array(lines, dtype=np.float32, order="C")
+    x, xx = _trend(block.shape[1])
+    level = median(block, axis=1)
+    slope = (block * x).sum(axis=1, keepdims=True) / xx
+    close = (np.abs(block - level - slope * x).max(axis=2) <= TRIM_TOLERANCE).mean(axis=1)
+    uniform: NDArray[np.bool_] = close >= TRIM_COVERAGE
+    return uniform
+
+
+def _outer_runs(lines: NDArray[np.int16], limit: int) -> tuple[int, int]:
+    """:func:`_uniform_run` of ``lines`` and of ``lines[::-1]`` (both ends of one axis): the
+    first blocks of both ends are judged together, which settles most images (a photo's
+    outermost lines are rarely uniform)."""
+    if limit < FIRST_BLOCK or lines.shape[0] < 2 * FIRST_BLOCK:
+        return _uniform_run(lines, limit), _uniform_run(lines[::-1], limit)
+    ends = np.concatenate((lines[:FIRST_BLOCK], lines[::-1][:FIRST_BLOCK]))
+    uniform = _uniform_lines(ends).reshape(2, FIRST_BLOCK)
+    runs = []
+    for end, flags in zip((lines, lines[::-1]), uniform, strict=True):
+        bad = np.flatnonzero(~flags)
+        runs.append(int(bad[0]) if bad.size else _uniform_run(end, limit))
+    return runs[0], runs[1]
 
 
 #: Compare-exchange steps that leave the median of 9 values in position 4 (the "opt_med9"
@@ -121,8 +146,11 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     a = median3(np.asarray(probe, dtype=np.uint8)).astype(np.int16)[:, :, None]
     ph, pw = a.shape[:2]
     lim_y, lim_x = int(ph * MAX_TRIM), int(pw * MAX_TRIM)
-    top = bottom = left = right = 0
-    for _ in range(4):  # a frame's top edge hides the sky beside it: repeat until stable
+    top, bottom = _outer_runs(a, lim_y)
+    left, right = _outer_runs(a.transpose(1, 0, 2), lim_x)
+    if top == bottom == left == right == 0:
+        return None
+    for _ in range(3):  # a frame's top edge hides the sky beside it: three more passes at most
         inner = a[top : ph - bottom, left : pw - right]
         cols = inner.transpose(1, 0, 2)
         new = (
