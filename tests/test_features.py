@@ -14,13 +14,15 @@ import neardup
 from neardup.bits import hamming
 from neardup.errors import UsageError
 from neardup.hashing.alternates import FeatureOptions, centre_hashes, dihedral_hashes, extract
+from neardup.hashing.core import analyse_file
 from neardup.hashing.spec import hash_image
 from neardup.hashing.trim import trim_borders, trim_box
 from neardup.hashing.views import similarity, verify_thumbnail, views_of
-from neardup.model import DEFAULT_VERIFY_MIN, HashSpec, parse_invariant
+from neardup.model import DEFAULT_VERIFY_MIN, HashSpec, ImageRecord, parse_invariant
 from neardup.pipeline.grouping import centre_clusters, component_clusters
 from neardup.pipeline.verify import verified
 from neardup.tools import transforms
+from tests.conftest import PHOTOS
 from tests.conftest import photo as corpus_photo
 
 
@@ -176,3 +178,31 @@ def test_scan_cli_options_in_json(cli, geometric_folder: Path) -> None:  # type:
     assert len(json.loads(proc.stdout)["groups"]) == 1
     bad = cli("scan", str(geometric_folder), "--invariant", "skew", "--no-save")
     assert bad.returncode == 2 and "skew" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "options", [FeatureOptions(crop=True), FeatureOptions(invariant=frozenset({"flip", "rotate"}))]
+)
+def test_alternates_leave_an_images_own_hash_and_views_alone(
+    tmp_path: Path, options: FeatureOptions
+) -> None:
+    # --crop and --invariant add alternates from the same reduced decode as the defaults:
+    # asking for them changes neither the image's hash, nor its trimmed box, nor its views
+    plain = FeatureOptions(trim=True, verify=True)
+    extra = FeatureOptions(True, options.invariant, options.crop, True)
+    paths = sorted(PHOTOS.glob("*.jpg"))[::4]
+    big = tmp_path / "big.jpg"  # decoded at a reduced scale
+    with Image.open(corpus_photo(3)) as im:
+        im.convert("RGB").resize((3000, 2000), Image.Resampling.BICUBIC).save(big, quality=90)
+    for p in [*paths, big]:
+        a, b = analyse_file(p, HashSpec(), plain), analyse_file(p, HashSpec(), extra)
+        assert isinstance(a.outcome, ImageRecord) and isinstance(b.outcome, ImageRecord)
+        assert (b.outcome.hash, b.outcome.trim_hash, b.outcome.trim_box) == (
+            a.outcome.hash,
+            a.outcome.trim_hash,
+            a.outcome.trim_box,
+        )
+        assert a.features is not None and b.features is not None
+        assert a.features.views is not None and b.features.views is not None
+        assert b.features.views.to_bytes() == a.features.views.to_bytes()
+        assert len(b.features.alternates) == (2 if options.crop else 7)

@@ -74,6 +74,19 @@ def centre_hashes(
     return tuple(out)
 
 
+def alternate_hashes(
+    trimmed: Image.Image, spec: HashSpec, options: FeatureOptions
+) -> tuple[int, ...]:
+    """The alternates ``options`` ask for, of an image without its margins: flipped and
+    turned hashes (``invariant``) first, then the centred crops' (``crop``)."""
+    alternates: tuple[int, ...] = ()
+    if options.invariant:
+        alternates += dihedral_hashes(trimmed, options.invariant, spec.size)
+    if options.crop:
+        alternates += centre_hashes(trimmed, spec)
+    return alternates
+
+
 class Extracted(NamedTuple):
     """What :func:`extract` finds in one image."""
 
@@ -89,12 +102,7 @@ def extract(image: Image.Image, spec: HashSpec, options: FeatureOptions) -> Extr
     margins, and the alternates and views of the trimmed image."""
     value = hash_image(image, spec)
     trim_hash, box = trimmed_hash(image, spec, value) if options.trim else (None, None)
-    trimmed = crop_relative(image, box)
-    alternates: tuple[int, ...] = ()
-    if options.invariant:
-        alternates += dihedral_hashes(trimmed, options.invariant, spec.size)
-    if options.crop:
-        alternates += centre_hashes(trimmed, spec)
+    alternates = alternate_hashes(crop_relative(image, box), spec, options)
     views = None
     if options.verify:
         views = views_of(working_image(image))

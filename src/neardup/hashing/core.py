@@ -20,10 +20,10 @@ from typing import Literal, NamedTuple
 
 from neardup.errors import DecodeError, UsageError
 from neardup.hashing import fast
-from neardup.hashing.alternates import FeatureOptions, Features, extract
+from neardup.hashing.alternates import FeatureOptions, Features, alternate_hashes, extract
 from neardup.hashing.decode import SizeFor, open_image, open_thumbnails
 from neardup.hashing.spec import hash_image, thumbnail_hash
-from neardup.hashing.trim import Box, trimmed_hash, working_image, working_size
+from neardup.hashing.trim import Box, crop_relative, trimmed_hash, working_image, working_size
 from neardup.hashing.views import Views, views_of
 from neardup.model import DEFAULT_MAX_PIXELS, HashOutcome, HashSpec, ImageRecord, Skipped
 
@@ -63,14 +63,16 @@ def analyse_file(
     """Hash one file and compute the features ``options`` ask for, from one decode.
 
     The EXIF orientation is applied first, so a photo and its EXIF-rotated twin hash alike.
-    In compat mode (``spec.compat``) and for alternates the whole image is decoded; otherwise
-    only what is needed: a thumbnail for the hash and, for trimming or views, a working
-    image with short side :data:`~neardup.hashing.trim.WORKING_SIDE`.
+    In compat mode (``spec.compat``) the whole image is decoded; otherwise only what is
+    needed: a thumbnail for the hash and, for trimming, views or the alternates of
+    ``--invariant``/``--crop``, a working image with short side
+    :data:`~neardup.hashing.trim.WORKING_SIDE` (the alternates are hashed from it, as
+    ``neardup eval`` measures them on a reduced copy).
     """
     check_max_pixels(max_pixels)
     p = Path(path)
     name = str(p)
-    full = spec.compat or options.needs_alternates
+    full = spec.compat
     try:
         st = p.stat()
         if full:
@@ -78,7 +80,7 @@ def analyse_file(
             width, height = image.size
         else:
             sizes: list[SizeFor] = [functools.partial(fast.input_size, spec.algorithm, spec.size)]
-            if options.trim or options.verify:
+            if options.trim or options.verify or options.needs_alternates:
                 sizes.append(working_size)
             thumbs = open_thumbnails(p, sizes, max_pixels=max_pixels, chroma=options.verify)
             width, height = thumbs[0].width, thumbs[0].height
@@ -86,7 +88,7 @@ def analyse_file(
         return Analysed(_skipped(name, exc))
     try:
         features: Features | None = None
-        if options.needs_alternates:
+        if full and options.needs_alternates:
             got = extract(image, spec, options)
             value, trim_hash, box, features = got.hash, got.trim_hash, got.trim_box, got.features
         else:
@@ -99,13 +101,18 @@ def analyse_file(
             trim_hash, box = (None, None)
             if options.trim:
                 trim_hash, box = trimmed_hash(working, spec, value, compat=spec.compat)
+            # flips, turns and centred crops of what trimming kept, on the working image
+            alternates = alternate_hashes(crop_relative(working, box), spec, options)
+            views = None
             if options.verify:
                 found: Box | Literal["find"] | None = box if options.trim else "find"
                 if full:  # views are made at working size: margins are found there again
                     working = working_image(working)
                     found = "find"
                 colour = None if full else thumbs[-1].chroma  # a full decode has its own
-                features = Features(views=views_of(working, found, colour))
+                views = views_of(working, found, colour)
+            if alternates or views is not None:
+                features = Features(alternates, views)
     except (ValueError, OSError, MemoryError) as exc:  # degenerate pixel data
         return Analysed(Skipped(name, "corrupt", f"cannot hash: {exc}"))
     record = ImageRecord(
