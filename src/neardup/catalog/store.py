@@ -35,6 +35,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -169,6 +170,26 @@ def _is_corruption(exc: sqlite3.Error) -> bool:
     return "malformed" in text or "not a database" in text
 
 
+#: How long :func:`_switch_to_wal` waits between tries.
+WAL_RETRY: Final = 0.05
+
+
+def _switch_to_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the database in WAL mode. Two processes opening a new catalog at once both ask
+    for it, and SQLite answers the one that would have to wait for the other's lock with
+    "database is locked" at once, without its busy handler: so try again until
+    ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY)
+
+
 class Store:
     """The SQLite database behind the catalog at ``path`` (default :func:`default_path`;
     ``":memory:"``).
@@ -226,7 +247,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
             self._check(conn)
             if target != MEMORY:
-                conn.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(conn, self._timeout)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn)
