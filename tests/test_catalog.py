@@ -17,7 +17,14 @@ from PIL import Image
 
 import neardup
 import neardup.pipeline.cached
-from neardup.catalog import SCHEMA_VERSION, Catalog, default_path, load_last_scan, save_last_scan
+from neardup.catalog import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Catalog,
+    default_path,
+    load_last_scan,
+    save_last_scan,
+)
 from neardup.errors import CatalogError, CatalogRecoveredWarning, NoSavedScanError
 from neardup.hashing.core import hash_file
 from neardup.model import HashSpec, ImageRecord
@@ -395,13 +402,26 @@ def test_find_similar_in_the_library(small_folder: Path, tmp_path: Path) -> None
     assert [m.record.path for m in other[0].matches] == [str(original)]
 
 
+def _migration(description: str) -> int:
+    """The schema version the migration called ``description`` brings a catalog to."""
+    return next(k for k, (d, _) in enumerate(MIGRATIONS, 1) if d == description)
+
+
+def _undo_migrations_from(version: int) -> None:
+    """Make the default catalog look as if written before schema ``version``."""
+    with sqlite3.connect(default_path()) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
+        if version <= _migration("alternates of --invariant and --crop"):
+            conn.execute("DROP TABLE alternates")
+
+
 def test_an_upgrade_finds_pictures_again_once(small_folder: Path, opened: list[str]) -> None:
-    """The last migration drops what an older picture search stored (trimmed hashes and
+    """The picture-search migration drops what an older search stored (trimmed hashes and
     views): the next scan decodes every file once more, the one after decodes none."""
     total = len(scan([small_folder]).records)
     with sqlite3.connect(default_path()) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM views").fetchone()[0]
-        conn.execute("DELETE FROM schema_migrations WHERE version = ?", (SCHEMA_VERSION,))
+    _undo_migrations_from(_migration("small pictures on plain screens"))
     assert stored == total
     opened.clear()
     with Catalog(default_path()) as cat:
@@ -413,3 +433,37 @@ def test_an_upgrade_finds_pictures_again_once(small_folder: Path, opened: list[s
     assert len(set(opened)) == total
     opened.clear()
     assert scan([small_folder]).from_catalog == total and opened == []
+
+
+def test_alternates_are_kept_and_an_upgrade_keeps_everything_else(
+    small_folder: Path, opened: list[str]
+) -> None:
+    """``--crop``/``--invariant`` alternates come from the catalog on a rescan (nothing
+    decoded, the same groups); other alternates, or a changed file, are computed again.
+    The migration that adds their table keeps every hash and view."""
+    crop = {"crop": True}
+    first = scan([small_folder], **crop)
+    total = len(first.records)
+    opened.clear()
+    again = scan([small_folder], **crop)
+    assert again.from_catalog == total and opened == []
+    assert [g.paths for g in again.groups] == [g.paths for g in first.groups]
+    with sqlite3.connect(default_path()) as conn:
+        kinds = conn.execute("SELECT kind, COUNT(*) FROM alternates GROUP BY kind").fetchall()
+    assert kinds == [("crop/trim", total)]
+    # other alternates: decoded once more (the hashes and views were there), then kept
+    flips = {"crop": True, "invariant": frozenset({"flip"})}
+    assert scan([small_folder], **flips).from_catalog == 0
+    opened.clear()
+    assert scan([small_folder], **flips).from_catalog == total and opened == []
+    # a changed file loses its alternates with its hash
+    changed = sorted(small_folder.rglob("*.png"))[0]
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    opened.clear()
+    assert scan([small_folder], **crop).from_catalog == total - 1
+    assert set(opened) == {str(changed)}
+    # an older catalog: the migration adds the table and keeps hashes and views
+    _undo_migrations_from(_migration("alternates of --invariant and --crop"))
+    opened.clear()
+    assert scan([small_folder]).from_catalog == total and opened == []
+    assert scan([small_folder], **crop).from_catalog == 0

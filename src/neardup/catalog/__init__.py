@@ -5,7 +5,9 @@ every other hash comes from the catalog. The catalog also keeps the history of s
 the full result of the last one (for ``delete`` and ``show``).
 
 * :mod:`~neardup.catalog.store`: connection, WAL, migrations, recovery of a damaged file;
-* :mod:`~neardup.catalog.hashes`: hashes and verification views, incremental lookups;
+* :mod:`~neardup.catalog.hashes`: hashes, incremental lookups;
+* :mod:`~neardup.catalog.extras`: verification views and the alternates of ``--invariant``
+  and ``--crop``;
 * :mod:`~neardup.catalog.scans`: the scan history and the last scan;
 * :mod:`~neardup.catalog.maintenance`: statistics, prune, vacuum, export;
 * :mod:`~neardup.catalog.decisions`: what a person decided in ``neardup review``;

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from neardup.catalog.decisions import DecisionTables, Pair
+from neardup.catalog.extras import ExtraTables
 from neardup.catalog.hashes import HashTables
 from neardup.catalog.maintenance import KindRows, Maintenance
 from neardup.catalog.scans import ScanTables
@@ -16,7 +17,7 @@ from neardup.model import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from neardup.model import ScanResult
 
 
-class Catalog(HashTables, ScanTables, Maintenance, KindRows, DecisionTables):
+class Catalog(HashTables, ExtraTables, ScanTables, Maintenance, KindRows, DecisionTables):
     """The SQLite hash catalog at ``path`` (default :func:`default_path`; ``":memory:"``).
 
     Use as a context manager or call :meth:`close`. Opening a damaged file moves it aside

@@ -1,4 +1,5 @@
-"""Hashes and verification views in the catalog: what is still valid, and writing new ones.
+"""Hashes in the catalog: what is still valid, and writing new ones (with the views and
+alternates made from the same decode, :mod:`neardup.catalog.extras`).
 
 A hash is valid while the file has the size and ``mtime_ns`` it had when hashed; a file
 that was moved or renamed on the same device is found by inode and keeps its hash.
@@ -92,7 +93,7 @@ def hashes_from_blobs(blobs: Sequence[bytes], words: int) -> HashArray:
 
 
 class HashTables(Store):
-    """The ``hashes`` and ``views`` tables (a part of :class:`neardup.catalog.Catalog`)."""
+    """The ``hashes`` table (a part of :class:`neardup.catalog.Catalog`)."""
 
     # -- hashes ---------------------------------------------------------------------------
 
@@ -185,48 +186,22 @@ class HashTables(Store):
 
     @contextlib.contextmanager
     def writer(
-        self, spec: HashSpec, *, max_pixels: int, exif: Callable[[str], int | None] | None = None
+        self,
+        spec: HashSpec,
+        *,
+        max_pixels: int,
+        exif: Callable[[str], int | None] | None = None,
+        alternates_kind: str = "",
     ) -> Iterator[CatalogWriter]:
         """A batching writer for hash outcomes; pending rows are written on exit, even when
         the block is interrupted, so a cancelled scan keeps what it hashed."""
-        w = CatalogWriter(self, spec, max_pixels=max_pixels, exif=exif)
+        w = CatalogWriter(
+            self, spec, max_pixels=max_pixels, exif=exif, alternates_kind=alternates_kind
+        )
         try:
             yield w
         finally:
             w.flush()
-
-    # -- verification views ------------------------------------------------------------------
-
-    def load_views(self, records: Iterable[ImageRecord]) -> dict[str, bytes]:
-        """Stored verification views (:class:`neardup.hashing.views.Views` bytes) of ``records``,
-        by path, where the file still has the size and mtime the record has."""
-        out: dict[str, bytes] = {}
-        sql = (
-            "SELECT v.size, v.mtime_ns, v.data FROM views v JOIN files f ON f.id = v.file_id"
-            " WHERE f.path = ?"
-        )
-        with self._errors("read"):
-            for r in records:
-                if not storable(r.path):
-                    continue
-                row = self._conn.execute(sql, (r.path,)).fetchone()
-                if row is not None and row[0] == r.size and row[1] == r.mtime_ns:
-                    out[r.path] = row[2]
-        return out
-
-    def store_views(self, items: Iterable[tuple[ImageRecord, bytes]]) -> int:
-        """Remember verification views of already catalogued files; returns rows written."""
-        rows = [(r.size, r.mtime_ns, data, r.path) for r, data in items if storable(r.path)]
-        if not rows:
-            return 0
-        conn = self._conn
-        with self._errors("write to"), transaction(conn):
-            conn.executemany(
-                "INSERT OR REPLACE INTO views (file_id, size, mtime_ns, data)"
-                " SELECT id, ?, ?, ? FROM files WHERE path = ?",
-                rows,
-            )
-        return len(rows)
 
     def mark_seen(self, file_ids: Sequence[int]) -> None:
         """Record that a scan saw these (unchanged, cached) files now (ids from
@@ -304,14 +279,17 @@ class CatalogWriter:
         max_pixels: int,
         exif: Callable[[str], int | None] | None = None,
         batch_size: int = BATCH_SIZE,
+        alternates_kind: str = "",
     ) -> None:
         self._catalog = catalog
+        self._alternates_kind = alternates_kind
         self._spec = spec
         self._mode = hash_mode(spec)
         self._max_pixels = max_pixels
         self._exif = exif
         self._batch_size = batch_size
-        self._pending: list[tuple[HashOutcome, FileStat, int | None, bytes | None]] = []
+        self._pending: list[tuple[HashOutcome, FileStat, int | None, bytes | None, bytes | None]]
+        self._pending = []
         self._last_flush = time.monotonic()
         self.written = 0
 
@@ -323,12 +301,13 @@ class CatalogWriter:
         exif_known: bool = False,
         exif_ns: int | None = None,
         views: bytes | None = None,
+        alternates: bytes | None = None,
     ) -> None:
         """Queue one outcome; ``stat`` is the file's stat when the scan met it.
 
         With ``exif_known``, ``exif_ns`` is the EXIF date (else it is read, for images).
-        ``views``: the image's serialised verification views, written in the same
-        transaction.
+        ``views``: the image's serialised verification views, ``alternates`` its alternate
+        hashes (of the writer's ``alternates_kind``), written in the same transaction.
         """
         if isinstance(outcome, ImageRecord):
             # The record's own size/mtime were taken just before decoding: they match
@@ -342,7 +321,7 @@ class CatalogWriter:
         exif = exif_ns
         if not exif_known and isinstance(outcome, ImageRecord) and self._exif is not None:
             exif = self._exif(outcome.path)  # read here, not while holding the write lock
-        self._pending.append((outcome, stat, exif, views))
+        self._pending.append((outcome, stat, exif, views, alternates))
         if (
             len(self._pending) >= self._batch_size
             or time.monotonic() - self._last_flush > FLUSH_SECONDS
@@ -359,7 +338,8 @@ class CatalogWriter:
         file_rows: list[tuple[Any, ...]] = []
         hash_rows: list[tuple[Any, ...]] = []
         view_rows: list[tuple[Any, ...]] = []
-        for outcome, st, exif, views in pending:
+        alternate_rows: list[tuple[Any, ...]] = []
+        for outcome, st, exif, views, alternates in pending:
             file_rows.append((outcome.path, st.size, st.mtime_ns, st.inode, st.device, exif, now))
             if isinstance(outcome, ImageRecord):
                 hash_rows.append(
@@ -375,6 +355,10 @@ class CatalogWriter:
                 )  # fmt: skip
                 if views is not None:
                     view_rows.append((outcome.size, outcome.mtime_ns, views, outcome.path))
+                if alternates is not None:
+                    alternate_rows.append((spec.algorithm, spec.size, mode, self._alternates_kind,
+                                           outcome.size, outcome.mtime_ns, alternates,
+                                           outcome.path))  # fmt: skip
             else:
                 limit = self._max_pixels if outcome.reason == "too-large" else None
                 hash_rows.append(
@@ -407,6 +391,13 @@ class CatalogWriter:
                     "INSERT OR REPLACE INTO views (file_id, size, mtime_ns, data)"
                     " SELECT id, ?, ?, ? FROM files WHERE path = ?",
                     view_rows,
+                )
+            if alternate_rows:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO alternates (file_id, algorithm, hash_size, mode,"
+                    " kind, size, mtime_ns, data) SELECT id, ?, ?, ?, ?, ?, ?, ? FROM files"
+                    " WHERE path = ?",
+                    alternate_rows,
                 )
         self.written += len(pending)
 

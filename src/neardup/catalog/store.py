@@ -153,6 +153,26 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         DELETE FROM views;
         """,
     ),
+    (
+        "alternates of --invariant and --crop",
+        # The flipped, turned and centred-crop hashes of a scan with --invariant or --crop,
+        # made from the decode that hashed the image (neardup.catalog.extras): a rescan
+        # with those options decodes nothing. ``kind`` says which alternates, ``data`` is
+        # the hashes one after the other.
+        """
+        CREATE TABLE alternates (
+            file_id   INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+            algorithm TEXT NOT NULL,
+            hash_size INTEGER NOT NULL,
+            mode      TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            size      INTEGER NOT NULL,
+            mtime_ns  INTEGER NOT NULL,
+            data      BLOB NOT NULL,
+            PRIMARY KEY (file_id, algorithm, hash_size, mode, kind)
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -88,8 +88,8 @@ def scan_command(
     (--no-trim, --no-verify turn that off; docs/accuracy.md). The result is saved as the
     last scan for 'delete' and 'show'.
 
-    Hashes and views are remembered in the catalog: a rescan decodes only new and changed
-    files (--invariant and --crop decode every image on every scan).
+    Hashes, views and the alternates of --invariant and --crop are remembered in the
+    catalog: a rescan decodes only new and changed files.
     """
     from neardup.catalog import save_last_scan
 

@@ -157,7 +157,7 @@ class ScanOptions:
 
     @property
     def needs_alternates(self) -> bool:
-        """``--invariant`` and ``--crop`` decode every image on every scan."""
+        """Whether ``--invariant`` or ``--crop`` asks for alternate hashes of every image."""
         return bool(self.invariant) or self.crop
 
     def replace(self, **changes: Any) -> ScanOptions:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, CatalogArg, FileStat
+from neardup.catalog.extras import alternates_kind, alternates_to_bytes
 from neardup.hashing.alternates import FeatureOptions
 from neardup.hashing.core import Analysed
 from neardup.hashing.views import Views
@@ -32,6 +33,8 @@ class Hashed:
     outcomes: dict[str, HashOutcome] = field(default_factory=dict)
     #: Verification views made from the same decode as the hashes (``views=True``).
     views: dict[str, Views] = field(default_factory=dict)
+    #: Alternate hashes of every image (``invariant``/``crop``), computed or from the catalog.
+    alternates: dict[str, tuple[int, ...]] = field(default_factory=dict)
     from_catalog: int = 0
     computed: int = 0
     vanished: int = 0
@@ -44,6 +47,8 @@ class Hashed:
             outcome, features = item
             if features is not None and features.views is not None:
                 self.views[outcome.path] = features.views
+            if features is not None and features.alternates:
+                self.alternates[outcome.path] = features.alternates
         else:
             outcome = item
         self.outcomes[outcome.path] = outcome
@@ -76,6 +81,8 @@ def hash_paths(
     hasher: Hasher | None = None,
     trim: bool = False,
     views: bool = False,
+    invariant: frozenset[str] = frozenset(),
+    crop: bool = False,
 ) -> Hashed:
     """Hash ``paths`` (absolute), reusing and filling ``catalog`` when one is given.
 
@@ -98,12 +105,15 @@ def hash_paths(
             that are computed again.
         views: also make each new image's verification views from the same decode, and
             store them in the catalog (so verification never decodes it again).
+        invariant, crop: also the alternate hashes of ``--invariant``/``--crop``
+            (:attr:`Hashed.alternates`), from the same decode, stored in the catalog; a
+            cached image without them is decoded again.
     """
+    options = FeatureOptions(trim=trim, invariant=invariant, crop=crop, verify=views)
     if hasher is None:
 
         def hasher(todo: Sequence[str]) -> Iterator[HashOutcome | Scanned]:
             local = [p for p in todo if not is_url(p)]
-            options = FeatureOptions(trim=trim, verify=views)
             yield from scan_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
             urls = [p for p in todo if is_url(p)]
             yield from hash_files(urls, spec, max_pixels=max_pixels, trim=trim)
@@ -118,6 +128,7 @@ def hash_paths(
         out.computed = total
         return out
 
+    kind = alternates_kind(trim, invariant, crop) if options.needs_alternates else ""
     stats: dict[str, FileStat] = {}
     for p in paths:
         st = FileStat.of(p)
@@ -128,6 +139,9 @@ def hash_paths(
         out.outcomes.update(hits.outcomes)
         catalog.mark_seen(hits.file_ids)
         moved = hits.moved
+        if options.needs_alternates:
+            _with_alternates(out, catalog, spec, kind)
+            moved = {p: exif for p, exif in moved.items() if p in out.outcomes}
     else:
         moved = {}
     out.from_catalog = sum(isinstance(o, ImageRecord) for o in out.outcomes.values())
@@ -135,7 +149,10 @@ def hash_paths(
     if progress is not None:
         progress(done, total)
     todo = [p for p in paths if p not in out.outcomes]
-    with catalog.writer(spec, max_pixels=max_pixels, exif=exif_datetime_ns) as writer:
+    writing = catalog.writer(
+        spec, max_pixels=max_pixels, exif=exif_datetime_ns, alternates_kind=kind
+    )
+    with writing as writer:
         for p, exif_ns in moved.items():
             writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
         for item in hasher(todo):
@@ -144,11 +161,12 @@ def hash_paths(
             # transaction: verification never decodes these images again.
             made = out.views.get(outcome.path) if isinstance(outcome, ImageRecord) else None
             data = made.to_bytes() if made is not None else None
-            if isinstance(item, Scanned):  # the EXIF date was read by the worker
-                writer.add(outcome, stats.get(outcome.path), exif_known=True,
-                           exif_ns=item.exif_ns, views=data)  # fmt: skip
-            else:
-                writer.add(outcome, stats.get(outcome.path), views=data)
+            alts = out.alternates.get(outcome.path)
+            packed = None if alts is None else alternates_to_bytes(alts, spec)
+            scanned = isinstance(item, Scanned)  # the worker read the EXIF date
+            writer.add(outcome, stats.get(outcome.path), exif_known=scanned,
+                       exif_ns=item.exif_ns if isinstance(item, Scanned) else None,
+                       views=data, alternates=packed)  # fmt: skip
             out.computed += 1
             done += 1
             if progress is not None:
@@ -156,3 +174,15 @@ def hash_paths(
     if roots:
         out.vanished = catalog.mark_vanished(roots, paths)
     return out
+
+
+def _with_alternates(out: Hashed, catalog: Catalog, spec: HashSpec, kind: str) -> None:
+    """Add the stored alternates of ``kind`` of the cached images in ``out``; an image
+    without them is dropped from ``out`` (it is decoded again)."""
+    records = [o for o in out.outcomes.values() if isinstance(o, ImageRecord)]
+    stored = catalog.load_alternates(records, spec, kind)
+    for r in records:
+        if r.path in stored:
+            out.alternates[r.path] = stored[r.path]
+        else:
+            del out.outcomes[r.path]

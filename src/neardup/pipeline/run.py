@@ -58,16 +58,19 @@ def run_scan(
     """Scan ``paths`` with ``options`` (already checked, backend options resolved).
 
     ``client`` is a connected Dask client: hashing and the pair search then run on its
-    cluster. ``--invariant`` and ``--crop`` decode every image (their alternates are not
-    cached); everything else comes from the catalog where it is still valid, or from the
-    Parquet hash store at ``store`` (which then takes the catalog's place for hashes).
+    cluster. Everything comes from the catalog where it is still valid (the alternates of
+    ``--invariant`` and ``--crop`` too), or from the Parquet hash store at ``store`` (which
+    then takes the catalog's place for hashes). The store, a cluster and URLs do not keep
+    alternates: with those options they decode every image on every scan.
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
     )
     out = Found(skipped=list(found.skipped), files_seen=found.files_seen, ignored=found.ignored)
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
-    cached = not options.needs_alternates
+    cached = not options.needs_alternates or (
+        client is None and store is None and not any(is_url(p) for p in found.images)
+    )
     with contextlib.ExitStack() as stack:
         # One pool of workers for every stage; started only if a stage needs it.
         stack.enter_context(worker_pool(options.jobs))
@@ -83,6 +86,8 @@ def run_scan(
                 "trim": options.trim,
                 "views": options.verify,
             }
+            if options.needs_alternates:  # only the catalog keeps them
+                hashing.update(invariant=options.invariant, crop=options.crop)
             if store is not None:
                 from neardup.pipeline.hashstore import HashStore, hash_stored
 
@@ -91,7 +96,8 @@ def run_scan(
                 hashed = hash_paths(found.images, options.spec, catalog=cat, roots=roots, **hashing)
             out.from_catalog = hashed.from_catalog
             analysed: dict[str, tuple[HashOutcome, Features | None]] = {
-                p: (outcome, None) for p, outcome in hashed.outcomes.items()
+                p: (outcome, Features(hashed.alternates.get(p, ())))
+                for p, outcome in hashed.outcomes.items()
             }
             made = hashed.views
         else:
