@@ -451,6 +451,8 @@ def test_alternates_are_kept_and_an_upgrade_keeps_everything_else(
     with sqlite3.connect(default_path()) as conn:
         kinds = conn.execute("SELECT kind, COUNT(*) FROM alternates GROUP BY kind").fetchall()
     assert kinds == [("crop/trim", total)]
+    with Catalog() as cat:
+        assert cat.stats().alternates == {"crop/trim": total}
     # other alternates: decoded once more (the hashes and views were there), then kept
     flips = {"crop": True, "invariant": frozenset({"flip"})}
     assert scan([small_folder], **flips).from_catalog == 0

@@ -31,6 +31,9 @@ class CatalogStats:
     #: Images whose verification views are stored, and their bytes.
     views: int = 0
     views_bytes: int = 0
+    #: Images whose alternates of ``--invariant``/``--crop`` are stored, per kind (e.g.
+    #: ``crop/trim``; see :func:`neardup.catalog.extras.alternates_kind`).
+    alternates: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -55,6 +58,9 @@ class Maintenance(Store):
             views, views_bytes = c.execute(
                 "SELECT COUNT(*), COALESCE(SUM(length(data)), 0) FROM views"
             ).fetchone()
+            alternates = dict(
+                c.execute("SELECT kind, COUNT(*) FROM alternates GROUP BY kind ORDER BY kind")
+            )
         return CatalogStats(
             path=self.location,
             schema_version=self.schema_version,
@@ -67,6 +73,7 @@ class Maintenance(Store):
             last_scan=last,
             views=views,
             views_bytes=views_bytes,
+            alternates=alternates,
         )
 
     def disk_bytes(self) -> int:

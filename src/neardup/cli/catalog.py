@@ -74,6 +74,8 @@ def stats_command(catalog: CatalogOpt = None, fmt: TableJsonOpt = TableOrJson.ta
     table.add_row("cached failures", f"{stats.failures:,}")
     views = f"{stats.views:,} images ({format_bytes(stats.views_bytes)})"
     table.add_row("verification views", views)
+    for kind, n in stats.alternates.items():
+        table.add_row(f"alternates {escape(kind)}", f"{n:,} images")
     table.add_row(
         "scans", f"{stats.scans:,}" + (f" (last {stats.last_scan})" if stats.scans else "")
     )
