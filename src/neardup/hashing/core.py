@@ -101,8 +101,9 @@ def analyse_file(
             trim_hash, box = (None, None)
             if options.trim:
                 trim_hash, box = trimmed_hash(working, spec, value, compat=spec.compat)
-            # flips, turns and centred crops of what trimming kept, on the working image
-            alternates = alternate_hashes(crop_relative(working, box), spec, options)
+            alternates: tuple[int, ...] = ()
+            if options.needs_alternates:  # flips, turns, centred crops of what trimming kept
+                alternates = alternate_hashes(crop_relative(working, box), spec, options)
             views = None
             if options.verify:
                 found: Box | Literal["find"] | None = box if options.trim else "find"
