@@ -54,13 +54,16 @@ def _trend(width: int) -> tuple[NDArray[np.float32], np.float32]:
     return x, (x * x).sum()
 
 
-def _uniform_run(lines: NDArray[np.int16], limit: int) -> int:
+def _uniform_run(
+    lines: NDArray[np.int16], limit: int, start: int = 0, step: int | None = None
+) -> int:
     """How many leading lines (axis 0) are each (almost) one colour or a smooth ramp.
 
     Each line is compared with its own level plus a linear trend, so a gradient (a dark
-    sky, a lit backdrop) trims as consistently as a flat frame.
+    sky, a lit backdrop) trims as consistently as a flat frame. ``start`` lines already
+    known to be uniform are not judged again; blocks then go on from ``step`` lines.
     """
-    start, step = 0, FIRST_BLOCK
+    step = FIRST_BLOCK if step is None else step
     while start < limit:
         stop = min(limit, start + step)
         bad = np.flatnonzero(~_uniform_lines(lines[start:stop]))
@@ -97,7 +100,10 @@ def _outer_runs(lines: NDArray[np.int16], limit: int) -> tuple[int, int]:
     runs = []
     for end, flags in zip((lines, lines[::-1]), uniform, strict=True):
         bad = np.flatnonzero(~flags)
-        runs.append(int(bad[0]) if bad.size else _uniform_run(end, limit))
+        # a uniform first block: go on where _uniform_run would, with its second block
+        runs.append(
+            int(bad[0]) if bad.size else _uniform_run(end, limit, FIRST_BLOCK, 2 * FIRST_BLOCK)
+        )
     return runs[0], runs[1]
 
 
