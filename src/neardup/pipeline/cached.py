@@ -163,9 +163,9 @@ def hash_paths(
             data = made.to_bytes() if made is not None else None
             alts = out.alternates.get(outcome.path)
             packed = None if alts is None else alternates_to_bytes(alts, spec)
-            scanned = isinstance(item, Scanned)  # the worker read the EXIF date
-            writer.add(outcome, stats.get(outcome.path), exif_known=scanned,
-                       exif_ns=item.exif_ns if isinstance(item, Scanned) else None,
+            scanned = item if isinstance(item, Scanned) else None  # the worker read the date
+            writer.add(outcome, stats.get(outcome.path), exif_known=scanned is not None,
+                       exif_ns=None if scanned is None else scanned.exif_ns,
                        views=data, alternates=packed)  # fmt: skip
             out.computed += 1
             done += 1
