@@ -469,3 +469,40 @@ def test_alternates_are_kept_and_an_upgrade_keeps_everything_else(
     opened.clear()
     assert scan([small_folder]).from_catalog == total and opened == []
     assert scan([small_folder], **crop).from_catalog == 0
+
+
+def test_an_upgrade_finds_again_only_the_regions_that_may_move(
+    tmp_path: Path, opened: list[str]
+) -> None:
+    """The canvas migration drops the trimmed hashes, views and alternates of images with a
+    kept region (a screenshot), which the changed search may find differently; an image
+    without one (a plain photo) keeps everything and is not decoded again."""
+    from neardup.tools.frames import framed
+
+    photo_path = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))[0]
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    shutil.copy(photo_path, folder / "photo.jpg")
+    with Image.open(photo_path) as photo:
+        framed("viewer", photo.convert("RGB"), 0.35)[0].save(folder / "shot.png")
+    scan([folder], crop=True)
+    with sqlite3.connect(default_path()) as conn:
+        boxes = dict(
+            conn.execute(
+                "SELECT f.path, h.trim_box FROM hashes h JOIN files f ON f.id = h.file_id"
+            ).fetchall()
+        )
+    assert boxes[str(folder / "photo.jpg")] is None
+    assert boxes[str(folder / "shot.png")] is not None
+    _undo_migrations_from(_migration("a canvas all round a picture"))
+    with Catalog(default_path()) as cat:
+        assert cat.schema_version == SCHEMA_VERSION
+    with sqlite3.connect(default_path()) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM views").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM alternates").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(trim_hash) FROM hashes").fetchone()[0] == 1
+    opened.clear()
+    assert scan([folder], crop=True).from_catalog == 1
+    assert set(opened) == {str(folder / "shot.png")}
+    opened.clear()
+    assert scan([folder], crop=True).from_catalog == 2 and opened == []

@@ -273,3 +273,30 @@ def test_a_screenshot_in_a_media_player_or_a_mail_matches_the_picture(
     framed(design, _photo(1), 0.45)[0].save(tmp_path / "shot.png")
     framed(design, _photo(2), 0.45)[0].save(tmp_path / "other.png")
     assert _groups(tmp_path) == [{"picture.jpg", "shot.png"}]
+
+
+@pytest.mark.parametrize("name", ["060_mountRushmore", "105_meerkats", "106_nubian_ibex"])
+def test_a_picture_floating_on_a_viewer_canvas_is_found(name: str) -> None:
+    """The viewer's canvas is bounded by straight edges and found first; the picture floats
+    on it with the canvas colour all round, which is the frame's too and is cut off."""
+    from neardup.tools.frames import framed
+
+    photo = Image.open(PHOTOS[0].with_stem(name)).convert("RGB")
+    shot, (x0, y0, x1, y1) = framed("viewer", photo, 0.35)
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
+def test_a_plain_sky_inside_a_found_picture_stays_with_it(tmp_path: Path) -> None:
+    """A picture found by its edges keeps its own plain sky (margins on one side only):
+    the screenshot's picture is the whole photo, as the photo alone is."""
+    from neardup.tools.frames import framed
+
+    photo = _under_a_plain_sky(1)
+    shot, (x0, y0, x1, y1) = framed("viewer", photo, 0.5)
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02

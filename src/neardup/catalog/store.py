@@ -173,6 +173,20 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "a canvas all round a picture",
+        # Inside a picture found by its edges, a uniform canvas all round it is cut off too
+        # (neardup.hashing.region.content_box). Only an image with a kept region can have
+        # had its region found differently: its trimmed hash, views and alternates are
+        # computed again on the next scan; an image without one keeps everything.
+        """
+        DELETE FROM views WHERE file_id IN
+            (SELECT file_id FROM hashes WHERE trim_box IS NOT NULL);
+        DELETE FROM alternates WHERE file_id IN
+            (SELECT file_id FROM hashes WHERE trim_box IS NOT NULL);
+        UPDATE hashes SET trim_hash = NULL, trim_box = NULL WHERE trim_box IS NOT NULL;
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

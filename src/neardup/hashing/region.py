@@ -370,6 +370,12 @@ def _snapped(
     return x0, y0, x1, y1
 
 
+def _all_round(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """Whether ``box`` cuts something off every side of an image of ``shape``."""
+    x0, y0, x1, y1 = box
+    return x0 > 0 and y0 > 0 and x1 < shape[1] and y1 < shape[0]
+
+
 #: How many frames inside frames :func:`content_box` looks through.
 NESTING: Final = 3
 
@@ -406,13 +412,21 @@ def content_box(
         x0, y0, x1, y1 = new
         return True
 
-    trimmed = inside(_snapped(grey, uniform(grey)), checked=False)
+    # the uniform margins are looked for again only inside a part that something has cut
+    cut = inside(_snapped(grey, uniform(grey)), checked=False)
+    pictured = False  # the part is a picture found by its edges
     for _ in range(NESTING):
         if inside(picture_box(grey[y0:y1, x0:x1], framed)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
-            trimmed = False
+            cut = pictured = True
             continue
-        part = grey[y0:y1, x0:x1]  # no picture yet: the frame's own margins, if uniform
-        if not trimmed or not inside(_snapped(part, uniform(part))):
+        part = grey[y0:y1, x0:x1]  # no picture here: the part's own margins, if uniform
+        margins = _snapped(part, uniform(part)) if cut else None
+        # inside a picture, only a canvas all round is a frame's (the picture floats on
+        # it); a plain sky or ground on some sides is the picture's own
+        if pictured and margins is not None and not _all_round(margins, part.shape):
+            margins = None
+        if not inside(margins):
             break
+        pictured = False
     return None if (x0, y0, x1, y1) == (0, 0, w, h) else (x0, y0, x1, y1)
