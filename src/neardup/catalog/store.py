@@ -187,6 +187,17 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         UPDATE hashes SET trim_hash = NULL, trim_box = NULL WHERE trim_box IS NOT NULL;
         """,
     ),
+    (
+        "pictures on a plain canvas",
+        # Where no picture bounded by straight edges is found, one lying on a plain canvas
+        # is (neardup.hashing.canvas): an image without a kept region may have one now, so
+        # every trimmed hash, view and alternate is computed again on the next scan.
+        """
+        UPDATE hashes SET trim_hash = NULL, trim_box = NULL;
+        DELETE FROM views;
+        DELETE FROM alternates;
+        """,
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

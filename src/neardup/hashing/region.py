@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.hashing.boxes import shared
+from neardup.hashing.canvas import canvas_picture
 from neardup.hashing.fast import median
 from neardup.hashing.panels import PANEL_TRIES, is_panel
 
@@ -385,7 +386,8 @@ def content_box(
     uniform: Callable[[NDArray[np.uint8]], tuple[int, int, int, int] | None],
 ) -> tuple[int, int, int, int] | None:
     """The box of the content of ``grey`` without its frames: uniform margins (found by
-    ``uniform``) and pictures framed by straight edges (:func:`picture_box`), nested up to
+    ``uniform``) and pictures framed by straight edges (:func:`picture_box`) or, where no
+    such picture is, lying on a plain canvas (:func:`canvas_picture`), nested up to
     :data:`NESTING` deep (a card's border, then the picture inside it). ``None``: the whole
     image is content."""
     h, w = grey.shape
@@ -416,7 +418,9 @@ def content_box(
     cut = inside(_snapped(grey, uniform(grey)), checked=False)
     pictured = False  # the part is a picture found by its edges
     for _ in range(NESTING):
-        if inside(picture_box(grey[y0:y1, x0:x1], framed)):
+        part = grey[y0:y1, x0:x1]
+        # a picture bounded by straight edges, else one lying on a plain canvas
+        if inside(picture_box(part, framed)) or inside(canvas_picture(part)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
             cut = pictured = True
             continue
