@@ -65,3 +65,15 @@ def test_a_screenshot_of_it_matches_the_photo(tmp_path: Path) -> None:
     result = scan([tmp_path], use_cache=False, jobs=1)
     groups = [{Path(result.records[m].path).name for m in g.members} for g in result.groups]
     assert groups == [{"photo.jpg", "shot.png"}]
+
+
+def test_lines_of_dashes_make_no_thousands_of_blocks() -> None:
+    """Dashes in rows on a page: every canvas row and column cuts, but a part too small to
+    hold a picture is not cut further."""
+    from neardup.hashing.canvas import _blocks
+
+    page = np.zeros((256, 341), bool)
+    page[::3, :] = True
+    page[:, ::3] = False
+    assert len(_blocks(page, 35, 26)) < 50
+    assert canvas_picture(np.where(page, 0, 255).astype(np.uint8)) is None

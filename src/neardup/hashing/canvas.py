@@ -42,10 +42,12 @@ def _runs(content: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
 
-def _blocks(stuff: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
+def _blocks(stuff: NDArray[np.bool_], min_w: int, min_h: int) -> list[tuple[int, int, int, int]]:
     """The blocks ``(left, top, right, bottom)`` recursive X–Y cuts leave of ``stuff`` (the
     pixels that are not canvas): each is cut along lines that are all canvas (but for
-    :data:`LINE_CANVAS` of them), first across rows, then columns, until none cuts it."""
+    :data:`LINE_CANVAS` of them), first across rows, then columns, until none cuts it.
+    A part narrower than ``min_w`` or lower than ``min_h`` is dropped, not cut further (its
+    blocks would be as small): lines of dashes on a page make no thousands of blocks."""
     out: list[tuple[int, int, int, int]] = []
     pending = [(0, 0, stuff.shape[1], stuff.shape[0], 0)]
     while pending:
@@ -64,6 +66,8 @@ def _blocks(stuff: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
             continue
         a, runs = found
         for start, stop in runs:
+            if stop - start < (min_h if a == 0 else min_w):
+                continue
             if a == 0:
                 pending.append((x0, y0 + start, x1, y0 + stop, 1))
             else:
@@ -86,9 +90,11 @@ def canvas_picture(grey: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     a = grey.astype(np.int16)
     stuff = np.abs(a - level) > CANVAS_TOLERANCE
     best, best_area = None, 0
-    for x0, y0, x1, y1 in _blocks(stuff):
+    for x0, y0, x1, y1 in _blocks(
+        stuff, int(np.ceil(BLOCK_SIDE * w)), int(np.ceil(BLOCK_SIDE * h))
+    ):
         bw, bh = x1 - x0, y1 - y0
-        if bw < BLOCK_SIDE * w or bh < BLOCK_SIDE * h or bw * bh < BLOCK_AREA * h * w:
+        if bw * bh < BLOCK_AREA * h * w:
             continue
         if bw * bh <= best_area or not (x0 > 0 and y0 > 0 and x1 < w and y1 < h):
             continue  # a picture lies on the canvas: canvas all round it
