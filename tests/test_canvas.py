@@ -77,3 +77,25 @@ def test_lines_of_dashes_make_no_thousands_of_blocks() -> None:
     page[:, ::3] = False
     assert len(_blocks(page, 35, 26)) < 50
     assert canvas_picture(np.where(page, 0, 255).astype(np.uint8)) is None
+
+
+@pytest.mark.parametrize("name", ["004_panther-chameleon-female", "058_leaningTowerOfPisa"])
+def test_a_picture_in_a_chat_bubble_is_cut_to_its_own_edges(name: str) -> None:
+    """The bubble's edges are straight and found first; the picture lies on the bubble with
+    a margin below it, so that side moves in to the picture's own edge."""
+    shot, (x0, y0, x1, y1) = framed("chat", _photo(name), 0.5)
+    w, h = shot.size
+    box = relative_box(working_image(shot.convert("L")))
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.008
+
+
+def test_the_tightest_picture_moves_only_sides_with_a_margin() -> None:
+    from neardup.hashing.canvas import tightest
+
+    bubble, picture = (38, 4, 175, 147), (38, 4, 176, 142)
+    assert tightest(bubble, picture, 2) == (38, 4, 175, 142)
+    assert tightest(bubble, (37, 5, 174, 146), 2) == bubble  # within the edges' reach
+    assert tightest(bubble, (200, 4, 260, 60), 2) == bubble  # elsewhere
+    assert tightest(None, picture, 2) == picture
+    assert tightest(bubble, None, 2) == bubble

@@ -485,12 +485,15 @@ def test_alternates_are_kept_and_an_upgrade_keeps_everything_else(
     assert scan([small_folder], **crop).from_catalog == 0
 
 
+@pytest.mark.parametrize(
+    "migration", ["a canvas all round a picture", "a container's margin inside a picture"]
+)
 def test_an_upgrade_finds_again_only_the_regions_that_may_move(
-    tmp_path: Path, opened: list[str]
+    tmp_path: Path, opened: list[str], migration: str
 ) -> None:
-    """The canvas migration drops the trimmed hashes, views and alternates of images with a
-    kept region (a screenshot), which the changed search may find differently; an image
-    without one (a plain photo) keeps everything and is not decoded again."""
+    """These migrations drop the trimmed hashes, views and alternates of images with a kept
+    region (a screenshot), which the changed search may find differently; an image without
+    one (a plain photo) keeps everything and is not decoded again."""
     from neardup.tools.frames import framed
 
     photo_path = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))[0]
@@ -508,7 +511,7 @@ def test_an_upgrade_finds_again_only_the_regions_that_may_move(
         )
     assert boxes[str(folder / "photo.jpg")] is None
     assert boxes[str(folder / "shot.png")] is not None
-    _run_alone("a canvas all round a picture")
+    _run_alone(migration)
     with sqlite3.connect(default_path()) as conn:
         assert conn.execute("SELECT COUNT(*) FROM views").fetchone()[0] == 1
         assert conn.execute("SELECT COUNT(*) FROM alternates").fetchone()[0] == 1

@@ -32,7 +32,7 @@ _EXPORTS = {
     "CatalogStats": "neardup.catalog.maintenance",
     "KEEP_DOCUMENTS": "neardup.catalog.scans",
     "MEMORY": "neardup.catalog.store",
-    "MIGRATIONS": "neardup.catalog.store",
+    "MIGRATIONS": "neardup.catalog.migrations",
     "SCHEMA_VERSION": "neardup.catalog.store",
     "default_path": "neardup.catalog.store",
     "storable": "neardup.catalog.store",
@@ -63,8 +63,9 @@ if TYPE_CHECKING:
         hash_mode,
     )
     from neardup.catalog.maintenance import CatalogStats
+    from neardup.catalog.migrations import MIGRATIONS
     from neardup.catalog.scans import KEEP_DOCUMENTS
-    from neardup.catalog.store import MEMORY, MIGRATIONS, SCHEMA_VERSION, default_path, storable
+    from neardup.catalog.store import MEMORY, SCHEMA_VERSION, default_path, storable
 
 __all__ = [
     "CACHED_FAILURES",

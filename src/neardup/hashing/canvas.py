@@ -19,6 +19,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from neardup.hashing.boxes import shared
+
 #: The canvas is the grey level (± :data:`CANVAS_TOLERANCE`) that at least this share of
 #: the image has.
 CANVAS_SHARE: Final = 0.3
@@ -110,3 +112,21 @@ def _busy(a: NDArray[np.int16]) -> float:
     busy[:, 1:] |= np.abs(a[:, 1:] - a[:, :-1]) >= STEP
     busy[1:, :] |= np.abs(a[1:] - a[:-1]) >= STEP
     return float(busy.mean())
+
+
+def tightest(
+    edged: tuple[int, int, int, int] | None, laid: tuple[int, int, int, int] | None, reach: int
+) -> tuple[int, int, int, int] | None:
+    """The picture bounded by edges (``edged``); where a picture lying on a canvas
+    (``laid``) is inside it and a side of it lies more than ``reach`` pixels further in,
+    that side was a container's (a bubble, a pane with a margin) and moves in to it."""
+    if edged is None:
+        return laid
+    if laid is None or shared(laid, edged) < 0.98:
+        return edged
+    return (
+        laid[0] if laid[0] - edged[0] > reach else edged[0],
+        laid[1] if laid[1] - edged[1] > reach else edged[1],
+        laid[2] if edged[2] - laid[2] > reach else edged[2],
+        laid[3] if edged[3] - laid[3] > reach else edged[3],
+    )

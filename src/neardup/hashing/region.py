@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neardup.hashing.boxes import shared
-from neardup.hashing.canvas import canvas_picture
+from neardup.hashing.canvas import canvas_picture, tightest
 from neardup.hashing.fast import median
 from neardup.hashing.panels import PANEL_TRIES, is_panel
 
@@ -420,7 +420,8 @@ def content_box(
     for _ in range(NESTING):
         part = grey[y0:y1, x0:x1]
         # a picture bounded by straight edges, else one lying on a plain canvas
-        if inside(picture_box(part, framed)) or inside(canvas_picture(part)):
+        edged, laid = picture_box(part, framed), canvas_picture(part)
+        if inside(tightest(edged, laid, SHARPEST_REACH)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
             cut = pictured = True
             continue
