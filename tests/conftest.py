@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,12 @@ from PIL import Image
 
 from tests import isolation
 from tests.imaging import make_variant
+
+# The tests that press Ctrl-C on a neardup subprocess need it to take SIGINT. A shell
+# without job control starts a background job with SIGINT ignored, which every child
+# inherits (Python then installs no KeyboardInterrupt handler): give it back its default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The test data shipped with the tests (see tests/data/README.md).
