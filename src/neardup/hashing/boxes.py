@@ -25,3 +25,13 @@ def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
 def shared(box: tuple[int, ...], other: tuple[int, ...]) -> float:
     """The share of ``box``'s area (pixels) that ``other`` covers."""
     return overlap(box, other) / max(1, area(box))
+
+
+def all_round(box: tuple[int, ...], width: int, height: int) -> bool:
+    """Whether ``box`` (pixels) leaves something of a ``width`` × ``height`` image on every
+    side.
+
+    >>> all_round((1, 1, 9, 9), 10, 10), all_round((0, 1, 9, 9), 10, 10)
+    (True, False)
+    """
+    return box[0] > 0 and box[1] > 0 and box[2] < width and box[3] < height

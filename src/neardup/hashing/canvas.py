@@ -19,7 +19,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from neardup.hashing.boxes import shared
+from neardup.hashing.boxes import all_round, shared
+from neardup.hashing.panels import main_level
 
 #: The canvas is the grey level (± :data:`CANVAS_TOLERANCE`) that at least this share of
 #: the image has.
@@ -84,10 +85,8 @@ def canvas_picture(grey: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     if h < 16 or w < 16:
         return None
     sample = grey[::2, ::2]  # the canvas's share, from every fourth pixel
-    counts = np.bincount(sample.ravel(), minlength=256)
-    window = np.convolve(counts, np.ones(2 * CANVAS_TOLERANCE + 1, np.int64), "same")
-    level = int(window.argmax())
-    if window[level] < CANVAS_SHARE * sample.size:
+    level, count = main_level(sample, CANVAS_TOLERANCE)
+    if count < CANVAS_SHARE * sample.size:
         return None
     a = grey.astype(np.int16)
     stuff = np.abs(a - level) > CANVAS_TOLERANCE
@@ -98,7 +97,7 @@ def canvas_picture(grey: NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
         bw, bh = x1 - x0, y1 - y0
         if bw * bh < BLOCK_AREA * h * w:
             continue
-        if bw * bh <= best_area or not (x0 > 0 and y0 > 0 and x1 < w and y1 < h):
+        if bw * bh <= best_area or not all_round((x0, y0, x1, y1), w, h):
             continue  # a picture lies on the canvas: canvas all round it
         if stuff[y0:y1, x0:x1].mean() < BLOCK_FILLED or _busy(a[y0:y1, x0:x1]) < BLOCK_BUSY:
             continue

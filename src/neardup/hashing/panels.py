@@ -28,6 +28,12 @@ def is_panel(part: NDArray[np.uint8]) -> bool:
 
 
 def _one_level(part: NDArray[np.uint8]) -> bool:
-    counts = np.bincount(part.ravel(), minlength=256)
-    window = np.convolve(counts, np.ones(2 * PANEL_TOLERANCE + 1, np.int64), "same")
-    return bool(window.max() >= PANEL_SHARE * max(1, part.size))
+    return main_level(part, PANEL_TOLERANCE)[1] >= PANEL_SHARE * max(1, part.size)
+
+
+def main_level(pixels: NDArray[np.uint8], tolerance: int) -> tuple[int, int]:
+    """The grey level with the most pixels within ``tolerance`` of it, and how many."""
+    counts = np.bincount(pixels.ravel(), minlength=256)
+    window = np.convolve(counts, np.ones(2 * tolerance + 1, np.int64), "same")
+    level = int(window.argmax())
+    return level, int(window[level])

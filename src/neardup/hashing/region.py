@@ -21,7 +21,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from neardup.hashing.boxes import shared
+from neardup.hashing.boxes import all_round, shared
 from neardup.hashing.canvas import canvas_picture, tightest
 from neardup.hashing.fast import median
 from neardup.hashing.panels import PANEL_TRIES, is_panel
@@ -371,12 +371,6 @@ def _snapped(
     return x0, y0, x1, y1
 
 
-def _all_round(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
-    """Whether ``box`` cuts something off every side of an image of ``shape``."""
-    x0, y0, x1, y1 = box
-    return x0 > 0 and y0 > 0 and x1 < shape[1] and y1 < shape[0]
-
-
 #: How many frames inside frames :func:`content_box` looks through.
 NESTING: Final = 3
 
@@ -419,17 +413,18 @@ def content_box(
     pictured = False  # the part is a picture found by its edges
     for _ in range(NESTING):
         part = grey[y0:y1, x0:x1]
-        # a picture bounded by straight edges, else one lying on a plain canvas
+        # a picture bounded by straight edges (moved in to one lying on a canvas inside
+        # it, if any), else one lying on a plain canvas
         edged, laid = picture_box(part, framed), canvas_picture(part)
         if inside(tightest(edged, laid, SHARPEST_REACH)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
             cut = pictured = True
             continue
-        part = grey[y0:y1, x0:x1]  # no picture here: the part's own margins, if uniform
+        # no picture here: the part's own margins, if uniform
         margins = _snapped(part, uniform(part)) if cut else None
         # inside a picture, only a canvas all round is a frame's (the picture floats on
         # it); a plain sky or ground on some sides is the picture's own
-        if pictured and margins is not None and not _all_round(margins, part.shape):
+        if pictured and margins is not None and not all_round(margins, *part.shape[::-1]):
             margins = None
         if not inside(margins):
             break
