@@ -13,8 +13,7 @@ from neardup.api import scan
 from neardup.hashing.canvas import canvas_picture
 from neardup.hashing.trim import relative_box, working_image
 from neardup.tools.frames import framed
-
-PHOTOS = Path(__file__).parent / "data" / "photos"
+from tests.conftest import PHOTOS
 
 
 def _photo(name: str) -> Image.Image:

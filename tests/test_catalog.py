@@ -28,6 +28,7 @@ from neardup.catalog import (
 from neardup.errors import CatalogError, CatalogRecoveredWarning, NoSavedScanError
 from neardup.hashing.core import hash_file
 from neardup.model import HashSpec, ImageRecord
+from tests.conftest import photo
 from tests.imaging import write_noise_images
 
 #: Small distinct PNGs in the noise library, 250 per sub-folder: part00 and part01.
@@ -496,12 +497,12 @@ def test_an_upgrade_finds_again_only_the_regions_that_may_move(
     one (a plain photo) keeps everything and is not decoded again."""
     from neardup.tools.frames import framed
 
-    photo_path = sorted((Path(__file__).parent / "data" / "photos").glob("*.jpg"))[0]
+    photo_path = photo(0)
     folder = tmp_path / "shots"
     folder.mkdir()
     shutil.copy(photo_path, folder / "photo.jpg")
-    with Image.open(photo_path) as photo:
-        framed("viewer", photo.convert("RGB"), 0.35)[0].save(folder / "shot.png")
+    with Image.open(photo_path) as picture:
+        framed("viewer", picture.convert("RGB"), 0.35)[0].save(folder / "shot.png")
     scan([folder], crop=True)
     with sqlite3.connect(default_path()) as conn:
         boxes = dict(
