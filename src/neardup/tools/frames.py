@@ -274,6 +274,65 @@ def _mail(d: ImageDraw.ImageDraw) -> None:
     text_lines(d, (450, 140, 1000, 190), rng, 12, (50, 50, 50), 6)
 
 
+def _blog(d: ImageDraw.ImageDraw) -> None:
+    rng = np.random.default_rng(111)
+    d.rectangle((0, 0, 1024, 34), fill=(53, 54, 58))
+    for k in range(3):
+        x = 8 + 196 * k
+        d.rounded_rectangle((x, 6, x + 188, 34), 6, fill=(75, 76, 80) if k else (248, 248, 248))
+        d.text(
+            (x + 12, 13),
+            words(rng, 2)[:22],
+            font=font(12),
+            fill=(30, 30, 30) if not k else (200, 200, 200),
+        )
+    d.rectangle((0, 34, 1024, 70), fill=(248, 248, 248))
+    d.rounded_rectangle((90, 40, 930, 64), 12, fill=(232, 234, 237))
+    d.text(
+        (108, 45), "blog.example.net/2024/05/a-walk-by-the-river", font=font(12), fill=(60, 60, 60)
+    )
+    d.rectangle((0, 70, 1024, 768), fill=(255, 255, 255))
+    d.text((160, 84), "Wandering Notes", font=font(24), fill=(170, 40, 60))
+    for k, label in enumerate(("Home", "Archive", "About")):
+        d.text((700 + 80 * k, 92), label, font=font(14), fill=(90, 90, 90))
+    d.line((160, 124, 930, 124), fill=(225, 225, 225))
+    d.text((160, 138), "A walk by the river", font=font(26), fill=(25, 25, 25))
+    d.text((160, 176), "May 12 - 6 min read - 14 comments", font=font(12), fill=(130, 130, 130))
+    d.rectangle((740, 212, 930, 470), fill=(246, 246, 246))
+    d.text((752, 222), "Related posts", font=font(13), fill=(40, 40, 40))
+    for k in range(4):
+        y = 248 + 54 * k
+        d.rectangle((752, y, 796, y + 40), fill=tuple(int(v) for v in rng.integers(70, 210, 3)))
+        d.text((804, y + 4), words(rng, 2)[:14], font=font(11), fill=(60, 60, 60))
+        d.text((804, y + 20), words(rng, 2)[:14], font=font(10), fill=(140, 140, 140))
+    text_lines(d, (740, 490, 930, 740), rng, 11, (120, 120, 120), 5)
+    d.rectangle((0, 740, 1024, 768), fill=(30, 30, 34))
+    d.text(
+        (160, 747),
+        "We use cookies to improve this site.  Accept  |  Settings",
+        font=font(11),
+        fill=(220, 220, 220),
+    )
+
+
+def _lightbox(d: ImageDraw.ImageDraw) -> None:
+    rng = np.random.default_rng(112)
+    d.rectangle((0, 0, 1024, 720), fill=(22, 22, 24))
+    d.text((24, 18), "Summer album  -  7 / 36", font=font(15), fill=(200, 200, 200))
+    d.line((986, 18, 1004, 36), fill=(230, 230, 230), width=3)
+    d.line((986, 36, 1004, 18), fill=(230, 230, 230), width=3)
+    for x, sign in ((36, 1), (988, -1)):
+        d.line((x + 10 * sign, 300, x, 320), fill=(220, 220, 220), width=4)
+        d.line((x, 320, x + 10 * sign, 340), fill=(220, 220, 220), width=4)
+    d.text((112, 614), words(rng, 6)[:60], font=font(13), fill=(210, 210, 210))
+    for k in range(11):
+        x = 190 + 60 * k
+        fill = tuple(int(v) for v in rng.integers(50, 200, 3))
+        d.rectangle(
+            (x, 646, x + 52, 700), fill=fill, outline=(240, 240, 240) if k == 5 else None, width=2
+        )
+
+
 #: The frame designs, in split order (even positions tuning, odd held-out).
 DESIGNS: Final[tuple[Design, ...]] = (
     Design("viewer", (1024, 720), (181, 73, 1024, 690), "centre", _viewer, (128, 128, 128)),
@@ -288,6 +347,8 @@ DESIGNS: Final[tuple[Design, ...]] = (
     Design("social", (420, 860), (0, 140, 420, 640), "centre", _social, (250, 250, 250)),
     Design("video", (1024, 640), (0, 30, 1024, 560), "centre", _video, (0, 0, 0)),
     Design("mail", (1024, 720), (450, 200, 1004, 710), "top", _mail, (255, 255, 255)),
+    Design("blog", (1024, 768), (160, 212, 720, 738), "top", _blog, (255, 255, 255)),
+    Design("lightbox", (1024, 720), (90, 52, 934, 604), "centre", _lightbox, (22, 22, 24)),
 )
 NAMES: Final[tuple[str, ...]] = tuple(d.name for d in DESIGNS)
 
