@@ -135,13 +135,27 @@ def test_excluded_files_are_not_marked_vanished(small_folder: Path) -> None:
     assert all(v[0] is None for v in rows.values())
 
 
-def test_moved_file_keeps_its_hash_without_decoding(small_folder: Path, opened: list[str]) -> None:
-    first = scan([small_folder])
+@pytest.mark.parametrize("extra", [{}, {"crop": True}, {"invariant": "flip", "crop": True}])
+def test_moved_file_keeps_its_hash_without_decoding(
+    small_folder: Path, opened: list[str], extra: dict[str, Any]
+) -> None:
+    """A file found by inode under a new path keeps its hash, and its views and alternates
+    go with it: neither this scan nor the next decodes it."""
+    first = scan([small_folder], **extra)
     src = small_folder / "part00" / "img00005.png"
     dest = small_folder / "part00" / "renamed.png"
     src.rename(dest)
     opened.clear()
-    result = scan([small_folder])
+    result = scan([small_folder], **extra)
+    assert opened == []
+    with sqlite3.connect(default_path()) as conn:
+        for table in ("views", "alternates"):
+            moved = conn.execute(
+                f"SELECT COUNT(*) FROM {table} t JOIN files f ON f.id = t.file_id WHERE f.path = ?",
+                (str(dest),),
+            ).fetchone()[0]
+            assert moved == (1 if table == "views" or extra else 0)
+    assert scan([small_folder], **extra).groups == result.groups
     assert opened == []
     by_path = {r.path: r.hash for r in result.records}
     assert by_path[str(dest)] == {r.path: r.hash for r in first.records}[str(src)]

@@ -9,7 +9,7 @@ own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from neardup.catalog.hashes import hash_mode
 from neardup.catalog.store import Store, storable, transaction
@@ -83,10 +83,15 @@ class ExtraTables(Store):
     # -- alternates of --invariant and --crop -------------------------------------------------
 
     def load_alternates(
-        self, records: Iterable[ImageRecord], spec: HashSpec, kind: str
+        self,
+        records: Iterable[ImageRecord],
+        spec: HashSpec,
+        kind: str,
+        moved_from: Mapping[str, str] | None = None,
     ) -> dict[str, tuple[int, ...]]:
         """Stored alternates of ``kind`` (:func:`alternates_kind`) of ``records``, by path,
-        where the file still has the size and mtime the record has."""
+        where the file still has the size and mtime the record has; a moved file's are
+        read under the path it was catalogued under (``moved_from``: new → old)."""
         out: dict[str, tuple[int, ...]] = {}
         sql = (
             "SELECT a.size, a.mtime_ns, a.data FROM alternates a JOIN files f"
@@ -98,7 +103,8 @@ class ExtraTables(Store):
             for r in records:
                 if not storable(r.path):
                     continue
-                params = (r.path, spec.algorithm, spec.size, mode, kind)
+                where = moved_from.get(r.path, r.path) if moved_from else r.path
+                params = (where, spec.algorithm, spec.size, mode, kind)
                 row = self._conn.execute(sql, params).fetchone()
                 if row is not None and row[0] == r.size and row[1] == r.mtime_ns:
                     try:

@@ -78,6 +78,8 @@ class CacheHits:
     moved: dict[str, int | None]
     #: catalog ids of the files found under their own path
     file_ids: list[int]
+    #: the catalogued path each moved file was found under (new path → old path)
+    moved_from: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _hash_bytes(value: int, spec: HashSpec) -> bytes:
@@ -132,8 +134,13 @@ class HashTables(Store):
             moved = self._lookup_moved(missing, stats, spec, mode, max_pixels) if missing else {}
             if trim:
                 moved = {p: m for p, m in moved.items() if not _untrimmed(m[0])}
-        found.update((p, outcome) for p, (outcome, _) in moved.items())
-        return CacheHits(found, {p: exif for p, (_, exif) in moved.items()}, ids)
+        found.update((p, outcome) for p, (outcome, _, _) in moved.items())
+        return CacheHits(
+            found,
+            {p: exif for p, (_, exif, _) in moved.items()},
+            ids,
+            {p: old for p, (_, _, old) in moved.items()},
+        )
 
     def _hash_rows(self, spec: HashSpec, mode: str, roots: Sequence[str] | None) -> list[Any]:
         sql = (
@@ -159,11 +166,11 @@ class HashTables(Store):
         spec: HashSpec,
         mode: str,
         max_pixels: int,
-    ) -> dict[str, tuple[HashOutcome, int | None]]:
-        found: dict[str, tuple[HashOutcome, int | None]] = {}
+    ) -> dict[str, tuple[HashOutcome, int | None, str]]:
+        found: dict[str, tuple[HashOutcome, int | None, str]] = {}
         sql = (
             "SELECT h.size, h.mtime_ns, h.hash, h.width, h.height, h.error_reason,"
-            " h.error_detail, h.max_pixels, f.exif_ns, h.trim_hash, h.trim_box"
+            " h.error_detail, h.max_pixels, f.exif_ns, h.trim_hash, h.trim_box, f.path"
             " FROM files f JOIN hashes h ON h.file_id = f.id"
             " WHERE f.inode = ? AND f.device = ? AND f.size = ? AND f.mtime_ns = ?"
             " AND h.algorithm = ? AND h.hash_size = ? AND h.mode = ?"
@@ -181,7 +188,7 @@ class HashTables(Store):
             if row is not None:
                 outcome = _outcome(path, row[0], row[1], row[2:8], max_pixels, row[9:11])
                 if outcome is not None:
-                    found[path] = (outcome, row[8])
+                    found[path] = (outcome, row[8], row[11])
         return found
 
     @contextlib.contextmanager
@@ -290,6 +297,7 @@ class CatalogWriter:
         self._batch_size = batch_size
         self._pending: list[tuple[HashOutcome, FileStat, int | None, bytes | None, bytes | None]]
         self._pending = []
+        self._moves: list[tuple[str, str]] = []  # (new path, old path)
         self._last_flush = time.monotonic()
         self.written = 0
 
@@ -302,12 +310,15 @@ class CatalogWriter:
         exif_ns: int | None = None,
         views: bytes | None = None,
         alternates: bytes | None = None,
+        moved_from: str | None = None,
     ) -> None:
         """Queue one outcome; ``stat`` is the file's stat when the scan met it.
 
         With ``exif_known``, ``exif_ns`` is the EXIF date (else it is read, for images).
         ``views``: the image's serialised verification views, ``alternates`` its alternate
         hashes (of the writer's ``alternates_kind``), written in the same transaction.
+        ``moved_from``: the path a moved file was catalogued under; its views and
+        alternates of every kind go with it.
         """
         if isinstance(outcome, ImageRecord):
             # The record's own size/mtime were taken just before decoding: they match
@@ -322,6 +333,8 @@ class CatalogWriter:
         if not exif_known and isinstance(outcome, ImageRecord) and self._exif is not None:
             exif = self._exif(outcome.path)  # read here, not while holding the write lock
         self._pending.append((outcome, stat, exif, views, alternates))
+        if moved_from is not None and isinstance(outcome, ImageRecord):
+            self._moves.append((outcome.path, moved_from))
         if (
             len(self._pending) >= self._batch_size
             or time.monotonic() - self._last_flush > FLUSH_SECONDS
@@ -330,6 +343,7 @@ class CatalogWriter:
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
+        moves, self._moves = self._moves, []
         self._last_flush = time.monotonic()
         if not pending:
             return
@@ -399,7 +413,22 @@ class CatalogWriter:
                     " WHERE path = ?",
                     alternate_rows,
                 )
+            for sql in _MOVE_EXTRAS:
+                conn.executemany(sql, moves)
         self.written += len(pending)
+
+
+#: A moved file's views and alternates, copied to its new path (``?1`` new, ``?2`` old); they
+#: are valid for the same size and mtime, which a file found by inode still has.
+_MOVE_EXTRAS: Final = (
+    "INSERT OR REPLACE INTO views (file_id, size, mtime_ns, data)"
+    " SELECT new.id, v.size, v.mtime_ns, v.data FROM views v"
+    " JOIN files old ON old.id = v.file_id, files new WHERE old.path = ?2 AND new.path = ?1",
+    "INSERT OR REPLACE INTO alternates (file_id, algorithm, hash_size, mode, kind, size,"
+    " mtime_ns, data) SELECT new.id, a.algorithm, a.hash_size, a.mode, a.kind, a.size,"
+    " a.mtime_ns, a.data FROM alternates a JOIN files old ON old.id = a.file_id, files new"
+    " WHERE old.path = ?2 AND new.path = ?1",
+)
 
 
 def _outcome(

@@ -9,7 +9,7 @@ them back in batches as they arrive, so an interrupted scan keeps what it hashed
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from neardup.catalog import Catalog, CatalogArg, FileStat
@@ -138,12 +138,12 @@ def hash_paths(
         hits = catalog.lookup(stats, spec, max_pixels=max_pixels, roots=roots, trim=trim)
         out.outcomes.update(hits.outcomes)
         catalog.mark_seen(hits.file_ids)
-        moved = hits.moved
+        moved, moved_from = hits.moved, hits.moved_from
         if options.needs_alternates:
-            _with_alternates(out, catalog, spec, kind)
+            _with_alternates(out, catalog, spec, kind, moved_from)
             moved = {p: exif for p, exif in moved.items() if p in out.outcomes}
     else:
-        moved = {}
+        moved, moved_from = {}, {}
     out.from_catalog = sum(isinstance(o, ImageRecord) for o in out.outcomes.values())
     done = len(out.outcomes)
     if progress is not None:
@@ -154,7 +154,8 @@ def hash_paths(
     )
     with writing as writer:
         for p, exif_ns in moved.items():
-            writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns)
+            writer.add(out.outcomes[p], stats.get(p), exif_known=True, exif_ns=exif_ns,
+                       moved_from=moved_from.get(p))  # fmt: skip
         for item in hasher(todo):
             outcome = out.add(item)
             # Views made from the hashing decode are stored with the hash, in the same
@@ -176,11 +177,14 @@ def hash_paths(
     return out
 
 
-def _with_alternates(out: Hashed, catalog: Catalog, spec: HashSpec, kind: str) -> None:
-    """Add the stored alternates of ``kind`` of the cached images in ``out``; an image
-    without them is dropped from ``out`` (it is decoded again)."""
+def _with_alternates(
+    out: Hashed, catalog: Catalog, spec: HashSpec, kind: str, moved_from: Mapping[str, str]
+) -> None:
+    """Add the stored alternates of ``kind`` of the cached images in ``out`` (a moved one's
+    under its old path, ``moved_from``); an image without them is dropped from ``out`` (it
+    is decoded again)."""
     records = [o for o in out.outcomes.values() if isinstance(o, ImageRecord)]
-    stored = catalog.load_alternates(records, spec, kind)
+    stored = catalog.load_alternates(records, spec, kind, moved_from)
     for r in records:
         if r.path in stored:
             out.alternates[r.path] = stored[r.path]
