@@ -38,7 +38,7 @@ def test_second_scan_hashes_nothing_and_a_change_is_rehashed(
     assert _groups(first) == expected_planted_groups(planted_folder)
     parts = _parts(store)
     assert len(parts) == 1
-    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 1
+    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 2
 
     second = neardup.scan([planted_folder], store=store, use_cache=False)
     assert second.from_catalog == len(second.records) == len(first.records)  # 0 hashed
@@ -52,6 +52,44 @@ def test_second_scan_hashes_nothing_and_a_change_is_rehashed(
     assert len(_parts(store)) == 2  # the new hash is appended, the old part stays
     stored = {r["path"]: r for r in HashStore(os.fspath(store)).rows(third.settings.spec)}
     assert stored[changed]["mtime_ns"] == 1_000_000_000  # the newest row wins
+
+
+@pytest.mark.parametrize("extra", [{"crop": True}, {"invariant": "flip,rotate", "crop": True}])
+def test_a_store_keeps_the_alternates(
+    planted_folder: Path, tmp_path: Path, opened: list[str], extra: dict[str, Any]
+) -> None:
+    """With ``--crop``/``--invariant`` a rescan from the store decodes nothing (their
+    alternates are stored with the hashes) and groups the same; a scan asking for other
+    alternates computes its own."""
+    store = tmp_path / "store"
+    first = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1, **extra)
+    assert first.from_catalog == 0
+    opened.clear()
+    second = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1, **extra)
+    assert opened == []
+    assert second.from_catalog == len(second.records) == len(first.records)
+    assert _groups(second) == _groups(first)
+    other = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1, invariant="flip")
+    assert other.from_catalog == 0 and _groups(other) == _groups(first)
+
+
+def test_a_version_1_store_is_read_and_extended(planted_folder: Path, tmp_path: Path) -> None:
+    """A store written before the alternates columns existed serves a scan as it did, and a
+    ``--crop`` scan adds its rows next to the old ones."""
+    import pyarrow.parquet as pq
+
+    store = tmp_path / "store"
+    first = neardup.scan([planted_folder], store=store, use_cache=False)
+    (part,) = _parts(store)
+    table = pq.read_table(part)
+    pq.write_table(table.drop_columns(["alternates_kind", "alternates"]), part)
+    (store / MANIFEST).write_text('{"format": "neardup-hash-store", "schema_version": 1}')
+    again = neardup.scan([planted_folder], store=store, use_cache=False)
+    assert again.from_catalog == len(again.records) and _groups(again) == _groups(first)
+    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 2
+    cropped = neardup.scan([planted_folder], store=store, use_cache=False, crop=True)
+    assert cropped.from_catalog == 0 and len(_parts(store)) == 2
+    assert neardup.scan([planted_folder], store=store, use_cache=False, crop=True).from_catalog
 
 
 def test_cluster_scan_with_store_is_incremental(

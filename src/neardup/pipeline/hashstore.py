@@ -2,10 +2,10 @@
 
 ``neardup scan … --store URL`` keeps hashes in a directory at any fsspec URL (a local
 folder, ``s3://bucket/hashes``, ...) instead of the local SQLite catalog, which cannot hold
-the hashes of many machines. Layout (schema version 1, docs/scale-out.md)::
+the hashes of many machines. Layout (schema version 2, docs/scale-out.md)::
 
     URL/neardup-store.json                          {"format": "neardup-hash-store",
-                                                     "schema_version": 1}
+                                                     "schema_version": 2}
     URL/hashes/kind=<algorithm>-<size>-<mode>/part-<ns>-<hex>.parquet
 
 Each scan that hashed something adds part files (append-only, never rewritten); the row
@@ -15,7 +15,10 @@ of a path in the newest part file wins. Columns: ``path`` (string), ``size``,
 ``trim_hash`` (big-endian binary of ``hash_size²`` bits, null for a skipped file or one
 hashed without trimming), ``trim_box`` (four float64 or null), ``width``, ``height``
 (int32), ``views`` (binary verification views or null), ``error`` and ``error_detail``
-(string, null for an image), ``hashed_at_ns`` (int64).
+(string, null for an image), ``hashed_at_ns`` (int64); since version 2 also
+``alternates_kind`` and ``alternates`` (the alternate hashes of ``--invariant``/``--crop``
+and which kind they are, :func:`neardup.catalog.extras.alternates_kind`; null without).
+Parts written by version 1 lack those two columns and are read as if they were null.
 
 A rescan with the same store hashes only files whose size, modification time or ETag
 changed, exactly like the catalog.
@@ -31,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from neardup.catalog.extras import alternates_from_bytes, alternates_kind, alternates_to_bytes
 from neardup.catalog.hashes import CACHED_FAILURES, hash_mode
 from neardup.errors import ExtraMissing, UsageError, install_hint
 from neardup.hashing.views import Views
@@ -38,7 +42,7 @@ from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
 from neardup.pipeline.cached import Hashed, hash_paths
 from neardup.pipeline.remote import mtime_ns
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FORMAT = "neardup-hash-store"
 MANIFEST = "neardup-store.json"
 #: Rows per part file written.
@@ -56,10 +60,11 @@ class Stat:
 
 @dataclass(slots=True)
 class Found:
-    """Valid stored outcomes by path, and the stored views of those images."""
+    """Valid stored outcomes by path, and the stored views and alternates of those images."""
 
     outcomes: dict[str, HashOutcome] = field(default_factory=dict)
     views: dict[str, Views] = field(default_factory=dict)
+    alternates: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def _require() -> Any:
@@ -121,13 +126,16 @@ class HashStore:
                     doc = json.loads(fh.read())
                 if doc.get("format") != FORMAT:
                     raise UsageError(f"{url} is not a neardup hash store")
-                if int(doc.get("schema_version", 0)) > SCHEMA_VERSION:
+                version = int(doc.get("schema_version", 0))
+                if version > SCHEMA_VERSION:
                     raise UsageError(
                         f"the store {url} has schema version {doc.get('schema_version')}; "
                         f"this neardup reads up to {SCHEMA_VERSION}: upgrade neardup"
                     )
             else:
                 self.fs.makedirs(self.root, exist_ok=True)
+                version = 0
+            if version < SCHEMA_VERSION:  # new, or older parts that later ones extend
                 with self.fs.open(manifest, "wb") as fh:
                     fh.write(
                         json.dumps({"format": FORMAT, "schema_version": SCHEMA_VERSION}).encode()
@@ -167,19 +175,34 @@ class HashStore:
         import pyarrow.parquet as pq
 
         latest: dict[str, dict[str, Any]] = {}
+        wanted = list(columns) if columns else list(_COLUMNS)
         for part in self.parts(spec):
             with self.fs.open(part, "rb") as fh:
-                table = pq.read_table(fh, columns=list(columns) if columns else None)
+                present = set(pq.ParquetFile(fh).schema_arrow.names)
+                fh.seek(0)
+                table = pq.read_table(fh, columns=[c for c in wanted if c in present])
+            missing = dict.fromkeys(c for c in wanted if c not in present)  # an older part
             for row in table.to_pylist():
-                latest[row["path"]] = row
+                latest[row["path"]] = row | missing if missing else row
         yield from latest.values()
 
     def lookup(
-        self, stats: Mapping[str, Stat], spec: HashSpec, *, trim: bool, views: bool
+        self,
+        stats: Mapping[str, Stat],
+        spec: HashSpec,
+        *,
+        trim: bool,
+        views: bool,
+        alternates: str = "",
     ) -> Found:
-        """Stored outcomes (and views, with ``views``) of ``stats``' paths still valid now."""
+        """Stored outcomes (and views, with ``views``) of ``stats``' paths still valid now;
+        with ``alternates`` (a kind, :func:`alternates_kind`) only images stored with
+        alternates of that kind, and those."""
         found = Found()
-        columns = None if views else [c for c in _COLUMNS if c != "views"]
+        skip = {"views"} if not views else set()
+        if not alternates:
+            skip |= {"alternates_kind", "alternates"}
+        columns = [c for c in _COLUMNS if c not in skip]
         for row in self.rows(spec, columns):
             st = stats.get(row["path"])
             if st is None or st.size != row["size"] or st.mtime_ns != row["mtime_ns"]:
@@ -190,6 +213,13 @@ class HashStore:
             if outcome is None or (trim and isinstance(outcome, ImageRecord)
                                    and outcome.trim_hash is None):  # fmt: skip
                 continue
+            if alternates and isinstance(outcome, ImageRecord):
+                if row["alternates_kind"] != alternates or row["alternates"] is None:
+                    continue  # hashed without them (or with others): computed again
+                try:
+                    found.alternates[row["path"]] = alternates_from_bytes(row["alternates"], spec)
+                except ValueError:  # damaged: computed again
+                    continue
             found.outcomes[row["path"]] = outcome
             if views and row.get("views") is not None:
                 found.views[row["path"]] = Views.from_bytes(row["views"])
@@ -202,12 +232,24 @@ class HashStore:
         *,
         stats: Mapping[str, Stat] | None = None,
         views: Mapping[str, Views | bytes] | None = None,
+        alternates: Mapping[str, tuple[int, ...]] | None = None,
+        kind: str = "",
     ) -> int:
-        """Write ``outcomes`` as new part files; returns the rows written."""
+        """Write ``outcomes`` as new part files (with their ``alternates`` of ``kind``, where
+        given); returns the rows written."""
+        alts = alternates or {}
         rows = [
             r
             for o in outcomes
-            if (r := row_of(o, spec, (stats or {}).get(o.path), (views or {}).get(o.path)))
+            if (
+                r := row_of(
+                    o,
+                    spec,
+                    (stats or {}).get(o.path),
+                    (views or {}).get(o.path),
+                    None if o.path not in alts else (kind, alternates_to_bytes(alts[o.path], spec)),
+                )
+            )
         ]
         for i in range(0, len(rows), PART_ROWS):
             self._write(rows[i : i + PART_ROWS], spec)
@@ -228,11 +270,12 @@ class HashStore:
 _COLUMNS = (
     "path", "size", "mtime_ns", "etag", "algorithm", "hash_size", "mode", "hash", "trim_hash",
     "trim_box", "width", "height", "views", "error", "error_detail", "hashed_at_ns",
+    "alternates_kind", "alternates",
 )  # fmt: skip
 
 
 def schema() -> Any:
-    """The pyarrow schema of a part file (schema version 1)."""
+    """The pyarrow schema of a part file (schema version 2)."""
     import pyarrow as pa
 
     return pa.schema(
@@ -253,14 +296,21 @@ def schema() -> Any:
             ("error", pa.string()),
             ("error_detail", pa.string()),
             ("hashed_at_ns", pa.int64()),
+            ("alternates_kind", pa.string()),
+            ("alternates", pa.binary()),
         ]
     )
 
 
 def row_of(
-    outcome: HashOutcome, spec: HashSpec, stat: Stat | None, views: Views | bytes | None = None
+    outcome: HashOutcome,
+    spec: HashSpec,
+    stat: Stat | None,
+    views: Views | bytes | None = None,
+    alternates: tuple[str, bytes] | None = None,
 ) -> dict[str, Any] | None:
-    """The stored row of one outcome (``None``: a failure not worth remembering)."""
+    """The stored row of one outcome (``None``: a failure not worth remembering);
+    ``alternates``: their kind and their bytes."""
     nbytes = spec.bits // 8
     base = {
         "path": outcome.path,
@@ -270,6 +320,8 @@ def row_of(
         "mode": hash_mode(spec),
         "hashed_at_ns": time.time_ns(),
         "views": views.to_bytes() if isinstance(views, Views) else views,
+        "alternates_kind": None if alternates is None else alternates[0],
+        "alternates": None if alternates is None else alternates[1],
     }
     if isinstance(outcome, ImageRecord):
         return base | {
@@ -333,8 +385,12 @@ def hash_stored(
     """:func:`neardup.pipeline.cached.hash_paths` with ``store`` in place of the catalog:
     valid stored outcomes are reused, the rest hashed (``hashing``: ``max_pixels``,
     ``jobs``, ``hasher``) and appended to the store."""
+    invariant, crop = frozenset(hashing.get("invariant", ())), bool(hashing.get("crop"))
+    kind = alternates_kind(trim, invariant, crop) if invariant or crop else ""
     stats = stat_paths(paths)
-    found = Found() if rehash else store.lookup(stats, spec, trim=trim, views=views)
+    found = (
+        Found() if rehash else store.lookup(stats, spec, trim=trim, views=views, alternates=kind)
+    )
     todo = [p for p in paths if p not in found.outcomes]
     done = len(paths) - len(todo)
 
@@ -345,10 +401,18 @@ def hash_stored(
     fresh = hash_paths(
         todo, spec, catalog=None, progress=shifted, trim=trim, views=views, **hashing
     )
-    store.append(fresh.outcomes.values(), spec, stats=stats, views=fresh.views)
+    store.append(
+        fresh.outcomes.values(),
+        spec,
+        stats=stats,
+        views=fresh.views,
+        alternates=fresh.alternates,
+        kind=kind,
+    )
     out = Hashed(
         outcomes={**found.outcomes, **fresh.outcomes},
         views={**found.views, **fresh.views},
+        alternates={**found.alternates, **fresh.alternates},
         computed=fresh.computed,
     )
     out.from_catalog = sum(isinstance(o, ImageRecord) for o in found.outcomes.values())

@@ -60,8 +60,8 @@ def run_scan(
     ``client`` is a connected Dask client: hashing and the pair search then run on its
     cluster. Everything comes from the catalog where it is still valid (the alternates of
     ``--invariant`` and ``--crop`` too), or from the Parquet hash store at ``store`` (which
-    then takes the catalog's place for hashes). The store, a cluster and URLs do not keep
-    alternates: with those options they decode every image on every scan.
+    then takes the catalog's place for hashes, and keeps the alternates too). A cluster and
+    URLs do not keep alternates: with those options they decode every image on every scan.
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
@@ -69,7 +69,7 @@ def run_scan(
     out = Found(skipped=list(found.skipped), files_seen=found.files_seen, ignored=found.ignored)
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
     cached = not options.needs_alternates or (
-        client is None and store is None and not any(is_url(p) for p in found.images)
+        client is None and not any(is_url(p) for p in found.images)
     )
     with contextlib.ExitStack() as stack:
         # One pool of workers for every stage; started only if a stage needs it.
