@@ -26,7 +26,7 @@ from neardup import lazy_attributes
 _EXPORTS = {
     "CACHED_FAILURES": "neardup.catalog.hashes",
     "CacheHits": "neardup.catalog.hashes",
-    "CatalogWriter": "neardup.catalog.hashes",
+    "CatalogWriter": "neardup.catalog.writer",
     "FileStat": "neardup.catalog.hashes",
     "hash_mode": "neardup.catalog.hashes",
     "CatalogStats": "neardup.catalog.maintenance",
@@ -55,17 +55,12 @@ if TYPE_CHECKING:
         save_last_scan,
     )
     from neardup.catalog.decisions import MARKS, Pair
-    from neardup.catalog.hashes import (
-        CACHED_FAILURES,
-        CacheHits,
-        CatalogWriter,
-        FileStat,
-        hash_mode,
-    )
+    from neardup.catalog.hashes import CACHED_FAILURES, CacheHits, FileStat, hash_mode
     from neardup.catalog.maintenance import CatalogStats
     from neardup.catalog.migrations import MIGRATIONS
     from neardup.catalog.scans import KEEP_DOCUMENTS
     from neardup.catalog.store import MEMORY, SCHEMA_VERSION, default_path, storable
+    from neardup.catalog.writer import CatalogWriter
 
 __all__ = [
     "CACHED_FAILURES",

@@ -12,12 +12,15 @@ from neardup.catalog.hashes import HashTables
 from neardup.catalog.maintenance import KindRows, Maintenance
 from neardup.catalog.scans import ScanTables
 from neardup.catalog.store import MEMORY, default_path
+from neardup.catalog.writer import HashWriting
 from neardup.errors import NoSavedScanError, StateError
 from neardup.model import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
 from neardup.model import ScanResult
 
 
-class Catalog(HashTables, ExtraTables, ScanTables, Maintenance, KindRows, DecisionTables):
+class Catalog(
+    HashTables, HashWriting, ExtraTables, ScanTables, Maintenance, KindRows, DecisionTables
+):
     """The SQLite hash catalog at ``path`` (default :func:`default_path`; ``":memory:"``).
 
     Use as a context manager or call :meth:`close`. Opening a damaged file moves it aside
