@@ -56,26 +56,6 @@ def hash_files(
             yield hash_url(url, spec, max_pixels=max_pixels, trim=trim)
 
 
-def _analysed_crash(path: str) -> Analysed:
-    return Analysed(crashed(path))
-
-
-def analyse_files(
-    paths: Iterable[str | os.PathLike[str]],
-    spec: HashSpec,
-    options: FeatureOptions,
-    *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    jobs: int | None = 1,
-) -> Iterator[Analysed]:
-    """:func:`~neardup.hashing.core.analyse_file` over many files (same workers as
-    :func:`hash_files`)."""
-    one = functools.partial(analyse_file, spec=spec, options=options, max_pixels=max_pixels)
-    path_list = [os.fspath(p) for p in paths]
-    for _, analysed in map_files(path_list, one, jobs=jobs, on_crash=_analysed_crash):
-        yield analysed
-
-
 class Scanned(NamedTuple):
     """What a scan's worker gives for one file: its analysis and, for an image, its EXIF
     date (ns since the epoch, ``None`` without one), read in the worker so the process

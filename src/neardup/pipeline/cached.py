@@ -18,7 +18,7 @@ from neardup.hashing.alternates import FeatureOptions
 from neardup.hashing.core import Analysed
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, is_url
-from neardup.pipeline.batch import Scanned, hash_files, scan_files
+from neardup.pipeline.batch import Scanned, scan_files
 from neardup.pipeline.keep import exif_datetime_ns
 
 #: Computes outcomes for a list of paths, yielding them in any order.
@@ -99,8 +99,8 @@ def hash_paths(
         jobs: hashing processes for :func:`neardup.pipeline.batch.hash_files` (``None``/``0``:
             every core where it pays off).
         hasher: computes outcomes for the files not found in the catalog, in any order
-            (default: :func:`neardup.pipeline.batch.hash_files` with ``jobs``; a Dask scan passes
-            its cluster hasher).
+            (default: :func:`neardup.pipeline.batch.scan_files` with ``jobs``, URLs fetched
+            one at a time; a Dask scan passes its cluster hasher).
         trim: also hash each image without its margins; cached hashes stored without
             that are computed again.
         views: also make each new image's verification views from the same decode, and
@@ -112,11 +112,15 @@ def hash_paths(
     options = FeatureOptions(trim=trim, invariant=invariant, crop=crop, verify=views)
     if hasher is None:
 
-        def hasher(todo: Sequence[str]) -> Iterator[HashOutcome | Scanned]:
+        def hasher(todo: Sequence[str]) -> Iterator[Analysed | Scanned]:
             local = [p for p in todo if not is_url(p)]
             yield from scan_files(local, spec, options, max_pixels=max_pixels, jobs=jobs)
             urls = [p for p in todo if is_url(p)]
-            yield from hash_files(urls, spec, max_pixels=max_pixels, trim=trim)
+            if urls:  # fetched one at a time, analysed as a local file is
+                from neardup.pipeline.remote import analyse_path  # fsspec is optional
+
+                for url in urls:
+                    yield analyse_path(url, spec, options, max_pixels)
 
     out = Hashed()
     total = len(paths)

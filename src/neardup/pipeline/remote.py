@@ -18,9 +18,18 @@ from fnmatch import fnmatch
 from typing import Any
 
 from neardup.errors import ExtraMissing, NeardupError, UsageError, install_hint
-from neardup.hashing.core import hash_file
+from neardup.hashing.alternates import FeatureOptions
+from neardup.hashing.core import Analysed, analyse_file, hash_file
 from neardup.hashing.formats import is_image_name
-from neardup.model import Discovery, HashOutcome, HashSpec, ImageRecord, Skipped, natural_key
+from neardup.model import (
+    Discovery,
+    HashOutcome,
+    HashSpec,
+    ImageRecord,
+    Skipped,
+    is_url,
+    natural_key,
+)
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
@@ -106,6 +115,26 @@ def hash_url(
     if isinstance(outcome, ImageRecord):
         return replace(outcome, path=url)
     return Skipped(url, outcome.reason, outcome.detail)
+
+
+def analyse_path(path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int) -> Analysed:
+    """:func:`~neardup.hashing.core.analyse_file` of a local path or an fsspec URL (fetched
+    to a temporary file; the record keeps the URL and the remote object's size and time,
+    as :func:`hash_url`); never raises for a bad file."""
+    if not is_url(path):
+        return analyse_file(path, spec, options, max_pixels=max_pixels)
+    try:
+        with local_file(path) as (local, info):
+            got = analyse_file(local, spec, options, max_pixels=max_pixels)
+    except (OSError, NeardupError) as exc:
+        return Analysed(Skipped(path, "unreadable", str(exc)))
+    outcome = got.outcome
+    if isinstance(outcome, ImageRecord):
+        size, mtime = outcome.size, outcome.mtime_ns
+        if info is not None:
+            size, mtime = int(info.get("size") or size), mtime_ns(info)
+        return Analysed(replace(outcome, path=path, size=size, mtime_ns=mtime), got.features)
+    return Analysed(Skipped(path, outcome.reason, outcome.detail))
 
 
 def mtime_ns(info: Mapping[str, Any]) -> int:

@@ -16,7 +16,6 @@ from neardup.hashing.alignment import CROP_SLACK
 from neardup.hashing.alternates import FeatureOptions, Features
 from neardup.hashing.views import Views
 from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
-from neardup.pipeline.batch import analyse_files
 from neardup.pipeline.cached import Hasher, hash_paths, open_catalog
 from neardup.pipeline.decisions import split_not_duplicates
 from neardup.pipeline.discover import discover
@@ -60,17 +59,15 @@ def run_scan(
     ``client`` is a connected Dask client: hashing and the pair search then run on its
     cluster. Everything comes from the catalog where it is still valid (the alternates of
     ``--invariant`` and ``--crop`` too), or from the Parquet hash store at ``store`` (which
-    then takes the catalog's place for hashes, and keeps the alternates too). A cluster and
-    URLs do not keep alternates: with those options they decode every image on every scan.
+    then takes the catalog's place for hashes, and keeps the alternates too). A cluster
+    does not keep alternates: with those options it decodes every image on every scan.
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
     )
     out = Found(skipped=list(found.skipped), files_seen=found.files_seen, ignored=found.ignored)
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
-    cached = not options.needs_alternates or (
-        client is None and not any(is_url(p) for p in found.images)
-    )
+    cached = not options.needs_alternates or client is None
     with contextlib.ExitStack() as stack:
         # One pool of workers for every stage; started only if a stage needs it.
         stack.enter_context(worker_pool(options.jobs))
@@ -137,24 +134,14 @@ def _cluster_hasher(client: Any, options: ScanOptions) -> Hasher | None:
 def _analyse_all(
     images: Sequence[str], options: ScanOptions, progress: ProgressCallback | None, client: Any
 ) -> dict[str, tuple[HashOutcome, Features | None]]:
-    """Decode every image once for its hash, alternates and views (uncached options), on
-    the cluster of ``client`` when there is one."""
-    analysed: dict[str, tuple[HashOutcome, Features | None]] = {}
-    outcomes: Iterable[tuple[HashOutcome, Features | None]]
-    if client is not None:
-        from neardup.pipeline.dask.hashing import analyse_on_cluster
+    """Decode every image once on the cluster of ``client`` for its hash, alternates and
+    views (a cluster does not keep alternates)."""
+    from neardup.pipeline.dask.hashing import analyse_on_cluster
 
-        outcomes = analyse_on_cluster(
-            client, images, options.spec, feature_options(options), max_pixels=options.max_pixels
-        )
-    else:
-        outcomes = analyse_files(
-            images,
-            options.spec,
-            feature_options(options),
-            max_pixels=options.max_pixels,
-            jobs=options.jobs,
-        )
+    analysed: dict[str, tuple[HashOutcome, Features | None]] = {}
+    outcomes = analyse_on_cluster(
+        client, images, options.spec, feature_options(options), max_pixels=options.max_pixels
+    )
     for done, (outcome, feats) in enumerate(outcomes, 1):
         analysed[outcome.path] = (outcome, feats)
         if progress is not None:

@@ -12,18 +12,16 @@ candidate pairs that the catalog does not have are decoded on the workers too
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from neardup.hashing.alternates import FeatureOptions, Features
-from neardup.hashing.core import Analysed, analyse_file, hash_file
+from neardup.hashing.core import Analysed, hash_file
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
 from neardup.pipeline.batch import views_or_skip
-from neardup.pipeline.remote import hash_url, local_file
-from neardup.pipeline.remote import mtime_ns as mtime_ns_of
+from neardup.pipeline.remote import analyse_path, hash_url
 
 #: Files per Dask task.
 TASK_FILES = 256
@@ -122,32 +120,13 @@ def _stream(
 Feature = tuple[Compact, tuple[int, ...], bytes | None]
 
 
-def _analyse_one(path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int) -> Analysed:
-    """:func:`analyse_file` of a local path or an fsspec URL (fetched to a temporary file)."""
-    if not is_url(path):
-        return analyse_file(path, spec, options, max_pixels=max_pixels)
-    try:
-        with local_file(path) as (local, info):
-            got = analyse_file(local, spec, options, max_pixels=max_pixels)
-    except OSError as exc:
-        return Analysed(Skipped(path, "unreadable", str(exc)))
-    outcome = got.outcome
-    if isinstance(outcome, ImageRecord):
-        size, mtime = outcome.size, outcome.mtime_ns
-        if info is not None:  # as hash_url: the remote object's size and time
-            size, mtime = int(info.get("size") or size), mtime_ns_of(info)
-        record = dataclasses.replace(outcome, path=path, size=size, mtime_ns=mtime)
-        return Analysed(record, got.features)
-    return Analysed(Skipped(path, outcome.reason, outcome.detail))
-
-
 def analyse_task(
     paths: Sequence[str], spec: HashSpec, options: FeatureOptions, max_pixels: int
 ) -> list[Feature]:
     """Run on a worker: hash, alternates and views of ``paths`` from one decode each."""
     out: list[Feature] = []
     for path in paths:
-        got = _analyse_one(path, spec, options, max_pixels)
+        got = analyse_path(path, spec, options, max_pixels)
         feats = got.features or Features()
         views = None if feats.views is None else feats.views.to_bytes()
         out.append((to_compact(got.outcome), feats.alternates, views))
