@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
@@ -71,6 +72,23 @@ def test_cluster_scan_equals_local_scan(
         assert {f"{stem}.hflip.jpg", f"{stem}.rot90.jpg"} <= grouped
     else:
         assert f"{stem}.hflip.jpg" not in grouped
+
+
+def test_a_cluster_rescan_with_alternates_comes_from_the_catalog(
+    edited: Path, dask_cluster: str, tmp_path: Path
+) -> None:
+    """The workers' alternates and views are stored like a local scan's: a second cluster
+    scan with ``--crop --invariant`` takes every image from the catalog, and so does a local
+    scan with the same options."""
+    catalog = tmp_path / "catalog.sqlite"
+    options: dict[str, Any] = {"invariant": "flip,rotate", "crop": True, "catalog": catalog}
+    first = neardup.scan([edited], dask=dask_cluster, **options)
+    assert first.from_catalog == 0
+    again = neardup.scan([edited], dask=dask_cluster, **options)
+    assert again.from_catalog == len(again.records) == 9
+    assert _names(again) == _names(first)
+    here = neardup.scan([edited], jobs=1, **options)
+    assert here.from_catalog == 9 and _names(here) == _names(first)
 
 
 def test_workers_load_the_compiled_kernel_in_the_background(dask_cluster: str) -> None:

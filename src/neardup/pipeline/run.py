@@ -14,6 +14,7 @@ from neardup.bits import HashArray, to_array
 from neardup.catalog import Catalog, CatalogArg, not_duplicate_pairs
 from neardup.hashing.alignment import CROP_SLACK
 from neardup.hashing.alternates import FeatureOptions, Features
+from neardup.hashing.core import Analysed
 from neardup.hashing.views import Views
 from neardup.model import Group, HashOutcome, ImageRecord, ScanOptions, Skipped, is_url
 from neardup.pipeline.cached import Hasher, hash_paths, open_catalog
@@ -59,47 +60,42 @@ def run_scan(
     ``client`` is a connected Dask client: hashing and the pair search then run on its
     cluster. Everything comes from the catalog where it is still valid (the alternates of
     ``--invariant`` and ``--crop`` too), or from the Parquet hash store at ``store`` (which
-    then takes the catalog's place for hashes, and keeps the alternates too). A cluster
-    does not keep alternates: with those options it decodes every image on every scan.
+    then takes the catalog's place for hashes, and keeps the alternates too), on a cluster
+    as locally.
     """
     found = discover(
         paths, recursive=options.recursive, exclude=options.exclude, hidden=options.hidden
     )
     out = Found(skipped=list(found.skipped), files_seen=found.files_seen, ignored=found.ignored)
     order = {p: k for k, p in enumerate(found.images)}  # workers finish in any order
-    cached = not options.needs_alternates or client is None
     with contextlib.ExitStack() as stack:
         # One pool of workers for every stage; started only if a stage needs it.
         stack.enter_context(worker_pool(options.jobs))
-        cat = stack.enter_context(open_catalog(catalog, use_cache)) if cached else None
-        if cached:
-            roots = [os.path.abspath(p) for p in paths if not is_url(p)]
-            hashing: dict[str, Any] = {
-                "max_pixels": options.max_pixels,
-                "rehash": rehash,
-                "progress": progress,
-                "jobs": options.jobs,
-                "hasher": _cluster_hasher(client, options),
-                "trim": options.trim,
-                "views": options.verify,
-            }
-            if options.needs_alternates:  # only the catalog keeps them
-                hashing.update(invariant=options.invariant, crop=options.crop)
-            if store is not None:
-                from neardup.pipeline.hashstore import HashStore, hash_stored
+        cat = stack.enter_context(open_catalog(catalog, use_cache))
+        roots = [os.path.abspath(p) for p in paths if not is_url(p)]
+        hashing: dict[str, Any] = {
+            "max_pixels": options.max_pixels,
+            "rehash": rehash,
+            "progress": progress,
+            "jobs": options.jobs,
+            "hasher": _cluster_hasher(client, options),
+            "trim": options.trim,
+            "views": options.verify,
+        }
+        if options.needs_alternates:
+            hashing.update(invariant=options.invariant, crop=options.crop)
+        if store is not None:
+            from neardup.pipeline.hashstore import HashStore, hash_stored
 
-                hashed = hash_stored(found.images, options.spec, HashStore(store), **hashing)
-            else:
-                hashed = hash_paths(found.images, options.spec, catalog=cat, roots=roots, **hashing)
-            out.from_catalog = hashed.from_catalog
-            analysed: dict[str, tuple[HashOutcome, Features | None]] = {
-                p: (outcome, Features(hashed.alternates.get(p, ())))
-                for p, outcome in hashed.outcomes.items()
-            }
-            made = hashed.views
+            hashed = hash_stored(found.images, options.spec, HashStore(store), **hashing)
         else:
-            analysed = _analyse_all(found.images, options, progress, client)
-            made = {}
+            hashed = hash_paths(found.images, options.spec, catalog=cat, roots=roots, **hashing)
+        out.from_catalog = hashed.from_catalog
+        analysed: dict[str, tuple[HashOutcome, Features | None]] = {
+            p: (outcome, Features(hashed.alternates.get(p, ())))
+            for p, outcome in hashed.outcomes.items()
+        }
+        made = hashed.views
         features: list[Features] = []
         for path in sorted(analysed, key=lambda p: order.get(p, len(order))):
             outcome, feats = analysed[path]
@@ -119,9 +115,20 @@ def run_scan(
 
 
 def _cluster_hasher(client: Any, options: ScanOptions) -> Hasher | None:
-    """Hash on the Dask cluster of ``client``; ``None`` (local processes) without one."""
+    """Hash on the Dask cluster of ``client``; ``None`` (local processes) without one. With
+    ``--invariant``/``--crop`` the workers also return alternates and views from the same
+    decode (stored like a local scan's)."""
     if client is None:
         return None
+    if options.needs_alternates:
+        from neardup.pipeline.dask.hashing import analyse_on_cluster
+
+        def analyser(todo: Sequence[str]) -> Iterable[Analysed]:
+            return analyse_on_cluster(
+                client, todo, options.spec, feature_options(options), max_pixels=options.max_pixels
+            )
+
+        return analyser
     from neardup.pipeline.dask.hashing import hash_on_cluster
 
     def hasher(todo: Sequence[str]) -> Iterable[HashOutcome]:
@@ -129,24 +136,6 @@ def _cluster_hasher(client: Any, options: ScanOptions) -> Hasher | None:
         return hash_on_cluster(client, todo, options.spec, options=settings)
 
     return hasher
-
-
-def _analyse_all(
-    images: Sequence[str], options: ScanOptions, progress: ProgressCallback | None, client: Any
-) -> dict[str, tuple[HashOutcome, Features | None]]:
-    """Decode every image once on the cluster of ``client`` for its hash, alternates and
-    views (a cluster does not keep alternates)."""
-    from neardup.pipeline.dask.hashing import analyse_on_cluster
-
-    analysed: dict[str, tuple[HashOutcome, Features | None]] = {}
-    outcomes = analyse_on_cluster(
-        client, images, options.spec, feature_options(options), max_pixels=options.max_pixels
-    )
-    for done, (outcome, feats) in enumerate(outcomes, 1):
-        analysed[outcome.path] = (outcome, feats)
-        if progress is not None:
-            progress(done, len(images))
-    return analysed
 
 
 def _cluster_views(

@@ -4,10 +4,10 @@ The file list is cut into tasks of a few hundred files; each worker hashes its t
 :func:`neardup.hashing.core.hash_file` (or :func:`neardup.pipeline.remote.hash_url` for
 URLs) and returns compact tuples, so results stream back to the client as tasks finish and
 can be written to the catalog in batches. With ``--invariant`` or ``--crop`` the workers
-run :func:`neardup.hashing.core.analyse_file` instead and also return the alternate hashes
-and the verification views (3.3 KB each) from the same decode; the views of images in
-candidate pairs that the catalog does not have are decoded on the workers too
-(:func:`views_on_cluster`), next to the data.
+run :func:`neardup.pipeline.remote.analyse_path` instead and also return the alternate
+hashes and the verification views (3.3 KB each) from the same decode, which the client
+stores with the hashes; the views of images in candidate pairs that the catalog does not
+have are decoded on the workers too (:func:`views_on_cluster`), next to the data.
 """
 
 from __future__ import annotations
