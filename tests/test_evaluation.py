@@ -155,7 +155,7 @@ def test_eval_cli_json(cli, few_photos: Path, tmp_path: Path) -> None:  # type: 
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"counts", "methods", "baselines", "transforms", "target_precision"}
-    assert doc["scan_defaults"]["recommended_method"] == "phash-8+trim+verify"
+    assert doc["scan_defaults"]["recommended_method"] == "phash-8+trim+crop+verify"
     names = {m["name"] for m in doc["methods"]}
     assert {"phash-8", "dhash-8", "phash-8+trim+invariant", "phash-8+trim+verify"} <= names
     assert {b["name"] for b in doc["baselines"]} == {"imagededup", "kdtree-hex-manhattan"}

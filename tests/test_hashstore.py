@@ -79,12 +79,12 @@ def test_a_version_1_store_is_read_and_extended(planted_folder: Path, tmp_path: 
     import pyarrow.parquet as pq
 
     store = tmp_path / "store"
-    first = neardup.scan([planted_folder], store=store, use_cache=False)
+    first = neardup.scan([planted_folder], store=store, use_cache=False, crop=False)
     (part,) = _parts(store)
     table = pq.read_table(part)
     pq.write_table(table.drop_columns(["alternates_kind", "alternates"]), part)
     (store / MANIFEST).write_text('{"format": "neardup-hash-store", "schema_version": 1}')
-    again = neardup.scan([planted_folder], store=store, use_cache=False)
+    again = neardup.scan([planted_folder], store=store, use_cache=False, crop=False)
     assert again.from_catalog == len(again.records) and _groups(again) == _groups(first)
     assert json.loads((store / MANIFEST).read_text())["schema_version"] == 2
     cropped = neardup.scan([planted_folder], store=store, use_cache=False, crop=True)

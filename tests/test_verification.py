@@ -103,9 +103,9 @@ def test_default_scan_groups_edits_but_not_lookalikes(sky: Path, edits_folder: P
         key=sorted,
     )
     assert _names(result) == expected
-    # Without trimming and verification the dark skies are grouped as near-duplicates,
-    # and the framed copies are missed.
-    plain = neardup.scan([edits_folder, sky], use_cache=False, trim=False, verify=False)
+    # Without trimming, crops and verification the dark skies are grouped as
+    # near-duplicates, and the framed copies are missed.
+    plain = neardup.scan([edits_folder, sky], use_cache=False, trim=False, verify=False, crop=False)
     assert any(len({n for n in g if n.startswith("night")}) >= 2 for g in _names(plain))
     assert all(not any(n.endswith(".framed.jpg") for n in g) for g in _names(plain))
 
@@ -190,7 +190,7 @@ def test_views_stored_in_another_format_are_computed_again(
     assert sizes == {len(views_of(Image.new("L", (64, 64))).to_bytes())}
 
 
-def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
+def test_the_default_finds_crops_and_small_rotations(tmp_path: Path) -> None:
     from neardup.tools import transforms
 
     folder = tmp_path / "geo"
@@ -201,7 +201,7 @@ def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
         img.save(folder / f"{src.stem}.jpg", quality=92)
         for name in ("crop5", "rot5"):
             transforms.apply(img, name, 3).save(folder / f"{src.stem}.{name}.jpg", quality=92)
-    with_crop = neardup.scan([folder], use_cache=False, crop=True)
+    with_crop = neardup.scan([folder], use_cache=False)
     expected = sorted(
         (
             {f"{p.stem}.jpg", f"{p.stem}.crop5.jpg", f"{p.stem}.rot5.jpg"}
@@ -211,8 +211,8 @@ def test_crop_option_finds_crops_and_small_rotations(tmp_path: Path) -> None:
     )
     assert _names(with_crop) == expected
     assert with_crop.settings.crop
-    default = neardup.scan([folder], use_cache=False)
-    assert all(len(g) < 3 for g in _names(default))  # the default finds fewer of them
+    without = neardup.scan([folder], use_cache=False, crop=False)
+    assert all(len(g) < 3 for g in _names(without))  # --no-crop finds fewer of them
 
 
 def test_cluster_results_carry_the_trimmed_hash() -> None:

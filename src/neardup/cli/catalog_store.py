@@ -4,7 +4,7 @@ and a Parquet hash store (docs/scale-out.md)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,19 +21,24 @@ StoreOpt = Annotated[
 
 
 def export_to_store(catalog: Path | None, store: str) -> None:
-    """Append every hash (and verification views) of the catalog to ``store``."""
+    """Append every hash (with its verification views, and the alternates a scan with the
+    default options uses) of the catalog to ``store``."""
     from neardup.catalog import Catalog
-    from neardup.model import ImageRecord
+    from neardup.catalog.extras import alternates_kind
+    from neardup.model import ImageRecord, ScanOptions
     from neardup.pipeline.hashstore import HashStore
 
     target = HashStore(store)
+    default = ScanOptions()
+    kind = alternates_kind(default.trim, default.invariant, default.crop)
     total = 0
     with Catalog(catalog) as cat:
         for spec in cat.hash_kinds():
             outcomes = cat.kind_outcomes(spec)
             records = [o for o in outcomes if isinstance(o, ImageRecord)]
             views = cat.load_views(records)
-            total += target.append(outcomes, spec, views=views)
+            alternates = cat.load_alternates(records, spec, kind)
+            total += target.append(outcomes, spec, views=views, alternates=alternates, kind=kind)
     console.print(f"exported {total:,} hashes to {store}", markup=False, soft_wrap=True)
 
 
@@ -53,15 +58,21 @@ def import_command(store: StoreOpt, catalog: CatalogOpt = None) -> None:
     with Catalog(catalog) as cat:
         for spec in source.kinds():
             views: list[tuple[ImageRecord, bytes]] = []
-            with cat.writer(spec, max_pixels=DEFAULT_MAX_PIXELS) as writer:
-                for row in source.rows(spec):
-                    outcome = outcome_of(row)
-                    if outcome is None:
-                        continue
-                    writer.add(outcome, FileStat(row["size"], row["mtime_ns"], 0, 0))
-                    total += 1
-                    if isinstance(outcome, ImageRecord) and row["views"] is not None:
-                        views.append((outcome, row["views"]))
+            by_kind: dict[str, list[dict[str, Any]]] = {}  # rows by the kind of alternates
+            for row in source.rows(spec):
+                by_kind.setdefault(row["alternates_kind"] or "", []).append(row)
+            for kind, rows in by_kind.items():
+                writing = cat.writer(spec, max_pixels=DEFAULT_MAX_PIXELS, alternates_kind=kind)
+                with writing as writer:
+                    for row in rows:
+                        outcome = outcome_of(row)
+                        if outcome is None:
+                            continue
+                        stat = FileStat(row["size"], row["mtime_ns"], 0, 0)
+                        writer.add(outcome, stat, alternates=row["alternates"] if kind else None)
+                        total += 1
+                        if isinstance(outcome, ImageRecord) and row["views"] is not None:
+                            views.append((outcome, row["views"]))
             if views:
                 cat.store_views(views)
     console.print(f"imported {total:,} hashes from {store}", markup=False, soft_wrap=True)

@@ -122,7 +122,12 @@ SCAN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "crop": (
         Annotated[
             bool,
-            typer.Option("--crop", help="Also match on hashes of centred sub-regions (crops)."),
+            typer.Option(
+                "--crop/--no-crop",
+                help="Also match on hashes of centred sub-regions, so small crops and "
+                "rotations are found. Default: on.",
+                show_default=False,
+            ),
         ],
         _DEFAULTS["crop"],
     ),

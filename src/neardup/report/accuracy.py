@@ -22,8 +22,8 @@ from neardup.tools.scoring import Score, family_class
 #: The methods the side-by-side table shows (those measured), with their column names.
 SIDE_BY_SIDE = (
     (DEFAULT_METHOD, "default"),
-    ("phash-8+trim+crop+verify", "--crop"),
-    ("phash-8+trim+invariant+crop+verify", "--invariant --crop"),
+    ("phash-8+trim+verify", "--no-crop"),
+    ("phash-8+trim+invariant+crop+verify", "--invariant"),
 )
 
 

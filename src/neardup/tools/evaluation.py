@@ -63,8 +63,9 @@ from neardup.tools.scoring import (
 
 #: The precision a threshold must reach to be recommended.
 TARGET_PRECISION: Final = 0.999
-#: The evaluated method ``neardup scan`` uses by default (pHash-64, trimmed hashes, verified).
-DEFAULT_METHOD: Final = "phash-8+trim+verify"
+#: The evaluated method ``neardup scan`` uses by default (pHash-64, trimmed hashes, centred
+#: crops, verified).
+DEFAULT_METHOD: Final = "phash-8+trim+crop+verify"
 #: Older name of :data:`DEFAULT_METHOD` (it was recommended before it became the default).
 RECOMMENDED_METHOD: Final = DEFAULT_METHOD
 
