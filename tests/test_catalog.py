@@ -428,6 +428,8 @@ def _undo_migrations_from(version: int) -> None:
         conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
         if version <= _migration("alternates of --invariant and --crop"):
             conn.execute("DROP TABLE alternates")
+        if version <= _migration("verdicts of verification"):
+            conn.execute("DROP TABLE verdicts")
 
 
 def _run_alone(description: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,6 +135,39 @@ def test_rescan_decodes_nothing_and_views_are_cached(
     assert second.records == first.records
 
 
+def test_a_rescan_reuses_the_verdicts_of_pairs_compared_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slow comparisons (aligned frames for crops, tiles) are decided once: a rescan
+    takes their verdicts from the catalog and groups the same; other settings, or no
+    catalog, decide again."""
+    import neardup.pipeline.verify as verify
+
+    calls: list[str] = []
+    for name in ("aligned_similarity_of_frames", "view_similarity"):
+        real = getattr(verify, name)
+
+        def counting(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> float:
+            calls.append(_name)
+            return float(_real(*args, **kwargs))
+
+        monkeypatch.setattr(verify, name, counting)
+    folder, catalog = _cropped_and_turned(tmp_path), tmp_path / "cat.sqlite"
+    first = neardup.scan([folder], catalog=catalog, jobs=1)
+    assert "aligned_similarity_of_frames" in calls, "nothing compared aligned: shows nothing"
+    with sqlite3.connect(catalog) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    assert stored > 0
+    calls.clear()
+    second = neardup.scan([folder], catalog=catalog, jobs=1)
+    assert calls == [] and _names(second) == _names(first)
+    stricter = neardup.scan([folder], catalog=catalog, jobs=1, verify_min=0.95)
+    assert calls and stricter.settings.verify_min == 0.95
+    calls.clear()
+    neardup.scan([folder], use_cache=False, jobs=1)
+    assert calls
+
+
 def first_views_bytes(result: neardup.ScanResult) -> bytes:
     return views_of(Image.open(result.records[0].path).convert("L")).to_bytes()
 
@@ -190,7 +224,8 @@ def test_views_stored_in_another_format_are_computed_again(
     assert sizes == {len(views_of(Image.new("L", (64, 64))).to_bytes())}
 
 
-def test_the_default_finds_crops_and_small_rotations(tmp_path: Path) -> None:
+def _cropped_and_turned(tmp_path: Path) -> Path:
+    """Two photos, each with a 5% crop and a 5° rotation of it."""
     from neardup.tools import transforms
 
     folder = tmp_path / "geo"
@@ -201,6 +236,11 @@ def test_the_default_finds_crops_and_small_rotations(tmp_path: Path) -> None:
         img.save(folder / f"{src.stem}.jpg", quality=92)
         for name in ("crop5", "rot5"):
             transforms.apply(img, name, 3).save(folder / f"{src.stem}.{name}.jpg", quality=92)
+    return folder
+
+
+def test_the_default_finds_crops_and_small_rotations(tmp_path: Path) -> None:
+    folder = _cropped_and_turned(tmp_path)
     with_crop = neardup.scan([folder], use_cache=False)
     expected = sorted(
         (

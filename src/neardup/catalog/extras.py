@@ -9,6 +9,7 @@ own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from neardup.catalog.hashes import hash_mode
@@ -45,7 +46,35 @@ def alternates_from_bytes(data: bytes, spec: HashSpec) -> tuple[int, ...]:
 
 
 class ExtraTables(Store):
-    """The ``views`` and ``alternates`` tables (a part of :class:`neardup.catalog.Catalog`)."""
+    """The ``views``, ``alternates`` and ``verdicts`` tables (a part of
+    :class:`neardup.catalog.Catalog`)."""
+
+    # -- verdicts of verification ------------------------------------------------------------
+
+    def load_verdicts(self, keys: Iterable[bytes]) -> dict[bytes, bool]:
+        """The stored verdicts of those of ``keys`` the catalog has."""
+        wanted = list(dict.fromkeys(keys))
+        out: dict[bytes, bool] = {}
+        with self._errors("read"):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT key, ok FROM verdicts WHERE key IN ({marks})", chunk
+                ).fetchall()
+                out.update((bytes(k), bool(ok)) for k, ok in rows)
+        return out
+
+    def store_verdicts(self, verdicts: Mapping[bytes, bool]) -> None:
+        """Remember ``verdicts`` (key → whether the pair was confirmed)."""
+        if not verdicts:
+            return
+        now = time.time()
+        with self._errors("write to"), transaction(self._conn):
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO verdicts (key, ok, made_at) VALUES (?, ?, ?)",
+                [(k, int(ok), now) for k, ok in verdicts.items()],
+            )
 
     # -- verification views ------------------------------------------------------------------
 

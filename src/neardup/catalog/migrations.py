@@ -160,4 +160,18 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         # can have had one, and only its trimmed hash, views and alternates are dropped.
         _FORGET_KEPT_REGIONS,
     ),
+    (
+        "verdicts of verification",
+        # What verification decided for a pair compared one by one (the slow comparisons:
+        # aligned frames, tiles), keyed by a digest of both images' views and of the
+        # settings (neardup.pipeline.verify.verdict_key): a rescan does not compare again.
+        # A changed image has other views, so other keys; nothing needs clearing.
+        """
+        CREATE TABLE verdicts (
+            key       BLOB PRIMARY KEY,
+            ok        INTEGER NOT NULL,
+            made_at   REAL NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )

@@ -33,7 +33,7 @@ from neardup.model import Group, ImageRecord
 from neardup.pipeline.grouping import build_groups
 from neardup.pipeline.keep import keeper_key
 from neardup.pipeline.reasons import with_matches
-from neardup.pipeline.verify import verified, views_for
+from neardup.pipeline.verify import Verdicts, verified, views_for
 
 Pair = tuple[int, int]
 _log = logging.getLogger(__name__)
@@ -179,12 +179,14 @@ def match_groups(
     features: Sequence[Features] = (),
     views: Callable[[Sequence[ImageRecord]], Sequence[Views | None]] | None = None,
     candidates: Mapping[Pair, int] | None = None,
+    verdicts: Verdicts | None = None,
 ) -> list[Group]:
     """Groups of ``records`` matched on trimmed hashes, alternates and verification as
     ``options`` ask. ``views`` gives the views of a list of records (default:
     :func:`views_for` without a catalog, or the ones in ``features``). ``candidates``, when
     given, are the candidate pairs already found elsewhere (a Dask scan's distributed
-    join over :func:`stacked_hashes`); otherwise the ``index`` backend finds them."""
+    join over :func:`stacked_hashes`); otherwise the ``index`` backend finds them.
+    ``verdicts`` (the catalog) remembers pairs verification compared one by one."""
     if len(records) < 2:
         return []
     aligned = options.crop and options.verify
@@ -213,6 +215,7 @@ def match_groups(
             invariant=options.invariant,
             threshold=threshold,
             crop=aligned,
+            verdicts=verdicts,
         )
     key = keeper_key(records, keep)
     block = [pair_block(pairs)]

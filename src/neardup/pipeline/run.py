@@ -204,4 +204,5 @@ def _groups(
         features=features if options.needs_alternates else (),
         views=views,
         candidates=candidates,
+        verdicts=cat,
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,31 @@ from neardup.pipeline.batch import views_of_files
 
 Pair = tuple[int, int]
 _log = logging.getLogger(__name__)
+
+#: Part of every verdict's key (:func:`verdict_key`): raise it whenever a change to the
+#: comparisons could decide a pair differently, so stored verdicts are not reused.
+VERDICT_VERSION: Final = 1
+
+
+class Verdicts(Protocol):
+    """Where verdicts of pairs compared one by one are remembered (the catalog)."""
+
+    def load_verdicts(self, keys: Iterable[bytes]) -> dict[bytes, bool]: ...
+
+    def store_verdicts(self, verdicts: Mapping[bytes, bool]) -> None: ...
+
+
+def verdict_key(
+    a: bytes, b: bytes, compare: bool, aligned: bool, minimum: float, trim: bool,
+    invariant: frozenset[str],
+) -> bytes:  # fmt: skip
+    """The key of one pair's verdict: the digests of both images' views, which comparisons
+    and the settings that decide it."""
+    settings = (
+        f"{VERDICT_VERSION}|{int(compare)}{int(aligned)}|{minimum!r}|{int(trim)}|"
+        f"{','.join(sorted(invariant))}"
+    )
+    return hashlib.blake2b(a + b + settings.encode(), digest_size=16).digest()
 
 
 def views_for(
@@ -77,6 +102,7 @@ def verified(
     invariant: frozenset[str] = frozenset(),
     threshold: int | None = None,
     crop: bool = False,
+    verdicts: Verdicts | None = None,
 ) -> dict[Pair, int]:
     """The pairs whose views are at least ``minimum`` alike (see
     :func:`neardup.hashing.views.view_similarity`); a pair with an image that has no views (it
@@ -91,7 +117,8 @@ def verified(
     ``invariant``) are first correlated as two per-image vectors, all such pairs at once
     with numpy (:func:`_bulk_similarity`): a pair below ``minimum`` there is rejected
     without more work. The others, and the ``crop`` comparisons, are confirmed pair by pair
-    (:func:`_pairwise`).
+    (:func:`_pairwise`), and what was decided there is kept in ``verdicts`` (the catalog)
+    for the next scan.
     """
     keys = [k for k in pairs if views[k[0]] is not None and views[k[1]] is not None]
     if not keys:
@@ -123,7 +150,7 @@ def verified(
         (keys[i], int(dist[i]), bool(compare[i]), crop)
         for i in np.flatnonzero(compare | crop).tolist()
     ]
-    return dict(sorted(_pairwise(rest, views, minimum, trim, invariant).items()))
+    return dict(sorted(_pairwise(rest, views, minimum, trim, invariant, verdicts).items()))
 
 
 def _bulk_similarity(
@@ -152,9 +179,10 @@ def _pairwise(
     minimum: float,
     trim: bool,
     invariant: frozenset[str],
+    verdicts: Verdicts | None = None,
 ) -> dict[Pair, int]:
     """The pairs of ``todo`` (pair, distance, compare the views, try aligned frames)
-    confirmed one at a time."""
+    confirmed one at a time, or as ``verdicts`` remember them."""
     alignments = alignment_cache()
     # Identical views (copies of one file) are compared once: many copies make many pairs.
     digests: dict[int, bytes] = {}
@@ -166,17 +194,23 @@ def _pairwise(
             digests[k] = hashlib.blake2b(v.to_bytes(), digest_size=16).digest()
         return digests[k]
 
-    decided: dict[tuple[bytes, bytes, bool, bool], bool] = {}
+    keys = [
+        verdict_key(digest(a), digest(b), compare, aligned, minimum, trim, invariant)
+        for (a, b), _, compare, aligned in todo
+    ]
+    decided = verdicts.load_verdicts(keys) if verdicts is not None else {}
+    fresh: dict[bytes, bool] = {}
     out: dict[Pair, int] = {}
-    for (a, b), d, compare, aligned in todo:
+    for ((a, b), d, compare, aligned), key in zip(todo, keys, strict=True):
         va, vb = views[a], views[b]
         assert va is not None and vb is not None
-        key = (digest(a), digest(b), compare, aligned)
         ok = decided.get(key)
         if ok is None:
-            ok = decided[key] = (
+            ok = decided[key] = fresh[key] = (
                 compare and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum
             ) or (aligned and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
         if ok:
             out[(a, b)] = d
+    if verdicts is not None and fresh:
+        verdicts.store_verdicts(fresh)
     return out
