@@ -25,6 +25,7 @@ from neardup.pipeline.workers import (
     _Costs,
     _next_chunk,
     chunk_size,
+    map_chunks,
     map_files,
     resolve_jobs,
     run_in_workers,
@@ -86,6 +87,24 @@ def test_closing_the_generator_stops_the_workers(photo_paths: list[Path]) -> Non
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not multiprocessing.active_children()
+
+
+def _pids_of(items: list[int]) -> list[tuple[int, int]]:
+    return [(k * 2, os.getpid()) for k in items]
+
+
+def test_chunks_run_on_the_scan_pool_in_order() -> None:
+    """Work in chunks (verification's one-by-one comparisons) goes to the scan's running
+    workers, results in order; with no pool running it is left to the caller."""
+    items = list(range(10))
+    assert map_chunks(items, _pids_of) is None
+    with worker_pool(2) as pool:
+        assert pool is not None
+        assert map_chunks(items, _pids_of) is None  # not started: not started for this
+        pool.start()
+        got = map_chunks(items, _pids_of)
+    assert got is not None and [v for v, _ in got] == [2 * k for k in items]
+    assert os.getpid() not in {pid for _, pid in got}
 
 
 def test_job_counts() -> None:

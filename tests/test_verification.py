@@ -168,6 +168,18 @@ def test_a_rescan_reuses_the_verdicts_of_pairs_compared_one_by_one(
     assert calls
 
 
+def test_comparisons_on_the_workers_decide_as_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neardup.pipeline.verify as verify
+
+    folder = _cropped_and_turned(tmp_path)
+    here = neardup.scan([folder], use_cache=False, jobs=1)
+    monkeypatch.setattr(verify, "PARALLEL_PAIRS", 1)  # every batch to the workers
+    there = neardup.scan([folder], use_cache=False, jobs=2)
+    assert _names(there) == _names(here) and len(here.groups) == 2
+
+
 def first_views_bytes(result: neardup.ScanResult) -> bytes:
     return views_of(Image.open(result.records[0].path).convert("L")).to_bytes()
 

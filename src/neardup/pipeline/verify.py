@@ -8,6 +8,7 @@ its pairs are dropped, and the reason is logged once per file.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ from neardup.hashing.views import (
 )
 from neardup.model import DEFAULT_MAX_PIXELS, ImageRecord, Skipped
 from neardup.pipeline.batch import views_of_files
+from neardup.pipeline.workers import map_chunks
 
 Pair = tuple[int, int]
 _log = logging.getLogger(__name__)
@@ -183,7 +185,6 @@ def _pairwise(
 ) -> dict[Pair, int]:
     """The pairs of ``todo`` (pair, distance, compare the views, try aligned frames)
     confirmed one at a time, or as ``verdicts`` remember them."""
-    alignments = alignment_cache()
     # Identical views (copies of one file) are compared once: many copies make many pairs.
     digests: dict[int, bytes] = {}
 
@@ -199,18 +200,36 @@ def _pairwise(
         for (a, b), _, compare, aligned in todo
     ]
     decided = verdicts.load_verdicts(keys) if verdicts is not None else {}
-    fresh: dict[bytes, bool] = {}
-    out: dict[Pair, int] = {}
-    for ((a, b), d, compare, aligned), key in zip(todo, keys, strict=True):
-        va, vb = views[a], views[b]
-        assert va is not None and vb is not None
-        ok = decided.get(key)
-        if ok is None:
-            ok = decided[key] = fresh[key] = (
-                compare and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum
-            ) or (aligned and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
-        if ok:
-            out[(a, b)] = d
+    undecided: dict[bytes, _Comparison] = {}
+    for ((a, b), _, compare, aligned), key in zip(todo, keys, strict=True):
+        if key not in decided and key not in undecided:
+            va, vb = views[a], views[b]
+            assert va is not None and vb is not None
+            undecided[key] = (va, vb, compare, aligned)
+    items = list(undecided.values())
+    decide = functools.partial(_decide, minimum=minimum, trim=trim, invariant=invariant)
+    # many comparisons: on the scan's worker processes, if they are running
+    got = map_chunks(items, decide) if len(items) >= PARALLEL_PAIRS else None
+    fresh = dict(zip(undecided, got if got is not None else decide(items), strict=True))
+    decided.update(fresh)
     if verdicts is not None and fresh:
         verdicts.store_verdicts(fresh)
-    return out
+    return {pair: d for (pair, d, _, _), key in zip(todo, keys, strict=True) if decided[key]}
+
+
+#: One comparison done one by one: two images' views, compare them, try them aligned.
+_Comparison = tuple[Views, Views, bool, bool]
+#: At least this many comparisons go to the worker processes (fewer are not worth sending).
+PARALLEL_PAIRS: Final = 32
+
+
+def _decide(
+    items: Sequence[_Comparison], minimum: float, trim: bool, invariant: frozenset[str]
+) -> list[bool]:
+    """Whether each pair of ``items`` is confirmed (its views alike, or its frames aligned)."""
+    alignments = alignment_cache()
+    return [
+        (compare and view_similarity(va, vb, trim=trim, invariant=invariant) >= minimum)
+        or (aligned and aligned_similarity_of_frames(va, vb, alignments) >= ALIGNED_MIN)
+        for va, vb, compare, aligned in items
+    ]

@@ -37,6 +37,7 @@ from typing import Final, TypeVar
 from neardup.errors import UsageError, WorkerError
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 #: Largest number of files in one worker task.
 MAX_CHUNK: Final = 64
@@ -238,6 +239,22 @@ def map_files(
         finished = True
     finally:
         pool.stop(wait_for_them=finished)
+
+
+def map_chunks(items: Sequence[A], one: Callable[[Sequence[A]], list[T]]) -> list[T] | None:
+    """``one`` over ``items`` in chunks, on the scan's running worker pool (one chunk per
+    worker), results in order; ``None`` when no pool is running or it broke (the caller
+    then does the work itself). ``one`` must be picklable."""
+    pool = _ACTIVE.get()
+    if pool is None or pool._executor is None or len(items) < 2:
+        return None
+    try:
+        executor = pool.executor()
+        size = -(-len(items) // pool.jobs)
+        futures = [executor.submit(one, items[k : k + size]) for k in range(0, len(items), size)]
+        return [r for f in futures for r in f.result()]
+    except (WorkerError, BrokenProcessPool):
+        return None
 
 
 def run_in_workers(
