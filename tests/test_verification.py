@@ -161,6 +161,17 @@ def test_a_rescan_reuses_the_verdicts_of_pairs_compared_one_by_one(
     calls.clear()
     second = neardup.scan([folder], catalog=catalog, jobs=1)
     assert calls == [] and _names(second) == _names(first)
+    from neardup.catalog import Catalog
+
+    with Catalog(catalog) as cat:
+        assert cat.stats().verdicts == stored
+        cat.prune(dry_run=True)
+        assert cat.stats().verdicts == stored
+        cat.prune()  # forgets them: the next scan decides again
+        assert cat.stats().verdicts == 0
+    assert _names(neardup.scan([folder], catalog=catalog, jobs=1)) == _names(first)
+    assert "aligned_similarity_of_frames" in calls
+    calls.clear()
     stricter = neardup.scan([folder], catalog=catalog, jobs=1, verify_min=0.95)
     assert calls and stricter.settings.verify_min == 0.95
     calls.clear()

@@ -34,6 +34,8 @@ class CatalogStats:
     #: Images whose alternates of ``--invariant``/``--crop`` are stored, per kind (e.g.
     #: ``crop/trim``; see :func:`neardup.catalog.extras.alternates_kind`).
     alternates: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: Pairs whose verification verdict is kept (compared one by one).
+    verdicts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -61,6 +63,7 @@ class Maintenance(Store):
             alternates = dict(
                 c.execute("SELECT kind, COUNT(*) FROM alternates GROUP BY kind ORDER BY kind")
             )
+            verdicts = c.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
         return CatalogStats(
             path=self.location,
             schema_version=self.schema_version,
@@ -74,6 +77,7 @@ class Maintenance(Store):
             views=views,
             views_bytes=views_bytes,
             alternates=alternates,
+            verdicts=verdicts,
         )
 
     def disk_bytes(self) -> int:
@@ -89,7 +93,9 @@ class Maintenance(Store):
         return total
 
     def prune(self, *, dry_run: bool = False) -> list[str]:
-        """Remove the entries of files that are gone (marked vanished or missing now).
+        """Remove the entries of files that are gone (marked vanished or missing now), and
+        the kept verdicts of verification (they are not tied to files; the next scan
+        decides its pairs again and keeps those).
 
         Returns the removed paths (or those that would be removed with ``dry_run``).
         """
@@ -104,6 +110,9 @@ class Maintenance(Store):
                             "DELETE FROM files WHERE path = ?",
                             [(p,) for p in gone[start : start + 5000]],
                         )
+        if not dry_run:
+            with self._errors("update"), transaction(self._conn):
+                self._conn.execute("DELETE FROM verdicts")
         return gone
 
     def vacuum(self) -> tuple[int, int]:

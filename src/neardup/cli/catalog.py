@@ -76,6 +76,7 @@ def stats_command(catalog: CatalogOpt = None, fmt: TableJsonOpt = TableOrJson.ta
     table.add_row("verification views", views)
     for kind, n in stats.alternates.items():
         table.add_row(f"alternates {escape(kind)}", f"{n:,} images")
+    table.add_row("verification verdicts", f"{stats.verdicts:,} pairs")
     table.add_row(
         "scans", f"{stats.scans:,}" + (f" (last {stats.last_scan})" if stats.scans else "")
     )
