@@ -379,13 +379,15 @@ def hash_stored(
     rehash: bool = False,
     trim: bool = False,
     views: bool = False,
+    invariant: frozenset[str] = frozenset(),
+    crop: bool = False,
     progress: Callable[[int, int], None] | None = None,
     **hashing: Any,
 ) -> Hashed:
     """:func:`neardup.pipeline.cached.hash_paths` with ``store`` in place of the catalog:
-    valid stored outcomes are reused, the rest hashed (``hashing``: ``max_pixels``,
-    ``jobs``, ``hasher``) and appended to the store."""
-    invariant, crop = frozenset(hashing.get("invariant", ())), bool(hashing.get("crop"))
+    valid stored outcomes (with their alternates of ``invariant``/``crop``, when asked for)
+    are reused, the rest hashed (``hashing``: ``max_pixels``, ``jobs``, ``hasher``) and
+    appended to the store."""
     kind = alternates_kind(trim, invariant, crop) if invariant or crop else ""
     stats = stat_paths(paths)
     found = (
@@ -399,8 +401,9 @@ def hash_stored(
             progress(done + k, len(paths))
 
     fresh = hash_paths(
-        todo, spec, catalog=None, progress=shifted, trim=trim, views=views, **hashing
-    )
+        todo, spec, catalog=None, progress=shifted, trim=trim, views=views,
+        invariant=invariant, crop=crop, **hashing,
+    )  # fmt: skip
     store.append(
         fresh.outcomes.values(),
         spec,

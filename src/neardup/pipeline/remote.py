@@ -19,9 +19,10 @@ from typing import Any
 
 from neardup.errors import ExtraMissing, NeardupError, UsageError, install_hint
 from neardup.hashing.alternates import FeatureOptions
-from neardup.hashing.core import Analysed, analyse_file, hash_file
+from neardup.hashing.core import Analysed, analyse_file
 from neardup.hashing.formats import is_image_name
 from neardup.model import (
+    DEFAULT_MAX_PIXELS,
     Discovery,
     HashOutcome,
     HashSpec,
@@ -101,20 +102,10 @@ def local_file(url: str) -> Iterator[tuple[str, dict[str, Any] | None]]:
 def hash_url(
     url: str, spec: HashSpec, *, max_pixels: int | None = None, trim: bool = False
 ) -> HashOutcome:
-    """Hash the file behind ``url`` with the local decoder; never raises for a bad file."""
-    kwargs: dict[str, Any] = {} if max_pixels is None else {"max_pixels": max_pixels}
-    try:
-        with local_file(url) as (path, info):
-            outcome = hash_file(path, spec, trim=trim, **kwargs)
-        if info is not None and isinstance(outcome, ImageRecord):
-            outcome = replace(
-                outcome, size=int(info.get("size") or outcome.size), mtime_ns=mtime_ns(info)
-            )
-    except (OSError, NeardupError) as exc:
-        return Skipped(url, "unreadable", str(exc))
-    if isinstance(outcome, ImageRecord):
-        return replace(outcome, path=url)
-    return Skipped(url, outcome.reason, outcome.detail)
+    """Hash the file behind ``url`` with the local decoder (:func:`analyse_path` with only
+    the hashes); never raises for a bad file."""
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    return analyse_path(url, spec, FeatureOptions(trim=trim), limit).outcome
 
 
 def analyse_path(path: str, spec: HashSpec, options: FeatureOptions, max_pixels: int) -> Analysed:

@@ -81,9 +81,9 @@ def run_scan(
             "hasher": _cluster_hasher(client, options),
             "trim": options.trim,
             "views": options.verify,
+            "invariant": options.invariant,
+            "crop": options.crop,
         }
-        if options.needs_alternates:
-            hashing.update(invariant=options.invariant, crop=options.crop)
         if store is not None:
             from neardup.pipeline.hashstore import HashStore, hash_stored
 
