@@ -209,6 +209,19 @@ def test_a_small_picture_in_an_app_screen_is_found(design: str, share: float, k:
     assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
 
 
+@pytest.mark.parametrize(("k", "share"), [(2, 0.30), (22, 0.30), (24, 0.33)])
+def test_a_picture_inside_a_column_of_text_is_found(k: int, share: float) -> None:
+    """A web page's article column is a panel of text bounded by edges; the small picture
+    inside it is tried on its own (it was passed over as "mostly on a panel")."""
+    from neardup.tools.frames import framed
+
+    shot, (x0, y0, x1, y1) = framed("web", _photo(k), share)
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
 def test_a_panel_of_text_is_not_a_picture() -> None:
     page = Image.new("L", (300, 200), 250)
     draw = ImageDraw.Draw(page)

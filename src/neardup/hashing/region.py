@@ -289,10 +289,12 @@ def picture_box(
     # the most sides found, then the largest area of detail; a panel of text on a plain
     # ground (a file list, a caption) is not a picture
     order = alive[np.argsort(-(real[alive] + area[alive] * share), kind="stable")]
-    panels: list[tuple[int, int, int, int]] = []  # a rectangle mostly on a panel is one too
+    # a rectangle that is most of a panel and mostly on it is that panel again; a smaller
+    # one inside a panel (a picture in a column of text) is judged on its own
+    panels: list[tuple[int, int, int, int]] = []
     for best in order:
         box = int(x0[best]), int(y0[best]), int(x1[best]), int(y1[best])
-        if any(shared(box, p) > 0.5 for p in panels):
+        if any(shared(box, p) > 0.5 and shared(p, box) > 0.5 for p in panels):
             continue
         if not is_panel(grey[box[1] : box[3], box[0] : box[2]]):
             return _sharpest(a, box)
