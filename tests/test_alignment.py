@@ -3,15 +3,17 @@ different pictures in one shared frame do not (the aligned part must agree tile 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from neardup.hashing.alignment import (
     ALIGNED_MIN,
+    _crop_boxes,
     aligned_similarity_of_frames,
     frame_alignments,
 )
-from neardup.hashing.views import Views, frame_region, views_of
+from neardup.hashing.views import Views, frame_region, unit_rows, views_of
 from neardup.tools import frames, transforms
 from tests.conftest import photo
 
@@ -44,3 +46,15 @@ def test_different_pictures_in_one_frame_do_not_align(design: str) -> None:
     a, b = (views_of(s, None) for s in shots)
     assert _coarse(a, b) >= ALIGNED_MIN
     assert aligned_similarity_of_frames(a, b) < ALIGNED_MIN
+
+
+def test_every_alignment_is_its_region_as_a_scan_compares_it() -> None:
+    """The crops are the frame's regions, each a unit vector; a flat frame gives zeros."""
+    views = views_of(_base(2))
+    got = frame_alignments(views)
+    for k, box in enumerate(_crop_boxes()):
+        np.testing.assert_allclose(got[k], frame_region(views.frame, box), atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, rtol=1e-5)
+    rows = np.vstack([np.full(16, 7.0), np.arange(16.0)]).astype(np.float32)
+    assert not unit_rows(rows)[0].any()
+    assert abs(float(unit_rows(rows)[1].sum())) < 1e-5

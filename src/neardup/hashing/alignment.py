@@ -18,6 +18,7 @@ from neardup.hashing.views import (
     colours_disagree,
     frame_region,
     kept_share,
+    unit_rows,
     unit_vector,
 )
 
@@ -62,24 +63,27 @@ def _rotated_region(frame: NDArray[np.uint8], degrees: float, aspect: float) -> 
     )
 
 
-def _crop_boxes() -> list[tuple[float, float, float, float]]:
+@functools.cache
+def _crop_boxes() -> tuple[tuple[float, float, float, float], ...]:
     """The crops :func:`frame_alignments` tries, in its order (the rotations follow them)."""
-    return [
-        (x, y, x + s, y + s)
+    return tuple(
+        (float(x), float(y), float(x + s), float(y + s))
         for s in CROP_SCALES
         for x in np.linspace(0.0, 1.0 - s, 3)
         for y in np.linspace(0.0, 1.0 - s, 3)
-    ]
+    )
 
 
 def frame_alignments(views: Views) -> NDArray[np.float32]:
-    """The unit vectors of every sub-region :func:`aligned_similarity_of_frames` tries."""
-    out = [frame_region(views.frame, box) for box in _crop_boxes()]
-    for deg in ROTATIONS:
-        turned = _rotated_region(views.frame, deg, views.aspect)
-        side = (VERIFY_SIDE, VERIFY_SIDE)
-        out.append(unit_vector(np.asarray(turned.resize(side, Image.Resampling.BILINEAR))))
-    return np.stack(out)
+    """The unit vectors of every sub-region :func:`aligned_similarity_of_frames` tries (each
+    as :func:`~neardup.hashing.views.frame_region` makes it, from one image of the frame)."""
+    frame = Image.fromarray(views.frame)
+    n, side = views.frame.shape[0], (VERIFY_SIDE, VERIFY_SIDE)
+    bilinear = Image.Resampling.BILINEAR
+    parts = [frame.resize(side, bilinear, box=tuple(v * n for v in b)) for b in _crop_boxes()]
+    parts += [_rotated_region(views.frame, deg, views.aspect).resize(side, bilinear)
+              for deg in ROTATIONS]  # fmt: skip
+    return unit_rows(np.stack([np.asarray(p, dtype=np.float32).ravel() for p in parts]))
 
 
 #: :func:`_refined` moves an alignment in steps of these shares of the side (a hundred

@@ -156,6 +156,16 @@ def unit_vector(pixels: NDArray[Any]) -> NDArray[np.float32]:
     return out
 
 
+def unit_rows(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    """:func:`unit_vector` of each row of a 2-D ``float32`` array, at once."""
+    centred = rows - rows.mean(axis=1, keepdims=True, dtype=np.float32)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    out: NDArray[np.float32] = np.divide(
+        centred, norms, out=np.zeros_like(centred), where=norms > 0
+    )
+    return out
+
+
 def verify_thumbnail(image: Image.Image, side: int = VERIFY_SIDE) -> NDArray[np.float32]:
     """A zero-mean, unit-norm greyscale thumbnail, flattened (for normalised correlation)."""
     return unit_vector(grey_thumbnail(image, side))
