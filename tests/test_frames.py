@@ -209,10 +209,12 @@ def test_a_small_picture_in_an_app_screen_is_found(design: str, share: float, k:
     assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
 
 
-@pytest.mark.parametrize(("k", "share"), [(2, 0.30), (22, 0.30), (24, 0.33)])
+@pytest.mark.parametrize(("k", "share"), [(2, 0.30), (22, 0.30), (24, 0.33), (0, 0.30), (7, 0.33)])
 def test_a_picture_inside_a_column_of_text_is_found(k: int, share: float) -> None:
     """A web page's article column is a panel of text bounded by edges; the small picture
-    inside it is tried on its own (it was passed over as "mostly on a panel")."""
+    inside it is tried on its own (it was passed over as "mostly on a panel"), and looked
+    for among the column's own lines (the page's header and text lines took every
+    candidate line before the picture's lower edge)."""
     from neardup.tools.frames import framed
 
     shot, (x0, y0, x1, y1) = framed("web", _photo(k), share)
@@ -220,6 +222,17 @@ def test_a_picture_inside_a_column_of_text_is_found(k: int, share: float) -> Non
     box = _found_box(shot)
     assert box is not None
     assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
+def test_different_small_pictures_in_one_web_page_are_not_duplicates(tmp_path: Path) -> None:
+    """Pictures at 30% of a web page's width, in its column of text: the pages are the
+    same pixel for pixel around them, and a re-saved copy of each still groups with it."""
+    from neardup.tools.frames import framed
+
+    for k in range(4):
+        framed("web", _photo(k), 0.30)[0].save(tmp_path / f"{k}.png")
+    Image.open(tmp_path / "0.png").convert("RGB").save(tmp_path / "0-copy.jpg", quality=70)
+    assert _groups(tmp_path) == [{"0.png", "0-copy.jpg"}]
 
 
 def test_a_panel_of_text_is_not_a_picture() -> None:

@@ -177,7 +177,10 @@ def _cover(prefix: NDArray[np.int64], line: NDArray[np.int64], start: NDArray[np
 
 
 def picture_box(
-    grey: NDArray[np.uint8], framed: tuple[bool, bool, bool, bool] = (False,) * 4
+    grey: NDArray[np.uint8],
+    framed: tuple[bool, bool, bool, bool] = (False,) * 4,
+    *,
+    in_panel: bool = False,
 ) -> tuple[int, int, int, int] | None:
     """The box ``(left, top, right, bottom)`` (pixels, right/bottom exclusive) of the largest
     picture bounded by straight edges in ``grey``, or ``None``.
@@ -185,7 +188,9 @@ def picture_box(
     Of the rectangles whose sides are edges (:data:`EDGE_COVER`, with a quiet outside), the
     one with the most sides that are edges found here wins (then sides that are a frame's
     inside edge, then the largest area of detail), unless it is a panel of text
-    (:func:`is_panel`). At least
+    (:func:`is_panel`); when all it tries are, the picture is looked for inside the first
+    panel, among that panel's own lines (``in_panel``: a picture in a column of text). At
+    least
     two opposite sides must be edges; a side of ``grey`` that is itself the inside edge of
     a frame (``framed``: left, top, right, bottom) counts as one.
 
@@ -301,6 +306,11 @@ def picture_box(
         panels.append(box)
         if len(panels) == PANEL_TRIES:
             break
+    if panels and not in_panel:  # a picture in a column of text: its lines, not the page's
+        p0, p1, p2, p3 = panels[0]
+        inner = picture_box(grey[p1:p3, p0:p2], in_panel=True)
+        if inner is not None:
+            return inner[0] + p0, inner[1] + p1, inner[2] + p0, inner[3] + p1
     return None
 
 
