@@ -157,10 +157,9 @@ def _refined(one: Views, other: Views, k: int) -> NDArray[np.float32]:
     target = unit_vector(other.frame)
 
     def scores(poses: list[Pose]) -> NDArray[np.float32]:
-        parts = _sampled(one.frame, poses, one.aspect, stretch)
-        parts -= parts.mean(axis=1, keepdims=True)
-        norms = np.linalg.norm(parts, axis=1)
-        got: NDArray[np.float32] = (parts @ target) / np.maximum(norms, 1e-6)
+        got: NDArray[np.float32] = (
+            unit_rows(_sampled(one.frame, poses, one.aspect, stretch)) @ target
+        )
         return got
 
     pose = _start(k)
