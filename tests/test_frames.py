@@ -326,3 +326,21 @@ def test_a_plain_sky_inside_a_found_picture_stays_with_it(tmp_path: Path) -> Non
     box = _found_box(shot)
     assert box is not None
     assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
+def test_a_line_across_a_found_picture_does_not_cut_it(tmp_path: Path) -> None:
+    """A city skyline over its dark foreground, in a blog post: the foot of the buildings
+    is a straight line with a quiet strip below it, which was taken for the side of a
+    picture inside the picture (its other three sides the picture's own). A strip that is
+    not a panel is the photo's own ground: the screenshot's picture is the whole photo."""
+    from neardup.tools.frames import framed
+
+    photo = Image.open(PHOTOS[0].with_stem("023_skyline-sf-dusk-back")).convert("RGB")
+    shot, (x0, y0, x1, y1) = framed("blog", photo, 0.6)
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    photo.save(tmp_path / "photo.jpg", quality=92)
+    shot.save(tmp_path / "shot.png")
+    assert _groups(tmp_path) == [{"photo.jpg", "shot.png"}]

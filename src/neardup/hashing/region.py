@@ -264,6 +264,22 @@ def _snapped(
     return x0, y0, x1, y1
 
 
+def _cuts_own_strip(part: NDArray[np.uint8], box: tuple[int, int, int, int]) -> bool:
+    """Whether ``box``, a picture found inside the picture ``part``, lies flush with one end
+    of an axis and cuts off a strip at the other that is not a panel (:func:`is_panel`):
+    a line across a photo with its own ground or sky beyond it (the foot of a building, a
+    horizon) is not the side of a picture in it; a caption or a bar beside one is plain."""
+    h, w = part.shape
+    x0, y0, x1, y1 = box
+    strips = []
+    for lo, hi, n, axis in ((y0, y1, h, 0), (x0, x1, w, 1)):
+        at_lo, at_hi = lo <= SHARPEST_REACH, hi >= n - SHARPEST_REACH
+        if at_lo != at_hi:
+            start, stop = (hi, n) if at_lo else (0, lo)
+            strips.append(part[start:stop] if axis == 0 else part[:, start:stop])
+    return any(s.size and not is_panel(s) for s in strips)
+
+
 #: How many frames inside frames :func:`content_box` looks through.
 NESTING: Final = 3
 
@@ -309,6 +325,8 @@ def content_box(
         # a picture bounded by straight edges (moved in to one lying on a canvas inside
         # it, if any), else one lying on a plain canvas
         edged, laid = picture_box(part, framed), canvas_picture(part)
+        if pictured and edged is not None and _cuts_own_strip(part, edged):
+            edged = None
         if inside(tightest(edged, laid, SHARPEST_REACH)):
             framed = (True, True, True, True)  # a picture, or a frame inside a frame
             cut = pictured = True
