@@ -440,7 +440,12 @@ def _run_alone(description: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "migration", ["small pictures on plain screens", "pictures on a plain canvas"]
+    "migration",
+    [
+        "small pictures on plain screens",
+        "pictures on a plain canvas",
+        "pictures in a column of text, lines across a picture",
+    ],
 )
 def test_an_upgrade_finds_pictures_again_once(
     small_folder: Path, opened: list[str], migration: str
@@ -458,6 +463,7 @@ def test_an_upgrade_finds_pictures_again_once(
     with sqlite3.connect(default_path()) as conn:
         assert conn.execute("SELECT COUNT(*) FROM views").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(trim_hash) FROM hashes").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM alternates").fetchone()[0] == 0
     assert len(scan([small_folder]).records) == total
     assert len(set(opened)) == total
     opened.clear()

@@ -174,4 +174,17 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "pictures in a column of text, lines across a picture",
+        # The picture search looks inside a panel of text when every rectangle it tried was
+        # one (an image without a kept region may have one now), and no longer cuts a found
+        # picture along a line with its own ground beyond it; the centred-crop hashes are
+        # resized differently. Every trimmed hash, view and alternate is computed again on
+        # the next scan; verdicts are keyed by the views, so the old ones are never asked.
+        """
+        UPDATE hashes SET trim_hash = NULL, trim_box = NULL;
+        DELETE FROM views;
+        DELETE FROM alternates;
+        """,
+    ),
 )
