@@ -439,6 +439,15 @@ def _run_alone(description: str) -> None:
         conn.executescript(MIGRATIONS[_migration(description) - 1][1])
 
 
+def test_the_features_version_is_the_last_migration_that_drops_features() -> None:
+    """A Parquet hash store tells rows of an older search by this number: a migration that
+    makes the catalog compute trimmed hashes, views or alternates again must raise it."""
+    from neardup.catalog.migrations import FEATURES_VERSION
+
+    dropping = [k for k, (_, sql) in enumerate(MIGRATIONS, 1) if "DELETE FROM views" in sql]
+    assert dropping and dropping[-1] == FEATURES_VERSION
+
+
 @pytest.mark.parametrize(
     "migration",
     [

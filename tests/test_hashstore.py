@@ -18,6 +18,7 @@ from tests.conftest import expected_planted_groups
 pytest.importorskip("pyarrow", reason="needs the dask extra")
 pytest.importorskip("fsspec", reason="needs the dask extra")
 
+from neardup.catalog.migrations import FEATURES_VERSION
 from neardup.pipeline.hashstore import MANIFEST, HashStore
 
 
@@ -38,7 +39,7 @@ def test_second_scan_hashes_nothing_and_a_change_is_rehashed(
     assert _groups(first) == expected_planted_groups(planted_folder)
     parts = _parts(store)
     assert len(parts) == 1
-    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 2
+    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 3
 
     second = neardup.scan([planted_folder], store=store, use_cache=False)
     assert second.from_catalog == len(second.records) == len(first.records)  # 0 hashed
@@ -82,14 +83,48 @@ def test_a_version_1_store_is_read_and_extended(planted_folder: Path, tmp_path: 
     first = neardup.scan([planted_folder], store=store, use_cache=False, crop=False)
     (part,) = _parts(store)
     table = pq.read_table(part)
-    pq.write_table(table.drop_columns(["alternates_kind", "alternates"]), part)
+    pq.write_table(table.drop_columns(["alternates_kind", "alternates", "features"]), part)
     (store / MANIFEST).write_text('{"format": "neardup-hash-store", "schema_version": 1}')
-    again = neardup.scan([planted_folder], store=store, use_cache=False, crop=False)
+    plain = {"crop": False, "trim": False, "verify": False}  # the features are an older search's
+    again = neardup.scan([planted_folder], store=store, use_cache=False, **plain)
     assert again.from_catalog == len(again.records) and _groups(again) == _groups(first)
-    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 2
+    assert json.loads((store / MANIFEST).read_text())["schema_version"] == 3
     cropped = neardup.scan([planted_folder], store=store, use_cache=False, crop=True)
     assert cropped.from_catalog == 0 and len(_parts(store)) == 2
     assert neardup.scan([planted_folder], store=store, use_cache=False, crop=True).from_catalog
+
+
+def test_rows_of_an_older_search_are_computed_again_once(
+    planted_folder: Path, tmp_path: Path, opened: list[str]
+) -> None:
+    """Rows written before the current margin and picture search (no ``features`` column,
+    or a lower one) keep serving their hashes, but their trimmed hashes, views and
+    alternates are computed again by the next scan that needs them, once, as a catalog's
+    migration makes it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = tmp_path / "store"
+    first = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1)
+    (part,) = _parts(store)
+    table = pq.read_table(part)
+    older = pa.array([FEATURES_VERSION - 1] * table.num_rows, pa.int32())
+    at = table.schema.get_field_index("features")
+    pq.write_table(table.set_column(at, "features", older), part)
+    rows = list(HashStore(os.fspath(store)).rows(first.settings.spec))
+    assert rows and all(r["trim_hash"] is None and r["views"] is None for r in rows)
+    assert all(r["hash"] is not None for r in rows if r["error"] is None)
+    plain = neardup.scan(
+        [planted_folder], store=store, use_cache=False, trim=False, verify=False, crop=False
+    )
+    assert plain.from_catalog == len(plain.records)  # the hashes themselves still serve
+    opened.clear()
+    again = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1)
+    assert again.from_catalog == 0 and len(set(opened)) == len(again.records)
+    assert _groups(again) == _groups(first)
+    opened.clear()
+    third = neardup.scan([planted_folder], store=store, use_cache=False, jobs=1)
+    assert third.from_catalog == len(third.records) and opened == []
 
 
 def test_cluster_scan_with_store_is_incremental(

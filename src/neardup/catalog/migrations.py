@@ -188,3 +188,10 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         """,
     ),
 )
+
+#: The schema version of the last migration that dropped computed features (trimmed
+#: hashes and boxes, views, alternates): it names what the margin and picture search, the
+#: views and the alternates of this neardup compute. A Parquet hash store keeps it in each
+#: row (:mod:`neardup.pipeline.hashstore`), so rows of an older search are computed again
+#: there too. A migration that drops features raises it (a test checks).
+FEATURES_VERSION: Final = 11

@@ -2,10 +2,10 @@
 
 ``neardup scan … --store URL`` keeps hashes in a directory at any fsspec URL (a local
 folder, ``s3://bucket/hashes``, ...) instead of the local SQLite catalog, which cannot hold
-the hashes of many machines. Layout (schema version 2, docs/scale-out.md)::
+the hashes of many machines. Layout (schema version 3, docs/scale-out.md)::
 
     URL/neardup-store.json                          {"format": "neardup-hash-store",
-                                                     "schema_version": 2}
+                                                     "schema_version": 3}
     URL/hashes/kind=<algorithm>-<size>-<mode>/part-<ns>-<hex>.parquet
 
 Each scan that hashed something adds part files (append-only, never rewritten); the row
@@ -17,8 +17,12 @@ hashed without trimming), ``trim_box`` (four float64 or null), ``width``, ``heig
 (int32), ``views`` (binary verification views or null), ``error`` and ``error_detail``
 (string, null for an image), ``hashed_at_ns`` (int64); since version 2 also
 ``alternates_kind`` and ``alternates`` (the alternate hashes of ``--invariant``/``--crop``
-and which kind they are, :func:`neardup.catalog.extras.alternates_kind`; null without).
-Parts written by version 1 lack those two columns and are read as if they were null.
+and which kind they are, :func:`neardup.catalog.extras.alternates_kind`; null without);
+since version 3 ``features`` (int32: :data:`neardup.catalog.migrations.FEATURES_VERSION`
+of the neardup that wrote the row). Parts written by earlier versions lack those columns
+and are read as if they were null. A row of an older search (``features`` lower than
+this neardup's, or null) is read without its trimmed hash, box, views and alternates, so
+a scan that needs them computes them again, as the catalog's migrations make it do.
 
 A rescan with the same store hashes only files whose size, modification time or ETag
 changed, exactly like the catalog.
@@ -36,13 +40,14 @@ from typing import Any
 
 from neardup.catalog.extras import alternates_from_bytes, alternates_kind, alternates_to_bytes
 from neardup.catalog.hashes import CACHED_FAILURES, hash_mode
+from neardup.catalog.migrations import FEATURES_VERSION
 from neardup.errors import ExtraMissing, UsageError, install_hint
 from neardup.hashing.views import Views
 from neardup.model import HashOutcome, HashSpec, ImageRecord, Skipped, is_url
 from neardup.pipeline.cached import Hashed, hash_paths
 from neardup.pipeline.remote import mtime_ns
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FORMAT = "neardup-hash-store"
 MANIFEST = "neardup-store.json"
 #: Rows per part file written.
@@ -176,6 +181,8 @@ class HashStore:
 
         latest: dict[str, dict[str, Any]] = {}
         wanted = list(columns) if columns else list(_COLUMNS)
+        if "features" not in wanted:
+            wanted.append("features")
         for part in self.parts(spec):
             with self.fs.open(part, "rb") as fh:
                 present = set(pq.ParquetFile(fh).schema_arrow.names)
@@ -184,7 +191,10 @@ class HashStore:
             missing = dict.fromkeys(c for c in wanted if c not in present)  # an older part
             for row in table.to_pylist():
                 latest[row["path"]] = row | missing if missing else row
-        yield from latest.values()
+        for row in latest.values():
+            if (row["features"] or 0) < FEATURES_VERSION:  # an older search's features
+                row.update((k, None) for k in _FEATURES if k in row)
+            yield row
 
     def lookup(
         self,
@@ -270,12 +280,14 @@ class HashStore:
 _COLUMNS = (
     "path", "size", "mtime_ns", "etag", "algorithm", "hash_size", "mode", "hash", "trim_hash",
     "trim_box", "width", "height", "views", "error", "error_detail", "hashed_at_ns",
-    "alternates_kind", "alternates",
+    "alternates_kind", "alternates", "features",
 )  # fmt: skip
+#: The columns computed by the margin and picture search, views and alternates.
+_FEATURES = ("trim_hash", "trim_box", "views", "alternates_kind", "alternates")
 
 
 def schema() -> Any:
-    """The pyarrow schema of a part file (schema version 2)."""
+    """The pyarrow schema of a part file (schema version 3)."""
     import pyarrow as pa
 
     return pa.schema(
@@ -298,6 +310,7 @@ def schema() -> Any:
             ("hashed_at_ns", pa.int64()),
             ("alternates_kind", pa.string()),
             ("alternates", pa.binary()),
+            ("features", pa.int32()),
         ]
     )
 
@@ -322,6 +335,7 @@ def row_of(
         "views": views.to_bytes() if isinstance(views, Views) else views,
         "alternates_kind": None if alternates is None else alternates[0],
         "alternates": None if alternates is None else alternates[1],
+        "features": FEATURES_VERSION,
     }
     if isinstance(outcome, ImageRecord):
         return base | {
