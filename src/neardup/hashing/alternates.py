@@ -13,7 +13,7 @@ from typing import Final, NamedTuple
 from PIL import Image
 
 from neardup.bits import bits_to_int
-from neardup.hashing.decode import REDUCING_GAP, grey_of
+from neardup.hashing.decode import REDUCING_GAP, grey_of, shrink
 from neardup.hashing.fast import input_size, phash_bits
 from neardup.hashing.spec import hash_image, thumbnail_hash
 from neardup.hashing.trim import Box, crop_relative, trimmed_hash, working_image
@@ -73,18 +73,17 @@ def centre_hashes(
     fuller gap of the main hash would cost twice as much for a bit of difference or less.
     """
     w, h = image.size
-    grey = None if spec.compat else grey_of(image)
+    grey = image if spec.compat else grey_of(image)  # once, for every region
     out = []
     for f in fractions:
         cw, ch = max(1, round(w * f)), max(1, round(h * f))
         x, y = (w - cw) // 2, (h - ch) // 2
-        if grey is None:
+        if spec.compat:
             out.append(hash_image(image.crop((x, y, x + cw, y + ch)), spec))
-            continue
-        size = input_size(spec.algorithm, spec.size, cw, ch)
-        box = (float(x), float(y), float(x + cw), float(y + ch))
-        lanczos = Image.Resampling.LANCZOS
-        out.append(thumbnail_hash(grey.resize(size, lanczos, box, REDUCING_GAP), spec))
+        else:
+            size = input_size(spec.algorithm, spec.size, cw, ch)
+            box = (float(x), float(y), float(x + cw), float(y + ch))
+            out.append(thumbnail_hash(shrink(grey, size, box, REDUCING_GAP), spec))
     return tuple(out)
 
 

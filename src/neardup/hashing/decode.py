@@ -261,9 +261,13 @@ def shrink(
     im: Image.Image,
     size: tuple[int, int],
     box: tuple[float, float, float, float] | None = None,
+    reducing_gap: float | None = None,
 ) -> Image.Image:
-    """Normalise a loaded image, make it grey and resize it to ``size`` (Lanczos, reduced first)."""
-    return grey_of(im).resize(size, Image.Resampling.LANCZOS, box, _gap(size))
+    """Normalise a loaded image, make it grey and resize it to ``size`` (Lanczos, reduced
+    first: by default to :data:`REDUCING_GAP` times ``size`` and :data:`MIN_REDUCED_SIDE`,
+    as a hash's thumbnail is; ``reducing_gap`` sets another)."""
+    gap = _gap(size) if reducing_gap is None else reducing_gap
+    return grey_of(im).resize(size, Image.Resampling.LANCZOS, box, gap)
 
 
 def grey_of(im: Image.Image) -> Image.Image:
