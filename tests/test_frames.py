@@ -195,6 +195,15 @@ def _found_box(shot: Image.Image) -> tuple[float, ...] | None:
     return relative_box(working_image(shot.convert("L")))
 
 
+def _assert_found(shot: Image.Image, truth: tuple[int, int, int, int]) -> None:
+    """The box a scan finds in ``shot`` is ``truth`` (pixels) to within 2% of each side."""
+    w, h = shot.size
+    box = _found_box(shot)
+    assert box is not None
+    x0, y0, x1, y1 = truth
+    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+
+
 @pytest.mark.parametrize(("design", "share"), [("social", 0.32), ("phone", 0.32), ("chat", 0.45)])
 @pytest.mark.parametrize("k", [0, 1, 9])
 def test_a_small_picture_in_an_app_screen_is_found(design: str, share: float, k: int) -> None:
@@ -202,11 +211,8 @@ def test_a_small_picture_in_an_app_screen_is_found(design: str, share: float, k:
     icons, is found (the edges of a smaller picture were too short to be tried)."""
     from neardup.tools.frames import framed
 
-    shot, (x0, y0, x1, y1) = framed(design, _photo(k), share)
-    w, h = shot.size
-    box = _found_box(shot)
-    assert box is not None
-    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    shot, truth = framed(design, _photo(k), share)
+    _assert_found(shot, truth)
 
 
 @pytest.mark.parametrize(("k", "share"), [(2, 0.30), (22, 0.30), (24, 0.33), (0, 0.30), (7, 0.33)])
@@ -217,11 +223,8 @@ def test_a_picture_inside_a_column_of_text_is_found(k: int, share: float) -> Non
     candidate line before the picture's lower edge)."""
     from neardup.tools.frames import framed
 
-    shot, (x0, y0, x1, y1) = framed("web", _photo(k), share)
-    w, h = shot.size
-    box = _found_box(shot)
-    assert box is not None
-    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    shot, truth = framed("web", _photo(k), share)
+    _assert_found(shot, truth)
 
 
 def test_different_small_pictures_in_one_web_page_are_not_duplicates(tmp_path: Path) -> None:
@@ -308,11 +311,8 @@ def test_a_picture_floating_on_a_viewer_canvas_is_found(name: str) -> None:
     from neardup.tools.frames import framed
 
     photo = Image.open(PHOTOS[0].with_stem(name)).convert("RGB")
-    shot, (x0, y0, x1, y1) = framed("viewer", photo, 0.35)
-    w, h = shot.size
-    box = _found_box(shot)
-    assert box is not None
-    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    shot, truth = framed("viewer", photo, 0.35)
+    _assert_found(shot, truth)
 
 
 def test_a_plain_sky_inside_a_found_picture_stays_with_it(tmp_path: Path) -> None:
@@ -321,11 +321,8 @@ def test_a_plain_sky_inside_a_found_picture_stays_with_it(tmp_path: Path) -> Non
     from neardup.tools.frames import framed
 
     photo = _under_a_plain_sky(1)
-    shot, (x0, y0, x1, y1) = framed("viewer", photo, 0.5)
-    w, h = shot.size
-    box = _found_box(shot)
-    assert box is not None
-    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    shot, truth = framed("viewer", photo, 0.5)
+    _assert_found(shot, truth)
 
 
 def test_a_line_across_a_found_picture_does_not_cut_it(tmp_path: Path) -> None:
@@ -336,11 +333,8 @@ def test_a_line_across_a_found_picture_does_not_cut_it(tmp_path: Path) -> None:
     from neardup.tools.frames import framed
 
     photo = Image.open(PHOTOS[0].with_stem("023_skyline-sf-dusk-back")).convert("RGB")
-    shot, (x0, y0, x1, y1) = framed("blog", photo, 0.6)
-    w, h = shot.size
-    box = _found_box(shot)
-    assert box is not None
-    assert np.abs(np.subtract(box, (x0 / w, y0 / h, x1 / w, y1 / h))).max() < 0.02
+    shot, truth = framed("blog", photo, 0.6)
+    _assert_found(shot, truth)
     photo.save(tmp_path / "photo.jpg", quality=92)
     shot.save(tmp_path / "shot.png")
     assert _groups(tmp_path) == [{"photo.jpg", "shot.png"}]
