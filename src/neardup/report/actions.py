@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
+from rich.text import Text
 
-from neardup.report.text import PathCell, format_bytes, shown
+from neardup.report.text import PathCell, cells, format_bytes, printable
 
 if TYPE_CHECKING:
     from neardup.actions.apply import ApplyReport
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from neardup.actions.plan import Plan
     from neardup.actions.undo import UndoReport
 
-_MARK = {"keep": "[green]keep[/]", "remove": "[red]remove[/]"}
+_MARK_STYLE = {"keep": "green", "remove": "red"}
 #: The reason every keeper and every removed duplicate has: the table leaves it out.
 _USUAL = {"keep": "keeper", "remove": "duplicate"}
 
@@ -34,16 +35,18 @@ def render_plan(plan: Plan) -> Table:
     for g in plan.groups:
         for k, item in enumerate(g.items):
             r = item.record
-            table.add_row(
+            group, why, size, pixels, distance = cells(
                 str(g.id) if k == 0 else "",
-                _MARK[item.decision],
                 "" if _USUAL.get(item.decision) == item.reason else item.reason,
-                PathCell(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else str(item.distance),
-                end_section=k == len(g.items) - 1,
             )
+            mark = Text.assemble((item.decision, _MARK_STYLE[item.decision]))
+            table.add_row(
+                group, mark, why, PathCell(r.path), size, pixels, distance,
+                end_section=k == len(g.items) - 1,
+            )  # fmt: skip
     return table
 
 
@@ -70,7 +73,7 @@ def render_not_removed(report: ApplyReport) -> Table:
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
         if o.status != "done":
-            table.add_row(o.reason, shown(o.path), shown(o.detail))
+            table.add_row(*cells(o.reason, printable(o.path), printable(o.detail)))
     return table
 
 
@@ -94,10 +97,10 @@ def render_undo(report: UndoReport) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
-        table.add_row(o.status, shown(o.path), shown(o.detail))
+        table.add_row(*cells(o.status, printable(o.path), printable(o.detail)))
     for u in report.unreadable:
         where = f"was going to {u.dest}" if u.dest else f"journal line {u.line}: {u.excerpt}"
-        table.add_row("unreadable", shown(u.path or "?"), shown(where))
+        table.add_row(*cells("unreadable", printable(u.path or "?"), printable(where)))
     return table
 
 
@@ -143,26 +146,13 @@ def history_rows(runs: Iterable[RunJournal]) -> list[dict[str, object]]:
 
 def render_history(rows: list[dict[str, object]]) -> Table:
     table = Table()
-    for col in ("run_id", "started", "action", "planned", "done", "skipped", "status", "undone"):
+    columns = ("run_id", "started", "action", "planned", "done", "skipped", "status", "undone")
+    for col in columns:
         table.add_column(
             col, no_wrap=True, justify="right" if col in ("planned", "done") else "left"
         )
     for row in rows:
         if row.get("torn_line"):
             row = {**row, "status": f"{row['status']} (torn last line)"}
-        table.add_row(
-            *(
-                shown(str(row[c]))
-                for c in (
-                    "run_id",
-                    "started",
-                    "action",
-                    "planned",
-                    "done",
-                    "skipped",
-                    "status",
-                    "undone",
-                )
-            )
-        )
+        table.add_row(*cells(*(printable(str(row[c])) for c in columns)))
     return table

@@ -99,6 +99,12 @@ class PathCell:
 MATCH_LABELS: Final = {"trimmed": "trim", "flipped": "flip", "cropped": "crop", "flat": "flat"}
 
 
+def cells(*texts: str) -> list[Text]:
+    """Plain table cells: rich parses a string cell as markup, which costs more than the
+    rest of a large table's rendering (and a file name must not be read as markup)."""
+    return [Text(t) for t in texts]
+
+
 def render_groups(result: ScanResult) -> Table:
     """One table, a block of rows per group; the keeper is marked, chained members flagged."""
     table = Table(title=None, show_lines=False, expand=False)
@@ -112,19 +118,19 @@ def render_groups(result: ScanResult) -> Table:
         for k, (row, dist) in enumerate(zip(g.members, g.distances, strict=True)):
             r = result.records[row]
             if k == 0:
-                mark = "[green]keep[/]"
+                mark = Text.assemble(("keep", "green"))
             elif dist > g.threshold:
-                mark = "[yellow]chained[/]"
+                mark = Text.assemble(("chained", "yellow"))
             else:
-                mark = "dup"
-            table.add_row(
+                mark = Text("dup")
+            group, size, pixels, distance = cells(
                 str(gid) if k == 0 else "",
-                mark,
-                PathCell(r.path),
                 format_bytes(r.size),
                 f"{r.width}x{r.height}",
                 "–" if k == 0 else f"{dist} {MATCH_LABELS.get(g.match(k), '')}".rstrip(),
-                end_section=k == len(g) - 1,
+            )
+            table.add_row(
+                group, mark, PathCell(r.path), size, pixels, distance, end_section=k == len(g) - 1
             )
     return table
 
@@ -135,7 +141,7 @@ def render_skipped(result: ScanResult) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for s in result.skipped:
-        table.add_row(s.reason, shown(s.path), shown(s.detail))
+        table.add_row(*cells(s.reason, printable(s.path), printable(s.detail)))
     return table
 
 
