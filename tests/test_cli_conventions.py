@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,14 @@ def test_colour_only_for_terminals_and_never_with_no_color(run_cli: Any, tmp_pat
 def test_shell_completion_is_offered(cli: Any) -> None:
     res = cli("--help", env={"NO_COLOR": "1", "COLUMNS": "120"})
     assert "--install-completion" in res.stdout and "--show-completion" in res.stdout
+
+
+def test_the_command_runs_one_blas_thread_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work runs in processes: a BLAS thread pool in each only spins at start-up."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # what a user set is kept
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["MKL_NUM_THREADS"] == "3"
