@@ -32,7 +32,9 @@ json`` writes the same as one JSON document (to ``--output FILE`` or stdout).
 
 ``--large N`` instead makes N 12-megapixel JPEGs and compares ``neardup scan --jobs 1``
 (default options, fresh catalog, whole process) with a plain ``imagehash.phash`` loop in one
-process over the same files, by CPU seconds.
+process over the same files, by CPU seconds; it also times decoding the files at the
+smallest scale and nothing else, which bounds how many times faster than the loop any tool
+that reads the pixels can be.
 
 Timings are only comparable within one run, and only on an otherwise idle machine: the
 load average before and after is printed with the results.
@@ -493,6 +495,7 @@ DUPEGURU = "dupeGuru picture mode, default"
 ND_JOBS1 = "neardup default --jobs 1"
 ND_FAST_JOBS1 = "neardup --no-trim --no-verify --jobs 1"
 LOOP = "ImageHash phash loop, one process"
+DECODE = "reduced decode alone (Pillow, 1/8 scale), one process"
 
 KEYS = {
     "neardup": [ND_DEFAULT, ND_RESCAN],
@@ -524,6 +527,7 @@ def large_tools() -> list[Tool]:
         neardup_tool(ND_JOBS1, "--jobs", "1"),
         neardup_tool(ND_FAST_JOBS1, "--no-trim", "--no-verify", "--jobs", "1"),
         python_peer(LOOP, "imagehash-loop", "imagehash"),
+        python_peer(DECODE, "reduced-decode", "PIL"),
     ]
 
 
@@ -673,6 +677,8 @@ def ratios(results: list[Result], large: bool) -> list[dict[str, Any]]:
                 ND_FAST_JOBS1,
                 None,
             ),
+            # the most a tool that decodes the pixels can reach: decoding, nothing else
+            item("ImageHash loop / reduced decode alone (CPU; wall)", LOOP, DECODE, None),
         ]
     return [
         item("neardup default / Czkawka (wall; CPU)", ND_DEFAULT, CZKAWKA, "<= 1.0"),
@@ -690,6 +696,8 @@ def _found(found: dict[str, Any]) -> str:
     parts = []
     if "hashed" in found:
         parts.append(f"{found['hashed']} hashed")
+    if "decoded" in found:
+        parts.append(f"{found['decoded']} decoded")
     if found.get("from_catalog"):
         parts.append(f"{found['from_catalog']} from catalog")
     if "in_groups" in found:
