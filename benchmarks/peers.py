@@ -37,7 +37,10 @@ smallest scale and nothing else, which bounds how many times faster than the loo
 that reads the pixels can be.
 
 Timings are only comparable within one run, and only on an otherwise idle machine: the
-load average before and after is printed with the results.
+load average before and after is printed with the results. ``--repeat N`` runs every tool N
+times, in rounds (all tools in order, then again), and reports each tool's median times and
+the median of each round's ratios, so that one slow moment of the machine does not decide
+a ratio.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import random
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -301,6 +305,8 @@ class Result:
     files_per_s: float | None = None
     found: dict[str, Any] = field(default_factory=dict)
     detail: str = ""
+    #: wall and CPU seconds of every round (``--repeat``); the fields above are medians
+    runs: list[dict[str, float]] = field(default_factory=list)
 
 
 def become_subreaper() -> bool:
@@ -538,48 +544,64 @@ def run_tools(
     timeout: float,
     warmup: bool,
     log: Callable[[str], None],
+    repeat: int = 1,
 ) -> list[Result]:
-    results: list[Result] = []
+    """Run every tool ``repeat`` times, in rounds (each round runs them all in order, so a
+    change of the machine's load falls on every tool alike); a tool's result gives the
+    median wall and CPU time of its rounds, and stops at its first failure."""
+    results = {t.name: Result(t.name, "ok") for t in tools}
     with tempfile.TemporaryDirectory(prefix="neardup-peers-") as tmp:
         root = Path(tmp)
+        tiny = root / "warmup-images"
         if warmup:
-            tiny = root / "warmup-images"
             tiny.mkdir()
             for p in files[:4]:
                 shutil.copy(p, tiny / p.name)
-        scratches: dict[str, Path] = {}
-        for i, tool in enumerate(tools):
-            if tool.command is None:
-                log(f"{tool.name}: {tool.missing}")
-                results.append(Result(tool.name, "not installed", detail=tool.missing))
-                continue
-            if tool.reuse and tool.reuse in scratches:
-                scratch = scratches[tool.reuse]
-            else:
-                scratch = root / f"tool{i}"
-                scratch.mkdir()
-                if warmup:
-                    warm = root / f"warmup{i}"
-                    warm.mkdir()
-                    timed(tool.command(tiny, warm), child_env(warm), timeout, warm)
-            scratches[tool.name] = scratch
-            log(f"{tool.name} ...")
-            state, wall, cpu, rss, out, err = timed(
-                tool.command(folder, scratch), child_env(scratch), timeout, scratch
-            )
-            result = Result(tool.name, state)
-            if state == "ok":
-                result.wall_s, result.cpu_s, result.peak_rss_mb = wall, cpu, rss
-                result.files_per_s = len(files) / wall
+        for round_ in range(repeat):
+            scratches: dict[str, Path] = {}
+            for i, tool in enumerate(tools):
+                result = results[tool.name]
+                if tool.command is None:
+                    if round_ == 0:
+                        log(f"{tool.name}: {tool.missing}")
+                    result.status, result.detail = "not installed", tool.missing
+                    continue
+                if result.status != "ok":
+                    continue
+                if tool.reuse and tool.reuse in scratches:
+                    scratch = scratches[tool.reuse]
+                else:
+                    scratch = root / f"tool{i}-round{round_}"
+                    scratch.mkdir()
+                    if warmup and round_ == 0:
+                        warm = root / f"warmup{i}"
+                        warm.mkdir()
+                        timed(tool.command(tiny, warm), child_env(warm), timeout, warm)
+                scratches[tool.name] = scratch
+                rounds = f" (round {round_ + 1} of {repeat})" if repeat > 1 else ""
+                log(f"{tool.name} ...{rounds}")
+                state, wall, cpu, rss, out, err = timed(
+                    tool.command(folder, scratch), child_env(scratch), timeout, scratch
+                )
+                log(f"  {state}, {wall:.1f} s wall, {cpu:.1f} s CPU")
+                result.status = state
+                if state != "ok":
+                    result.detail = last_line(err) or last_line(out)
+                    continue
+                result.runs.append({"wall_s": wall, "cpu_s": cpu})
+                result.peak_rss_mb = max(result.peak_rss_mb or 0.0, rss)
                 try:
                     result.found = tool.parse(out, scratch) if tool.parse else {}
                 except (ValueError, KeyError, OSError) as exc:
                     result.detail = f"could not read its result: {exc}"
-            else:
-                result.detail = last_line(err) or last_line(out)
-            log(f"  {state}, {wall:.1f} s wall, {cpu:.1f} s CPU")
-            results.append(result)
-    return results
+    for result in results.values():
+        if result.status == "ok" and result.runs:
+            result.wall_s = statistics.median(r["wall_s"] for r in result.runs)
+            result.cpu_s = statistics.median(r["cpu_s"] for r in result.runs)
+            result.files_per_s = len(files) / result.wall_s
+        else:
+            result.runs = []
+    return [results[t.name] for t in tools]
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -656,9 +678,12 @@ def ratios(results: list[Result], large: bool) -> list[dict[str, Any]]:
     by = {r.tool: r for r in results if r.status == "ok"}
 
     def ratio(a: str, b: str, what: str = "wall_s") -> float | None:
-        if a in by and b in by and getattr(by[b], what):
-            return float(getattr(by[a], what) / getattr(by[b], what))
-        return None
+        """The median of the ratios of the two tools' times round by round."""
+        if a not in by or b not in by:
+            return None
+        pairs = zip(by[a].runs, by[b].runs, strict=False)
+        per_round = [x[what] / y[what] for x, y in pairs if y[what]]
+        return float(statistics.median(per_round)) if per_round else None
 
     def item(name: str, a: str, b: str, target: str | None) -> dict[str, Any]:
         return {
@@ -729,6 +754,9 @@ def format_table(report: dict[str, Any]) -> str:
             f"- {item['name']}: {_num(item['value'], 2)}; {_num(item['other'], 2)}{target}"
         )
     m = report["machine"]
+    rounds = report.get("repeat", 1)
+    if rounds > 1:
+        lines.append(f"- times are medians of {rounds} rounds; ratios, medians of each round's")
     lines += [
         "",
         f"folder: {json.dumps(report['folder'])}",
@@ -759,6 +787,9 @@ def main(argv: list[str] | None = None) -> int:
         "--tools", default=",".join(KEYS), help=f"comma-separated subset of {','.join(KEYS)}"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per tool (1800)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every tool; medians are reported (1)"
+    )
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
     parser.add_argument("--gen-jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--generate-only", action="store_true", help="only make the folder")
@@ -784,6 +815,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in selected if t not in KEYS]
     if unknown:
         parser.error(f"unknown tools: {', '.join(unknown)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     files = ensure_folder(args.folder, spec, args.photos, args.gen_jobs, log)
     if args.generate_only:
         print(json.dumps(describe_folder(files)))
@@ -794,7 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     versions = tool_versions()
     adopts = become_subreaper()
     load_before = [round(x, 2) for x in os.getloadavg()]
-    results = run_tools(tools, args.folder, files, args.timeout, not args.no_warmup, log)
+    results = run_tools(
+        tools, args.folder, files, args.timeout, not args.no_warmup, log, args.repeat
+    )
     load_after = [round(x, 2) for x in os.getloadavg()]
     report = {
         "mode": "large" if large else "peers",
@@ -808,6 +843,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "load_before": load_before,
         "load_after": load_after,
+        "repeat": args.repeat,
         "versions": versions,
         "results": [asdict(r) for r in results],
         "ratios": ratios(results, large),
