@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from neardup.report.text import PathCell, cells, format_bytes, printable
+from neardup.report.text import PathCell, cells, format_bytes
 
 if TYPE_CHECKING:
     from neardup.actions.apply import ApplyReport
@@ -73,7 +73,7 @@ def render_not_removed(report: ApplyReport) -> Table:
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
         if o.status != "done":
-            table.add_row(*cells(o.reason, printable(o.path), printable(o.detail)))
+            table.add_row(*cells(o.reason, o.path, o.detail))
     return table
 
 
@@ -97,10 +97,10 @@ def render_undo(report: UndoReport) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for o in report.outcomes:
-        table.add_row(*cells(o.status, printable(o.path), printable(o.detail)))
+        table.add_row(*cells(o.status, o.path, o.detail))
     for u in report.unreadable:
         where = f"was going to {u.dest}" if u.dest else f"journal line {u.line}: {u.excerpt}"
-        table.add_row(*cells("unreadable", printable(u.path or "?"), printable(where)))
+        table.add_row(*cells("unreadable", u.path or "?", where))
     return table
 
 
@@ -154,5 +154,5 @@ def render_history(rows: list[dict[str, object]]) -> Table:
     for row in rows:
         if row.get("torn_line"):
             row = {**row, "status": f"{row['status']} (torn last line)"}
-        table.add_row(*cells(*(printable(str(row[c])) for c in columns)))
+        table.add_row(*cells(*(str(row[c]) for c in columns)))
     return table

@@ -100,9 +100,10 @@ MATCH_LABELS: Final = {"trimmed": "trim", "flipped": "flip", "cropped": "crop", 
 
 
 def cells(*texts: str) -> list[Text]:
-    """Plain table cells: rich parses a string cell as markup, which costs more than the
-    rest of a large table's rendering (and a file name must not be read as markup)."""
-    return [Text(t) for t in texts]
+    """Plain table cells, each :func:`printable`: rich parses a string cell as markup, which
+    costs more than the rest of a large table's rendering (and a file name must not be read
+    as markup, nor written to the terminal as it is)."""
+    return [Text(printable(t)) for t in texts]
 
 
 def render_groups(result: ScanResult) -> Table:
@@ -141,7 +142,7 @@ def render_skipped(result: ScanResult) -> Table:
     table.add_column("file", overflow="fold")
     table.add_column("detail", overflow="fold")
     for s in result.skipped:
-        table.add_row(*cells(s.reason, printable(s.path), printable(s.detail)))
+        table.add_row(*cells(s.reason, s.path, s.detail))
     return table
 
 
